@@ -1,0 +1,167 @@
+// Relay wire messages (DESIGN → Relay → Transport). One binary WebSocket frame = one CBOR map with a
+// string field `t` naming the message. Every frame received, by either side, is validated against the
+// zod schemas below before use; anything else decodes to a failure, never a throw.
+// Requests carry a numeric `id`; the reply to a request carries the same `id`.
+import { Encoder } from 'cbor-x';
+import { z } from 'zod';
+import { fail, ok, type Result } from '../crypto/result.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Why a push was refused (push_rejected.reason). Stable codes: clients quarantine by them. */
+export const PUSH_REJECTION_REASONS = [
+  'envelope_malformed', // the bytes are not an envelope
+  'envelope_version_unsupported',
+  'envelope_too_large',
+  'wrong_device', // header.deviceId is not the authenticated device
+  'unknown_workspace', // the relay has no membership log for header.workspaceId
+  'bad_signature', // the device's signing key does not verify the envelope
+  'not_member', // the device is not a member of the workspace
+  'device_revoked', // the device was revoked or its member removed
+  'no_write_access', // the member is a reader
+  'seq_replay', // a different envelope already holds this (device, doc, seq), or seq is older than the last
+  'seq_gap', // seq is more than last + 1
+  'lease_expired', // the lease is unknown, another device's, or past notAfter by the relay's clock (policy reject)
+  'rate_limited', // the device's token bucket is empty; retry later
+  'internal', // the relay failed to store it; retry
+] as const;
+export type PushRejection = (typeof PUSH_REJECTION_REASONS)[number];
+
+/** error.code values: replies to requests that could not be served, or to frames that were not requests. */
+export const ERROR_CODES = [
+  'malformed_message', // not CBOR, or fails the schema
+  'not_authenticated', // a request other than auth before auth
+  'already_authenticated',
+  'auth_failed', // with message = the ChallengeFailure reason
+  'not_member', // pull/subscribe/lease on a workspace the device does not belong to
+  'unknown_workspace',
+  'log_rejected', // log_append refused by the identity library (message = its reason)
+  'log_conflict', // log_append raced another append; fetch the log and retry
+  'not_admin',
+  'not_found',
+  'rate_limited',
+  'shutting_down',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const bytes = z.instanceof(Uint8Array);
+const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const wsId = z.string().min(1).max(128);
+const cursor = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+// ---- client → relay ----
+export const ClientMessage = z.discriminatedUnion('t', [
+  z.object({
+    t: z.literal('auth'),
+    id,
+    deviceId: z.string().min(1).max(128),
+    devicePub: bytes,
+    /** The exact challenge bytes from hello. */
+    challenge: bytes,
+    signature: bytes,
+    /** Workspaces to issue leases for. */
+    workspaces: z.array(wsId).max(64).default([]),
+  }),
+  z.object({ t: z.literal('push'), id, envelope: bytes }),
+  z.object({ t: z.literal('pull'), id, workspaceId: wsId, cursor, limit: z.number().int().min(1).max(10_000).default(500) }),
+  z.object({ t: z.literal('subscribe'), id, workspaceId: wsId }),
+  z.object({ t: z.literal('unsubscribe'), id, workspaceId: wsId }),
+  z.object({ t: z.literal('log_get'), id, workspaceId: wsId }),
+  /** `index` = the number of entries the client has seen (the position this entry takes). */
+  z.object({ t: z.literal('log_append'), id, workspaceId: wsId, index: cursor, entry: bytes }),
+  z.object({ t: z.literal('lease_renew'), id, workspaceId: wsId }),
+  z.object({ t: z.literal('held_list'), id, workspaceId: wsId }),
+  z.object({ t: z.literal('held_approve'), id, workspaceId: wsId, heldId: z.number().int().nonnegative() }),
+  z.object({ t: z.literal('ping'), id }),
+]);
+export type ClientMessage = z.output<typeof ClientMessage>;
+export type ClientMessageInput = z.input<typeof ClientMessage>;
+
+const storedEnvelope = z.object({ relaySeq: cursor, envelope: bytes });
+export type WireEnvelope = z.output<typeof storedEnvelope>;
+
+// ---- relay → client ----
+export const RelayMessage = z.discriminatedUnion('t', [
+  z.object({
+    t: z.literal('hello'),
+    protocol: z.number().int(),
+    relayId: z.string().min(1).max(256),
+    relayPub: bytes,
+    /** encodeChallenge({relayId, nonce, time}); sign it with signChallenge. */
+    challenge: bytes,
+    time: z.number(),
+    maxFrameBytes: z.number().int().positive(),
+  }),
+  z.object({ t: z.literal('auth_ok'), id, deviceId: z.string(), leases: z.array(bytes), time: z.number() }),
+  z.object({ t: z.literal('push_ack'), id, relaySeq: cursor, duplicate: z.boolean() }),
+  z.object({ t: z.literal('push_rejected'), id, reason: z.enum(PUSH_REJECTION_REASONS), detail: z.string().max(500).optional() }),
+  /** Stored for an admin to approve (lease outside its window under policy 'hold'). Not yet delivered. */
+  z.object({ t: z.literal('push_held'), id, heldId: z.number().int().nonnegative() }),
+  z.object({ t: z.literal('batch'), id, workspaceId: wsId, envelopes: z.array(storedEnvelope), nextCursor: cursor, more: z.boolean() }),
+  z.object({ t: z.literal('subscribed'), id, workspaceId: wsId, head: cursor }),
+  z.object({ t: z.literal('unsubscribed'), id, workspaceId: wsId }),
+  /** Live: a new envelope in a subscribed workspace. */
+  z.object({ t: z.literal('envelope'), workspaceId: wsId, relaySeq: cursor, envelope: bytes }),
+  /** Live: a new membership log entry in a subscribed workspace. */
+  z.object({ t: z.literal('log_entry'), workspaceId: wsId, index: cursor, entry: bytes }),
+  z.object({ t: z.literal('log'), id, workspaceId: wsId, entries: z.array(bytes) }),
+  z.object({ t: z.literal('log_appended'), id, workspaceId: wsId, index: cursor }),
+  z.object({ t: z.literal('lease'), id, lease: bytes }),
+  z.object({
+    t: z.literal('held'),
+    id,
+    items: z.array(z.object({ heldId: z.number().int(), deviceId: z.string(), docId: z.string(), seq: z.number().int(), receivedAt: z.number() })),
+  }),
+  z.object({ t: z.literal('held_approved'), id, relaySeq: cursor }),
+  z.object({ t: z.literal('pong'), id, time: z.number() }),
+  z.object({ t: z.literal('error'), id: id.optional(), code: z.enum(ERROR_CODES), message: z.string().max(500) }),
+]);
+export type RelayMessage = z.output<typeof RelayMessage>;
+
+export type MessageFailure = 'not_cbor' | 'schema';
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, pack: false, structuredClone: false });
+
+/** Encode one message as a binary frame. Only for messages built by our own code. */
+export function encodeMessage(msg: ClientMessageInput | RelayMessage): Uint8Array {
+  // Copy: cbor-x reuses its output buffer across calls.
+  return new Uint8Array(encoder.encode(dropUndefined(msg)));
+}
+
+function dropUndefined(o: object): object {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function decodeCbor(frame: Uint8Array): Result<unknown, MessageFailure> {
+  if (!(frame instanceof Uint8Array) || frame.length === 0) return fail('not_cbor');
+  try {
+    const v: unknown = encoder.decode(frame);
+    // Plain objects only: a CBOR map keyed "__proto__" must not smuggle fields in through the prototype.
+    if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return fail('schema');
+    return ok(v);
+  } catch (e) {
+    return fail('not_cbor', e instanceof Error ? e.message.slice(0, 200) : undefined);
+  }
+}
+
+function parseWith<S extends z.ZodType>(schema: S, frame: Uint8Array): Result<z.output<S>, MessageFailure> {
+  const raw = decodeCbor(frame);
+  if (!raw.ok) return raw;
+  const parsed = schema.safeParse(raw.value);
+  if (!parsed.success) return fail('schema', parsed.error.issues[0]?.message?.slice(0, 200));
+  return ok(parsed.data);
+}
+
+/** Relay side: a validated client message, or why not. Never throws. */
+export const decodeClientMessage = (frame: Uint8Array): Result<ClientMessage, MessageFailure> => parseWith(ClientMessage, frame);
+/** Client side: a validated relay message, or why not. Never throws. */
+export const decodeRelayMessage = (frame: Uint8Array): Result<RelayMessage, MessageFailure> => parseWith(RelayMessage, frame);
+
+/** Best effort: the request id of a frame that failed validation, so the error reply can name it. */
+export function peekRequestId(frame: Uint8Array): number | undefined {
+  const raw = decodeCbor(frame);
+  if (!raw.ok) return undefined;
+  const v = (raw.value as { id?: unknown }).id;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
