@@ -1,0 +1,90 @@
+// The relay's storage contract. Everything it holds is ciphertext, public keys or signed metadata
+// (DESIGN → Relay → Stores). Every backend passes test/relay/store/runRelayStoreTests.ts.
+// All methods are async so that networked backends (PostgreSQL) fit the same interface.
+
+export interface StoredEnvelope {
+  workspaceId: string;
+  deviceId: string;
+  docId: string;
+  seq: number;
+  /** Per-workspace, gapless, starting at 1: the pull cursor. */
+  relaySeq: number;
+  /** SHA-256 of `bytes`, hex: identifies an identical re-send. */
+  hash: string;
+  bytes: Uint8Array;
+  receivedAt: number;
+}
+
+export type NewEnvelope = Omit<StoredEnvelope, 'relaySeq'>;
+
+export type InsertEnvelopeResult =
+  | { status: 'inserted'; relaySeq: number }
+  /** The same bytes are already stored at (workspace, device, doc, seq). */
+  | { status: 'duplicate'; relaySeq: number }
+  /** Different bytes already hold (workspace, device, doc, seq), or these bytes are stored elsewhere. */
+  | { status: 'conflict' };
+
+export interface LeaseRecord {
+  leaseId: string;
+  workspaceId: string;
+  deviceId: string;
+  issuedAt: number;
+  notAfter: number;
+  /** The signed lease as issued. */
+  bytes: Uint8Array;
+}
+
+export interface HeldEnvelope {
+  heldId: number;
+  workspaceId: string;
+  deviceId: string;
+  docId: string;
+  seq: number;
+  hash: string;
+  bytes: Uint8Array;
+  receivedAt: number;
+  /** Why it was held, e.g. 'lease_expired'. */
+  reason: string;
+}
+
+export type NewHeldEnvelope = Omit<HeldEnvelope, 'heldId'>;
+
+export interface RelayStore {
+  /** The relay's Ed25519 seed; on first call stores `generate()` and returns it, later calls return the stored one. */
+  getOrCreateRelayKey(generate: () => Uint8Array): Promise<Uint8Array>;
+
+  /** Appends `entry` at position `index` of the workspace's log; false if that position is taken or index > length. */
+  appendLogEntry(workspaceId: string, index: number, entry: Uint8Array): Promise<boolean>;
+  /** The workspace's log entries in order ([] if unknown). */
+  listLogEntries(workspaceId: string): Promise<Uint8Array[]>;
+
+  /** Stores an envelope under the workspace's next relay seq; idempotent on identical bytes, unique per (workspace, device, doc, seq). */
+  insertEnvelope(e: NewEnvelope): Promise<InsertEnvelopeResult>;
+  /** The envelope at (workspace, device, doc, seq), if stored. */
+  getEnvelope(workspaceId: string, deviceId: string, docId: string, seq: number): Promise<StoredEnvelope | undefined>;
+  /** The highest stored seq for (workspace, device, doc), 0 if none. */
+  lastSeq(workspaceId: string, deviceId: string, docId: string): Promise<number>;
+  /** Envelopes with relaySeq > cursor, ascending, at most `limit`. */
+  listEnvelopes(workspaceId: string, cursor: number, limit: number): Promise<StoredEnvelope[]>;
+  /** The highest relay seq of the workspace, 0 if none. */
+  headRelaySeq(workspaceId: string): Promise<number>;
+
+  /** Records an issued lease. */
+  putLease(lease: LeaseRecord): Promise<void>;
+  /** The lease with this id, if issued. */
+  getLease(leaseId: string): Promise<LeaseRecord | undefined>;
+
+  /** Stores an envelope held for approval; returns its held id (idempotent on identical bytes). */
+  insertHeld(h: NewHeldEnvelope): Promise<number>;
+  /** Held envelopes of a workspace, oldest first. */
+  listHeld(workspaceId: string): Promise<HeldEnvelope[]>;
+  /** The held envelope at (workspace, device, doc, seq), if any. */
+  getHeldAt(workspaceId: string, deviceId: string, docId: string, seq: number): Promise<HeldEnvelope | undefined>;
+  /** The highest held seq for (workspace, device, doc), 0 if none. */
+  lastHeldSeq(workspaceId: string, deviceId: string, docId: string): Promise<number>;
+  /** Moves a held envelope into the envelope table atomically (approval); undefined if no such held id. */
+  releaseHeld(workspaceId: string, heldId: number): Promise<InsertEnvelopeResult | undefined>;
+
+  /** Flushes and closes; no call may follow. */
+  close(): Promise<void>;
+}

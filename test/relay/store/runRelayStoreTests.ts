@@ -1,0 +1,128 @@
+// The RelayStore acceptance suite: every backend (SQLite now, PostgreSQL later) must pass it.
+// Call it inside a test file with a setup that returns a fresh, empty store and its teardown.
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewEnvelope, RelayStore } from '../../../relay/store/RelayStore.ts';
+
+export interface StoreSetup {
+  store: RelayStore;
+  /** Closes the store (if open) and removes its data. */
+  teardown: () => Promise<void>;
+  /** Closes and reopens the same data, when the backend is persistent. */
+  reopen?: () => Promise<RelayStore>;
+}
+
+const hashOf = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function env(workspaceId: string, deviceId: string, docId: string, seq: number, fill = seq): NewEnvelope {
+  // Distinct bytes per (workspace, device, doc, seq, fill), like a real envelope whose header names them.
+  const bytes = new Uint8Array(createHash('sha256').update(`${workspaceId}|${deviceId}|${docId}|${seq}|${fill}`).digest());
+  return { workspaceId, deviceId, docId, seq, hash: hashOf(bytes), bytes, receivedAt: 1000 + seq };
+}
+
+export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup>): void {
+  describe(`RelayStore acceptance: ${name}`, () => {
+    let s: StoreSetup;
+    let store: RelayStore;
+    beforeEach(async () => {
+      s = await setup();
+      store = s.store;
+    });
+    afterEach(async () => {
+      await s.teardown();
+    });
+
+    it('keeps the relay key it generated on first start', async () => {
+      const k1 = await store.getOrCreateRelayKey(() => new Uint8Array(32).fill(7));
+      const k2 = await store.getOrCreateRelayKey(() => new Uint8Array(32).fill(9));
+      expect(k1).toEqual(new Uint8Array(32).fill(7));
+      expect(k2).toEqual(k1);
+    });
+
+    it('appends log entries only at the next position, per workspace', async () => {
+      expect(await store.listLogEntries('w1')).toEqual([]);
+      expect(await store.appendLogEntry('w1', 0, Uint8Array.of(1))).toBe(true);
+      expect(await store.appendLogEntry('w1', 0, Uint8Array.of(2))).toBe(false);
+      expect(await store.appendLogEntry('w1', 2, Uint8Array.of(3))).toBe(false);
+      expect(await store.appendLogEntry('w1', 1, Uint8Array.of(4))).toBe(true);
+      expect(await store.appendLogEntry('w2', 0, Uint8Array.of(5))).toBe(true);
+      expect(await store.listLogEntries('w1')).toEqual([Uint8Array.of(1), Uint8Array.of(4)]);
+      expect(await store.listLogEntries('w2')).toEqual([Uint8Array.of(5)]);
+    });
+
+    it('gives each workspace its own gapless relay seq', async () => {
+      expect(await store.insertEnvelope(env('w1', 'a', 'd', 1))).toEqual({ status: 'inserted', relaySeq: 1 });
+      expect(await store.insertEnvelope(env('w2', 'a', 'd', 1))).toEqual({ status: 'inserted', relaySeq: 1 });
+      expect(await store.insertEnvelope(env('w1', 'b', 'd', 1))).toEqual({ status: 'inserted', relaySeq: 2 });
+      expect(await store.headRelaySeq('w1')).toBe(2);
+      expect(await store.headRelaySeq('w3')).toBe(0);
+    });
+
+    it('a replayed envelope is acknowledged with its original relay seq and stored once', async () => {
+      const e = env('w', 'a', 'd', 1);
+      await store.insertEnvelope(env('w', 'b', 'd', 1));
+      expect(await store.insertEnvelope(e)).toEqual({ status: 'inserted', relaySeq: 2 });
+      expect(await store.insertEnvelope({ ...e, receivedAt: 99 })).toEqual({ status: 'duplicate', relaySeq: 2 });
+      expect(await store.listEnvelopes('w', 0, 100)).toHaveLength(2);
+    });
+
+    it('refuses different bytes at a used (device, doc, seq)', async () => {
+      await store.insertEnvelope(env('w', 'a', 'd', 1));
+      expect(await store.insertEnvelope(env('w', 'a', 'd', 1, 0xee))).toEqual({ status: 'conflict' });
+      expect((await store.getEnvelope('w', 'a', 'd', 1))!.bytes).toEqual(env('w', 'a', 'd', 1).bytes);
+    });
+
+    it('tracks the last seq per (device, doc)', async () => {
+      expect(await store.lastSeq('w', 'a', 'd')).toBe(0);
+      for (let i = 1; i <= 3; i++) await store.insertEnvelope(env('w', 'a', 'd', i));
+      await store.insertEnvelope(env('w', 'a', 'e', 1));
+      expect(await store.lastSeq('w', 'a', 'd')).toBe(3);
+      expect(await store.lastSeq('w', 'a', 'e')).toBe(1);
+      expect(await store.lastSeq('w', 'b', 'd')).toBe(0);
+      expect(await store.getEnvelope('w', 'a', 'd', 4)).toBeUndefined();
+    });
+
+    it('lists envelopes after a cursor with a limit, in relay order', async () => {
+      for (let i = 1; i <= 10; i++) await store.insertEnvelope(env('w', 'a', 'd', i));
+      const page1 = await store.listEnvelopes('w', 0, 4);
+      expect(page1.map((e) => e.relaySeq)).toEqual([1, 2, 3, 4]);
+      const page2 = await store.listEnvelopes('w', 4, 100);
+      expect(page2.map((e) => e.seq)).toEqual([5, 6, 7, 8, 9, 10]);
+      expect(page2[0]!.bytes).toEqual(env('w', 'a', 'd', 5).bytes);
+      expect(page2[0]!.receivedAt).toBe(1005);
+      expect(await store.listEnvelopes('w', 10, 100)).toEqual([]);
+    });
+
+    it('keeps leases by id', async () => {
+      const l = { leaseId: 'L1', workspaceId: 'w', deviceId: 'a', issuedAt: 1, notAfter: 2, bytes: Uint8Array.of(9) };
+      await store.putLease(l);
+      expect(await store.getLease('L1')).toEqual(l);
+      expect(await store.getLease('L2')).toBeUndefined();
+    });
+
+    it('holds envelopes and releases them into the relay order on approval', async () => {
+      await store.insertEnvelope(env('w', 'b', 'd', 1));
+      const e = env('w', 'a', 'd', 1);
+      const id = await store.insertHeld({ ...e, reason: 'lease_expired' });
+      expect(await store.insertHeld({ ...e, reason: 'lease_expired' })).toBe(id);
+      expect(await store.lastHeldSeq('w', 'a', 'd')).toBe(1);
+      expect((await store.getHeldAt('w', 'a', 'd', 1))!.heldId).toBe(id);
+      expect((await store.listHeld('w')).map((h) => h.reason)).toEqual(['lease_expired']);
+      expect(await store.releaseHeld('w', id)).toEqual({ status: 'inserted', relaySeq: 2 });
+      expect(await store.listHeld('w')).toEqual([]);
+      expect(await store.releaseHeld('w', id)).toBeUndefined();
+      expect(await store.lastSeq('w', 'a', 'd')).toBe(1);
+    });
+
+    it('keeps everything across a close and reopen', async () => {
+      if (!s.reopen) return;
+      await store.getOrCreateRelayKey(() => new Uint8Array(32).fill(3));
+      await store.appendLogEntry('w', 0, Uint8Array.of(1));
+      await store.insertEnvelope(env('w', 'a', 'd', 1));
+      store = await s.reopen();
+      expect(await store.getOrCreateRelayKey(() => new Uint8Array(32).fill(4))).toEqual(new Uint8Array(32).fill(3));
+      expect(await store.listLogEntries('w')).toEqual([Uint8Array.of(1)]);
+      expect(await store.lastSeq('w', 'a', 'd')).toBe(1);
+    });
+  });
+}
