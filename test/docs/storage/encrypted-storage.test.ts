@@ -3,8 +3,8 @@
 import 'fake-indexeddb/auto';
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { Repo, documentIdToBinary, type StorageAdapterInterface } from '@automerge/automerge-repo';
+import { join, relative, sep } from 'node:path';
+import { Repo, documentIdToBinary, type AutomergeUrl, type StorageAdapterInterface } from '@automerge/automerge-repo';
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
 import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb';
 import * as A from '@automerge/automerge';
@@ -88,6 +88,60 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
     return true;
   }
   return false;
+}
+
+type SecretDoc = { title: string; body: string; lines: string[] };
+const SECRET = 'Alice: biopsy result benign, tell nobody';
+type Needle = { what: string; text?: string; bytes: Uint8Array };
+
+/** A Repo writes a record with a secret through snapshots and incrementals; returns what must not leak. */
+async function writeSecretDoc(storage: StorageAdapterInterface): Promise<{ url: AutomergeUrl; needles: Needle[] }> {
+  const repo = new Repo({ storage, network: [] });
+  const handle = repo.create<SecretDoc>({ title: SECRET, body: fillerText(7, 2000), lines: [] });
+  await repo.flush();
+  for (let i = 0; i < 6; i++) {
+    handle.change(d => {
+      d.lines.push(`${SECRET} #${i}`);
+    });
+    await repo.flush();
+  }
+  const doc = handle.doc();
+  await repo.shutdown();
+
+  const docId = handle.documentId;
+  const docIdBinary = documentIdToBinary(docId)!;
+  const changeHashes = A.getAllChanges(doc).map(c => A.decodeChange(c).hash);
+  expect(changeHashes.length).toBeGreaterThan(6);
+  const needles: Needle[] = [
+    { what: 'plaintext', text: SECRET, bytes: utf8(SECRET) },
+    { what: 'plaintext word', text: 'biopsy', bytes: utf8('biopsy') },
+    { what: 'doc id (bs58)', text: docId, bytes: utf8(docId) },
+    { what: 'doc id (hex)', text: toHex(docIdBinary), bytes: utf8(toHex(docIdBinary)) },
+    { what: 'doc id (base64url)', text: toBase64url(docIdBinary), bytes: utf8(toBase64url(docIdBinary)) },
+    { what: 'doc id (binary)', bytes: docIdBinary },
+    { what: 'chunk kind', text: 'snapshot', bytes: utf8('snapshot') },
+    { what: 'chunk kind', text: 'incremental', bytes: utf8('incremental') },
+    { what: 'repo key', text: 'storage-adapter-id', bytes: utf8('storage-adapter-id') },
+    ...changeHashes.flatMap(h => [
+      { what: `change hash ${h}`, text: h, bytes: utf8(h) },
+      { what: `change hash ${h} (binary)`, bytes: Uint8Array.from(Buffer.from(h, 'hex')) },
+      { what: `change hash ${h} prefix`, text: h.slice(0, 12), bytes: utf8(h.slice(0, 12)) },
+    ]),
+  ];
+  return { url: handle.url, needles };
+}
+
+function findLeaks(files: { path: string; bytes: Uint8Array }[], needles: Needle[]): string[] {
+  const leaks: string[] = [];
+  for (const f of files) {
+    // NodeFS splits the first key component as "ab/cdef…", so look across separators too.
+    const joined = f.path.split(sep).join('');
+    for (const n of needles) {
+      if (n.text && (f.path.includes(n.text) || joined.includes(n.text))) leaks.push(`${n.what} in file name ${f.path}`);
+      if (contains(f.bytes, n.bytes)) leaks.push(`${n.what} in bytes of ${f.path}`);
+    }
+  }
+  return leaks;
 }
 
 const unhandled: unknown[] = [];
@@ -191,58 +245,29 @@ describe('encrypted storage', () => {
   it('nothing in the storage directory contains a record\'s plaintext, a doc id or a change hash, in file names or in bytes', async () => {
     const opened = await openNodeStorage(dir, aliceKey);
     if (!opened.ok) throw new Error(opened.reason);
-    const repo = new Repo({ storage: opened.value, network: [] });
-    const secret = 'Alice: biopsy result benign, tell nobody';
-    const handle = repo.create<{ title: string; body: string; lines: string[] }>({ title: secret, body: fillerText(7, 2000), lines: [] });
-    await repo.flush();
-    for (let i = 0; i < 6; i++) {
-      handle.change(d => {
-        d.lines.push(`${secret} #${i}`);
-      });
-      await repo.flush();
-    }
-    const doc = handle.doc();
-    await repo.shutdown();
-
-    const docId = handle.documentId;
-    const docIdBinary = documentIdToBinary(docId)!;
-    const changeHashes = A.getAllChanges(doc).map(c => A.decodeChange(c).hash);
-    expect(changeHashes.length).toBeGreaterThan(6);
-    const needles: { what: string; text?: string; bytes: Uint8Array }[] = [
-      { what: 'plaintext', text: secret, bytes: utf8(secret) },
-      { what: 'plaintext word', text: 'biopsy', bytes: utf8('biopsy') },
-      { what: 'doc id (bs58)', text: docId, bytes: utf8(docId) },
-      { what: 'doc id (hex)', text: toHex(docIdBinary), bytes: utf8(toHex(docIdBinary)) },
-      { what: 'doc id (base64url)', text: toBase64url(docIdBinary), bytes: utf8(toBase64url(docIdBinary)) },
-      { what: 'doc id (binary)', bytes: docIdBinary },
-      { what: 'chunk kind', text: 'snapshot', bytes: utf8('snapshot') },
-      { what: 'chunk kind', text: 'incremental', bytes: utf8('incremental') },
-      { what: 'repo key', text: 'storage-adapter-id', bytes: utf8('storage-adapter-id') },
-      ...changeHashes.flatMap(h => [
-        { what: `change hash ${h}`, text: h, bytes: utf8(h) },
-        { what: `change hash ${h} (binary)`, bytes: Uint8Array.from(Buffer.from(h, 'hex')) },
-        { what: `change hash ${h} prefix`, text: h.slice(0, 12), bytes: utf8(h.slice(0, 12)) },
-      ]),
-    ];
+    const written = await writeSecretDoc(opened.value);
     const files = await walk(dir);
     expect(files.filter(f => f.bytes.length > 0).length).toBeGreaterThanOrEqual(3); // key check, adapter id, doc chunk(s)
-    const leaks: string[] = [];
-    for (const f of files) {
-      for (const n of needles) {
-        if (n.text && f.path.includes(n.text)) leaks.push(`${n.what} in file name ${f.path}`);
-        if (contains(f.bytes, n.bytes)) leaks.push(`${n.what} in bytes of ${f.path}`);
-      }
-    }
-    expect(leaks).toEqual([]);
+    expect(files.some(f => f.path.split(sep).length >= 4)).toBe(true); // NodeFS made subdirectories from key prefixes
+    expect(findLeaks(files, written.needles)).toEqual([]);
 
     // And the data is all there for the right key.
     const again = await openNodeStorage(dir, aliceKey);
     if (!again.ok) throw new Error(again.reason);
     const repo2 = new Repo({ storage: again.value, network: [] });
-    const found = await repo2.find<{ title: string; lines: string[] }>(handle.url);
-    expect(found.doc().title).toBe(secret);
+    const found = await repo2.find<SecretDoc>(written.url);
+    expect(found.doc().title).toBe(SECRET);
     expect(found.doc().lines).toHaveLength(6);
     await repo2.shutdown();
+  });
+
+  it('the same grep finds every kind of leak in an unencrypted directory (the test has teeth)', async () => {
+    const written = await writeSecretDoc(new NodeFSStorageAdapter(dir));
+    const leaks = findLeaks(await walk(dir), written.needles).join('\n');
+    expect(leaks).toContain('plaintext in bytes');
+    expect(leaks).toMatch(/doc id \(bs58\) in file name/);
+    expect(leaks).toMatch(/chunk kind in file name/);
+    expect(leaks).toMatch(/change hash [0-9a-f]{64} \(binary\) in bytes/);
   });
 
   it('a corrupted value is reported and does not crash the Repo', async () => {
