@@ -27,7 +27,7 @@ const MAX_KEY_PART_BYTES = 4096;
  * The key-check record sits under this raw (unhashed) name: a hashed name is always 22 characters,
  * so it can't collide, and a wrong key can't miss it (its hashed name would differ) and write a new one.
  */
-export const KEYCHECK_NAME: StorageKey = ['cloister-keycheck'];
+export const KEYCHECK_NAME: StorageKey = Object.freeze(['cloister-keycheck']) as unknown as StorageKey;
 const KEYCHECK_PLAINTEXT = utf8('cloister storage key check v1');
 
 export type CorruptHandler = (key: StorageKey, reason: StorageCorruptReason, storedName: StorageKey) => void;
