@@ -1,0 +1,31 @@
+// What openEnvelope needs to know about the workspace, behind a small interface so envelope
+// checks don't depend on the membership store (tests use fixtures; the app adapts the workspace state).
+import type { DocumentKey, PublicKey } from '../../crypto/keys.ts';
+
+export interface EnvelopeDeviceInfo {
+  deviceId: string;
+  userId: string;
+  signingPub: PublicKey;
+  revoked: boolean;
+}
+
+export type WriteRefusal = 'not_a_member' | 'device_revoked' | 'no_write_permission';
+
+export interface EnvelopeAuthority {
+  /** The workspace whose envelopes this authority judges. */
+  readonly workspaceId: string;
+  /** The device as the membership log knows it (revoked or not), or undefined if never admitted. */
+  deviceInfo(deviceId: string): EnvelopeDeviceInfo | undefined;
+  /** May this device write now? true, or why not (member removed, device revoked, reader role). */
+  canWriteDevice(deviceId: string): true | WriteRefusal;
+  /** The document key for this epoch and document, or undefined if this reader holds no key for the epoch. */
+  documentKey(epoch: number, docId: string): DocumentKey | undefined;
+}
+
+/** The sequence state a reader has applied, per (device, doc). */
+export interface SeqView {
+  /** Highest sequence number applied (or held as applied) for (device, doc); 0 if none. */
+  lastSeq(deviceId: string, docId: string): number;
+  /** The hash of the envelope applied at this seq, if remembered (to tell re-delivery from replay). */
+  envelopeHashAt(deviceId: string, docId: string, seq: number): string | undefined;
+}

@@ -1,0 +1,7 @@
+// An envelope's identity for duplicate detection: two deliveries of the same bytes are the same
+// envelope; a different envelope reusing a (device, doc, seq) is a replay or a bug.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../../crypto/bytes.ts';
+
+/** hex(SHA-256(envelope bytes)[0..16]) */
+export const envelopeHashOf = (bytes: Uint8Array): string => toHex(sha256(bytes).subarray(0, 16));

@@ -1,0 +1,84 @@
+// Open an envelope from anyone, checking in this order (DESIGN → Change envelope): decode, signature,
+// membership and write rights, decrypt, decode changes, actor binding, sequence continuity.
+// Untrusted input never throws: every refusal is a stable reason from ../rejections.ts.
+// A gap is not a refusal: the envelope is authentic and is returned with order 'gap' to be held.
+import { decodeChange } from '@automerge/automerge';
+import { open } from '../../crypto/aead.ts';
+import { DOMAIN } from '../../crypto/domains.ts';
+import { fail, ok, type Result } from '../../crypto/result.ts';
+import { decodeEnvelope, verifyEnvelopeSignature, type EnvelopeHeader } from '../../protocol/envelope.ts';
+import { actorFor } from '../actor.ts';
+import type { EnvelopeRejection } from '../rejections.ts';
+import type { EnvelopeAuthority, EnvelopeDeviceInfo, SeqView } from './authority.ts';
+import { decodeChanges } from './changesCodec.ts';
+import { envelopeHashOf } from './envelopeHash.ts';
+
+/** next: seq == last+1, apply it. gap: seq > last+1, hold it. duplicate: the same envelope again, a no-op. */
+export type EnvelopeOrder = 'next' | 'gap' | 'duplicate';
+
+export interface OpenedEnvelope {
+  header: EnvelopeHeader;
+  device: EnvelopeDeviceInfo;
+  /** Raw Automerge changes, in the order sealed. */
+  changes: Uint8Array[];
+  /** Hashes of those changes (hex), same order. */
+  changeHashes: string[];
+  envelopeHash: string;
+  order: EnvelopeOrder;
+}
+
+export interface OpenEnvelopeOptions {
+  /** Skip the sequence check (e.g. when re-opening an envelope already judged, from the outbox or pending store). */
+  skipSequence?: boolean;
+}
+
+export function openEnvelope(
+  bytes: Uint8Array,
+  authority: EnvelopeAuthority,
+  seqs: SeqView,
+  options: OpenEnvelopeOptions = {},
+): Result<OpenedEnvelope, EnvelopeRejection> {
+  const decoded = decodeEnvelope(bytes);
+  if (!decoded.ok) return decoded;
+  const env = decoded.value;
+  const h = env.header;
+  if (h.workspaceId !== authority.workspaceId) return fail('wrong_workspace');
+
+  const device = authority.deviceInfo(h.deviceId);
+  if (!device) return fail('unknown_device');
+  if (!verifyEnvelopeSignature(env, device.signingPub)) return fail('bad_signature');
+  const right = authority.canWriteDevice(h.deviceId);
+  if (right !== true) return fail(right);
+
+  const key = authority.documentKey(h.epoch, h.docId);
+  if (!key) return fail('unknown_epoch', `epoch ${h.epoch}`);
+  const body = open(key, env.sealed, DOMAIN.envelopeBody, env.headerBytes);
+  if (!body.ok) return fail('decrypt_failed', body.reason);
+
+  const changes = decodeChanges(body.value);
+  if (!changes.ok) return changes;
+  if (changes.value.length === 0) return fail('changes_empty');
+  const actor = actorFor(device.signingPub, h.sessionNonce);
+  const changeHashes: string[] = [];
+  for (const [i, c] of changes.value.entries()) {
+    let decodedChange;
+    try {
+      decodedChange = decodeChange(c);
+    } catch (e) {
+      return fail('changes_malformed', `change ${i}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (decodedChange.actor !== actor) return fail('actor_mismatch', `change ${i}`);
+    changeHashes.push(decodedChange.hash);
+  }
+
+  const envelopeHash = envelopeHashOf(bytes);
+  let order: EnvelopeOrder = 'next';
+  if (!options.skipSequence) {
+    const last = seqs.lastSeq(h.deviceId, h.docId);
+    if (h.seq <= last) {
+      if (seqs.envelopeHashAt(h.deviceId, h.docId, h.seq) !== envelopeHash) return fail('seq_replay', `seq ${h.seq} <= ${last}`);
+      order = 'duplicate';
+    } else if (h.seq > last + 1) order = 'gap';
+  }
+  return ok({ header: h, device, changes: changes.value, changeHashes, envelopeHash, order });
+}
