@@ -30,6 +30,7 @@ export const INFO = {
   invitationKey: 'cloister/hkdf/invitation-key/v1',
   aeadEncKey: 'cloister/hkdf/aead-enc-key/v1',
   outboxKey: 'cloister/hkdf/outbox-key/v1',
+  vaultRecoveryKek: 'cloister/hkdf/vault-recovery-kek/v1',
 } as const;
 
 export type Domain = (typeof DOMAIN)[keyof typeof DOMAIN];
