@@ -16,6 +16,10 @@ export const DOMAIN = {
   lease: 'cloister/lease/v1',
   invitationProof: 'cloister/invitation-proof/v1',
   deviceLinkProof: 'cloister/device-link-proof/v1',
+  // Keyed checks and hashed identifiers (membership log)
+  epochCheck: 'cloister/epoch-check/v1',
+  invitationId: 'cloister/invitation-id/v1',
+  workspaceStoreName: 'cloister/workspace-store-name/v1',
   // AEAD key commitment
   commitment: 'cloister/aead-commitment/v1',
 } as const;

@@ -1,0 +1,109 @@
+// Reduce one already-validated entry into a new state. Unchanged records are shared with the old
+// state; changed maps and records are copied, so earlier states stay valid snapshots.
+import { b64bytes, type Entry, type Rotation } from './entry.ts';
+import { inviteSlot } from './epochKeys.ts';
+import type { EpochRecord, WorkspaceState } from './state.ts';
+
+function withRotation(epochs: Map<number, EpochRecord>, r: Rotation): Map<number, EpochRecord> {
+  const next = new Map(epochs);
+  next.set(r.epoch, {
+    epoch: r.epoch,
+    check: b64bytes(r.check),
+    chain: b64bytes(r.chain),
+    lockboxes: new Map(Object.entries(r.lockboxes).map(([slot, box]) => [slot, b64bytes(box)])),
+  });
+  return next;
+}
+
+function withLockbox(epochs: Map<number, EpochRecord>, epoch: number, slot: string, box: string): Map<number, EpochRecord> {
+  const rec = epochs.get(epoch)!;
+  const next = new Map(epochs);
+  next.set(epoch, { ...rec, lockboxes: new Map(rec.lockboxes).set(slot, b64bytes(box)) });
+  return next;
+}
+
+export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
+  const b = e.body;
+  const s: WorkspaceState = {
+    ...state,
+    applied: new Map(state.applied).set(e.id, e),
+    known: state.known.has(e.id) ? state.known : new Map(state.known).set(e.id, e),
+    heads: [...state.heads.filter((h) => !b.parents.includes(h)), e.id].sort(),
+  };
+  const seniority = state.applied.size;
+  switch (b.kind) {
+    case 'create': {
+      const d = b.device;
+      s.name = b.name;
+      s.members = new Map([[b.founder.userId, {
+        userId: b.founder.userId, role: 'admin', removed: false, devices: [d.deviceId], seniority,
+        ...(b.founder.name ? { name: b.founder.name } : {}),
+        ...(b.founder.userSigningPub ? { userSigningPub: b64bytes(b.founder.userSigningPub) } : {}),
+      }]]);
+      s.devices = new Map([[d.deviceId, { deviceId: d.deviceId, userId: b.founder.userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false }]]);
+      s.epochs = new Map([[0, { epoch: 0, check: b64bytes(b.epoch0.check), lockboxes: new Map([[d.deviceId, b64bytes(b.epoch0.lockbox)]]) }]]);
+      s.epoch = 0;
+      s.policy = { ...b.policy };
+      return s;
+    }
+    case 'invite': {
+      const i = b.invitation;
+      s.invitations = new Map(s.invitations).set(i.id, { id: i.id, pub: b64bytes(i.pub), boxPub: b64bytes(i.boxPub), role: i.role, expiresAt: i.expiresAt, maxUses: i.maxUses, uses: 0, revoked: false });
+      s.epochs = withLockbox(s.epochs, b.lockbox.epoch, inviteSlot(i.id), b.lockbox.box);
+      return s;
+    }
+    case 'join': {
+      const inv = s.invitations.get(b.invitation)!;
+      const d = b.device;
+      s.invitations = new Map(s.invitations).set(inv.id, { ...inv, uses: inv.uses + 1 });
+      s.members = new Map(s.members).set(b.user.userId, {
+        userId: b.user.userId, role: inv.role, removed: false, devices: [d.deviceId], seniority,
+        ...(b.user.name ? { name: b.user.name } : {}),
+        ...(b.user.userSigningPub ? { userSigningPub: b64bytes(b.user.userSigningPub) } : {}),
+      });
+      s.devices = new Map(s.devices).set(d.deviceId, { deviceId: d.deviceId, userId: b.user.userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false });
+      s.epochs = withLockbox(s.epochs, b.lockbox.epoch, d.deviceId, b.lockbox.box);
+      return s;
+    }
+    case 'add_device': {
+      const userId = s.devices.get(b.author)!.userId;
+      const m = s.members.get(userId)!;
+      const d = b.device;
+      s.members = new Map(s.members).set(userId, { ...m, devices: [...m.devices, d.deviceId] });
+      s.devices = new Map(s.devices).set(d.deviceId, { deviceId: d.deviceId, userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false });
+      s.epochs = withLockbox(s.epochs, b.lockbox.epoch, d.deviceId, b.lockbox.box);
+      return s;
+    }
+    case 'revoke_device': {
+      const d = s.devices.get(b.device)!;
+      s.devices = new Map(s.devices).set(d.deviceId, { ...d, revoked: true });
+      s.epochs = withRotation(s.epochs, b.rotation);
+      s.epoch = b.rotation.epoch;
+      return s;
+    }
+    case 'remove_member': {
+      const m = s.members.get(b.member)!;
+      s.members = new Map(s.members).set(m.userId, { ...m, removed: true });
+      s.epochs = withRotation(s.epochs, b.rotation);
+      s.epoch = b.rotation.epoch;
+      return s;
+    }
+    case 'set_role': {
+      const m = s.members.get(b.member)!;
+      s.members = new Map(s.members).set(m.userId, { ...m, role: b.role });
+      return s;
+    }
+    case 'rotate_key':
+      s.epochs = withRotation(s.epochs, b.rotation);
+      s.epoch = b.rotation.epoch;
+      return s;
+    case 'revoke_invitation': {
+      const inv = s.invitations.get(b.invitation)!;
+      s.invitations = new Map(s.invitations).set(inv.id, { ...inv, revoked: true });
+      return s;
+    }
+    case 'set_policy':
+      s.policy = { ...b.policy };
+      return s;
+  }
+}

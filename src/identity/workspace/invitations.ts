@@ -1,0 +1,67 @@
+// Builders for invitations: invite (admin publishes the code's public keys and seals the current
+// epoch key to the code's box key), join (the invitee proves the code and admits itself), revoke.
+import { fail, ok, type Result } from '../../crypto/result.ts';
+import type { EpochKey } from '../../crypto/keys.ts';
+import { b64, header } from './buildCommon.ts';
+import type { Role } from './entry.ts';
+import { inviteSlot, latestSlotEpoch, openEpochSlot, sealEpochKey } from './epochKeys.ts';
+import { deriveCodeKeys, newCode, signInvitationProof } from './invitation.ts';
+import type { WorkspaceRejection } from './rejections.ts';
+import { signEntry, type DeviceKeys, type SignedEntry } from './signEntry.ts';
+import type { WorkspaceState } from './state.ts';
+
+export interface InvitationOptions {
+  role: Role;
+  expiresAt: number;
+  maxUses?: number;
+  now: number;
+}
+
+/** An admin invites: returns the entry and the one-time code to hand over (never logged or stored in the entry). */
+export function createInvitation(state: WorkspaceState, keys: DeviceKeys, epochKey: EpochKey, opts: InvitationOptions): { entry: SignedEntry; code: string; invitationId: string } {
+  const code = newCode();
+  const ck = deriveCodeKeys(code);
+  if (!ck.ok) throw new Error('fresh code did not decode');
+  const { id, pub, boxPub } = ck.value;
+  const entry = signEntry(keys, {
+    ...header(state, keys, opts.now),
+    kind: 'invite',
+    invitation: { id, pub: b64(pub), boxPub: b64(boxPub), role: opts.role, expiresAt: opts.expiresAt, maxUses: opts.maxUses ?? 1 },
+    lockbox: { epoch: state.epoch, box: sealEpochKey(boxPub, epochKey, state.workspaceId, state.epoch, inviteSlot(id)) },
+  });
+  return { entry, code, invitationId: id };
+}
+
+/**
+ * The invitee joins with the code: opens the newest epoch key sealed to the invitation, checks it,
+ * reseals it to its own device and signs the join with its device key plus the code proof.
+ */
+export function buildJoin(state: WorkspaceState, code: string, keys: DeviceKeys, now: number): Result<{ entry: SignedEntry; epochKey: EpochKey }, WorkspaceRejection> {
+  const ck = deriveCodeKeys(code);
+  if (!ck.ok) return ck;
+  const inv = state.invitations.get(ck.value.id);
+  if (!inv) return fail('invitation_unknown');
+  const epoch = latestSlotEpoch(state, inviteSlot(inv.id));
+  if (epoch === undefined) return fail('epoch_no_lockbox');
+  const key = openEpochSlot(state, epoch, inviteSlot(inv.id), ck.value.boxKey);
+  if (!key.ok) return key;
+  const joiner = { userId: keys.userId, deviceId: keys.deviceId, signingPub: keys.signingPub, boxPub: keys.boxPub };
+  const entry = signEntry(keys, {
+    ...header(state, keys, now),
+    kind: 'join',
+    invitation: inv.id,
+    user: {
+      userId: keys.userId,
+      ...(keys.userSigningPub ? { userSigningPub: b64(keys.userSigningPub) } : {}),
+      ...(keys.name ? { name: keys.name } : {}),
+    },
+    device: { deviceId: keys.deviceId, signingPub: b64(keys.signingPub), boxPub: b64(keys.boxPub) },
+    proof: b64(signInvitationProof(ck.value, state.workspaceId, joiner)),
+    lockbox: { epoch, box: sealEpochKey(keys.boxPub, key.value, state.workspaceId, epoch, keys.deviceId) },
+  });
+  return ok({ entry, epochKey: key.value });
+}
+
+export function revokeInvitation(state: WorkspaceState, keys: DeviceKeys, invitationId: string, now: number): SignedEntry {
+  return signEntry(keys, { ...header(state, keys, now), kind: 'revoke_invitation', invitation: invitationId });
+}
