@@ -36,7 +36,7 @@ export const ERROR_CODES = [
   'not_member', // pull/subscribe/lease on a workspace the device does not belong to
   'unknown_workspace',
   'log_rejected', // log_append refused by the identity library (message = its reason)
-  'log_conflict', // log_append raced another append; fetch the log and retry
+  'log_conflict', // log_append raced another relay instance's append; retry
   'not_admin',
   'not_found',
   'rate_limited',
@@ -45,7 +45,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const bytes = z.instanceof(Uint8Array);
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bytes");
 const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const wsId = z.string().min(1).max(128);
 const cursor = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -68,8 +68,8 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('subscribe'), id, workspaceId: wsId }),
   z.object({ t: z.literal('unsubscribe'), id, workspaceId: wsId }),
   z.object({ t: z.literal('log_get'), id, workspaceId: wsId }),
-  /** `index` = the number of entries the client has seen (the position this entry takes). */
-  z.object({ t: z.literal('log_append'), id, workspaceId: wsId, index: cursor, entry: bytes }),
+  /** The relay validates the entry against the log with the identity library before storing it. */
+  z.object({ t: z.literal('log_append'), id, workspaceId: wsId, entry: bytes }),
   z.object({ t: z.literal('lease_renew'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_list'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_approve'), id, workspaceId: wsId, heldId: z.number().int().nonnegative() }),

@@ -1,0 +1,54 @@
+// Shared state of one running relay, handed to every connection and handler.
+import type { Logger } from 'pino';
+import type { SigningSecretKey } from '../src/crypto/keys.ts';
+import type { MembershipModel } from './membership.ts';
+import type { RelayMetrics } from './metrics.ts';
+import type { NonceRegistry } from './nonces.ts';
+import type { TokenBuckets } from './rateLimit.ts';
+import type { KeyedLock } from './keyedLock.ts';
+import type { RelayStore } from './store/RelayStore.ts';
+import type { WorkspaceCache } from './workspaceCache.ts';
+
+export interface RelayLimits {
+  /** Largest WebSocket frame accepted; a bigger one closes the connection with 1009. */
+  maxFrameBytes: number;
+  /** Token bucket per device for pushes. */
+  pushBurst: number;
+  pushPerSecond: number;
+  /** Most envelopes returned by one pull. */
+  maxPullLimit: number;
+  /** Unauthenticated connections are closed after this long. */
+  authTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxFrameBytes: 1024 * 1024,
+  pushBurst: 2000,
+  pushPerSecond: 1000,
+  maxPullLimit: 1000,
+  authTimeoutMs: 60_000,
+};
+
+/** What a connection needs to receive live events. */
+export interface Subscriber {
+  readonly deviceId: string | undefined;
+  send(frame: Uint8Array): void;
+}
+
+export interface RelayContext {
+  store: RelayStore;
+  model: MembershipModel;
+  workspaces: WorkspaceCache;
+  now: () => number;
+  limits: RelayLimits;
+  log: Logger;
+  metrics: RelayMetrics;
+  relayId: string;
+  relayPub: Uint8Array;
+  relayKey: SigningSecretKey;
+  nonces: NonceRegistry;
+  buckets: TokenBuckets;
+  seqLock: KeyedLock;
+  /** workspaceId → subscribed connections */
+  subscribers: Map<string, Set<Subscriber>>;
+}

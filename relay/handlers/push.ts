@@ -1,0 +1,72 @@
+// The push checks of DESIGN → Relay, in order: decode, device is the authenticated one, workspace
+// exists, signature, active writer, sequence exactly last + 1 (identical re-send acknowledged with its
+// original relay seq), lease, rate limit; then store and fan out. Size is enforced by the socket.
+import { sha256 } from '../../src/crypto/hkdf.ts';
+import { toHex } from '../../src/crypto/bytes.ts';
+import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/envelope.ts';
+import type { PushRejection, RelayMessage } from '../../src/protocol/messages.ts';
+import type { RelayContext, Subscriber } from '../context.ts';
+import { fanOut } from './fanout.ts';
+
+export type PushOutcome =
+  | { t: 'ack'; relaySeq: number; duplicate: boolean; workspaceId: string }
+  | { t: 'held'; heldId: number }
+  | { t: 'rejected'; reason: PushRejection; detail?: string };
+
+const reject = (reason: PushRejection, detail?: string): PushOutcome => ({ t: 'rejected', reason, ...(detail ? { detail } : {}) });
+
+export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uint8Array, from?: Subscriber): Promise<PushOutcome> {
+  const dec = decodeEnvelope(bytes);
+  if (!dec.ok) return reject(dec.reason);
+  const env = dec.value;
+  const h = env.header;
+  if (h.deviceId !== deviceId) return reject('wrong_device');
+  const state = await ctx.workspaces.state(h.workspaceId);
+  if (state === undefined) return reject('unknown_workspace');
+  const info = ctx.model.deviceInfo(state, h.deviceId);
+  if (!info) return reject('not_member');
+  if (!verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
+  if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject('device_revoked');
+  if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_access');
+
+  const key = `${h.workspaceId}\u0000${h.deviceId}\u0000${h.docId}`;
+  return ctx.seqLock.run(key, async () => {
+    const hash = toHex(sha256(bytes));
+    const last = Math.max(
+      await ctx.store.lastSeq(h.workspaceId, h.deviceId, h.docId),
+      await ctx.store.lastHeldSeq(h.workspaceId, h.deviceId, h.docId),
+    );
+    if (h.seq <= last) {
+      const stored = await ctx.store.getEnvelope(h.workspaceId, h.deviceId, h.docId, h.seq);
+      if (stored && stored.hash === hash) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId };
+      const held = await ctx.store.getHeldAt(h.workspaceId, h.deviceId, h.docId, h.seq);
+      if (held && held.hash === hash) return { t: 'held', heldId: held.heldId };
+      return reject('seq_replay', `last=${last}`);
+    }
+    if (h.seq > last + 1) return reject('seq_gap', `last=${last}`);
+
+    const now = ctx.now();
+    const lease = await ctx.store.getLease(h.leaseId);
+    const leaseOk = !!lease && lease.deviceId === h.deviceId && lease.workspaceId === h.workspaceId && now >= lease.issuedAt && now <= lease.notAfter;
+    if (!leaseOk) {
+      if (ctx.model.policy(state).leasePolicy === 'hold') {
+        const heldId = await ctx.store.insertHeld({
+          workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash, bytes, receivedAt: now, reason: 'lease_expired',
+        });
+        return { t: 'held', heldId };
+      }
+      return reject('lease_expired');
+    }
+    if (!ctx.buckets.take(h.deviceId)) return reject('rate_limited');
+
+    const res = await ctx.store.insertEnvelope({
+      workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash, bytes, receivedAt: now,
+    });
+    if (res.status === 'conflict') return reject('seq_replay');
+    if (res.status === 'inserted') {
+      const event: RelayMessage = { t: 'envelope', workspaceId: h.workspaceId, relaySeq: res.relaySeq, envelope: bytes };
+      await fanOut(ctx, h.workspaceId, event, from);
+    }
+    return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId };
+  });
+}

@@ -1,0 +1,36 @@
+// What the relay needs from the identity library to authorise: reduce a workspace's membership log
+// and ask questions of the result. Injected so tests can use a fixture; the default binds
+// src/identity/workspace (relay/identityMembership.ts). The relay never interprets entries itself.
+import type { Result } from '../src/crypto/result.ts';
+
+export interface DeviceInfo {
+  deviceId: string;
+  userId: string;
+  signingPub: Uint8Array;
+  boxPub: Uint8Array;
+  revoked: boolean;
+}
+
+export interface WorkspacePolicy {
+  maxOfflineMs: number;
+  leasePolicy: 'reject' | 'hold';
+}
+
+export interface MembershipModel<S = unknown> {
+  /** Reduce a whole log (in stored order); fails if any entry is invalid. */
+  replayLog(entries: Uint8Array[], now: number): Result<S>;
+  /** The state of a workspace with an empty log, that only a create entry for `workspaceId` extends. */
+  emptyState(workspaceId: string): S;
+  /** Validate one new entry on top of a state (checks signatures, roles, invitation proofs). */
+  appendEntry(state: S, entry: Uint8Array, now: number): Result<S>;
+  /** The workspace id the log belongs to (from its create entry). */
+  workspaceIdOf(state: S): string;
+  deviceInfo(state: S, deviceId: string): DeviceInfo | undefined;
+  /** A non-revoked device of a member who was not removed. */
+  isActiveDevice(state: S, deviceId: string): boolean;
+  /** Active, and the member's role allows writing records. */
+  canWrite(state: S, deviceId: string): boolean;
+  /** Active, and the member is an admin (may approve held envelopes). */
+  isAdmin(state: S, deviceId: string): boolean;
+  policy(state: S): WorkspacePolicy;
+}

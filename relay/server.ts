@@ -1,0 +1,159 @@
+// The relay: an HTTP server (health, metrics, the web build) with a WebSocket endpoint for clients.
+// startRelay() is used by `cloister relay`, `npm start` and tests (port 0, injected clock).
+// close() stops accepting, waits for in-flight requests (every acknowledged envelope is already
+// committed), closes sockets and the store.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { toBase64url } from '../src/crypto/bytes.ts';
+import { generateSigningKey, publicKeyOf } from '../src/crypto/ed25519.ts';
+import { asKey, type SigningSecretKey } from '../src/crypto/keys.ts';
+import { Connection } from './connection.ts';
+import { DEFAULT_LIMITS, type RelayContext, type RelayLimits } from './context.ts';
+import { KeyedLock } from './keyedLock.ts';
+import type { MembershipModel } from './membership.ts';
+import { createMetrics } from './metrics.ts';
+import { NonceRegistry } from './nonces.ts';
+import { TokenBuckets } from './rateLimit.ts';
+import { serveStatic } from './staticFiles.ts';
+import type { RelayStore } from './store/RelayStore.ts';
+import { WorkspaceCache } from './workspaceCache.ts';
+
+export interface StartRelayOptions {
+  store: RelayStore;
+  /** 0 picks a free port. Default 8787. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The relay's clock, ms. Default Date.now. */
+  now?: () => number;
+  limits?: Partial<RelayLimits>;
+  /** Directory of the web build to serve (e.g. dist/); nothing is served if absent. */
+  webRoot?: string;
+  /** Membership rules; default: the identity library (src/identity/workspace). */
+  membership?: MembershipModel;
+  /** pino logger; default JSON to stdout at 'info'. */
+  logger?: Logger;
+  /** Also export Node process metrics (off in tests). Default false. */
+  processMetrics?: boolean;
+}
+
+export interface RunningRelay {
+  /** ws://host:port/ — the client endpoint. */
+  url: string;
+  /** http://host:port */
+  httpUrl: string;
+  port: number;
+  relayId: string;
+  relayPub: Uint8Array;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, close connections and the store. */
+  close(): Promise<void>;
+}
+
+/** relayId = base64url of the relay's Ed25519 public key, so a client can check one against the other. */
+export const relayIdOf = (relayPub: Uint8Array): string => toBase64url(relayPub);
+
+export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay> {
+  const now = opts.now ?? Date.now;
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const log = opts.logger ?? pino({ base: { svc: 'cloister-relay' } });
+  const membership = opts.membership ?? (await import('./identityMembership.ts')).identityMembership();
+  const store = opts.store;
+  const relayKey = asKey<SigningSecretKey>(await store.getOrCreateRelayKey(() => generateSigningKey().secretKey));
+  const relayPub = publicKeyOf(relayKey);
+  const relayId = relayIdOf(relayPub);
+  const metrics = createMetrics(opts.processMetrics ?? false);
+
+  const ctx: RelayContext = {
+    store, model: membership, now, limits, log, metrics, relayId, relayPub, relayKey,
+    workspaces: new WorkspaceCache(store, membership, now, (w, reason) => log.error({ workspace: w, reason }, 'stored log does not replay')),
+    nonces: new NonceRegistry(now),
+    buckets: new TokenBuckets({ burst: limits.pushBurst, perSecond: limits.pushPerSecond }, now),
+    seqLock: new KeyedLock(),
+    subscribers: new Map(),
+  };
+
+  let shuttingDown = false;
+  const inflight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => undefined);
+  };
+
+  const http: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(shuttingDown ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: shuttingDown ? 'shutting_down' : 'ok', relayId }));
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(body);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+      return;
+    }
+    if (opts.webRoot && serveStatic(opts.webRoot, req, res)) return;
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  });
+
+  const wss = new WebSocketServer({ server: http, maxPayload: limits.maxFrameBytes });
+  const connections = new Set<Connection>();
+  wss.on('connection', (ws) => {
+    if (shuttingDown) return ws.close(1001, 'shutting down');
+    metrics.connections.inc();
+    metrics.connectionsTotal.inc();
+    const conn = new Connection(ctx, ws, track, () => shuttingDown);
+    connections.add(conn);
+    ws.on('message', (data, isBinary) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      conn.receive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), isBinary);
+    });
+    ws.on('error', (e) => log.debug({ err: e.message }, 'socket error')); // e.g. 1009: ws closes the socket itself
+    ws.on('close', (code) => {
+      metrics.connections.dec();
+      connections.delete(conn);
+      conn.closed();
+      log.debug({ code }, 'connection closed');
+    });
+  });
+  wss.on('error', (e) => log.error({ err: e.message }, 'websocket server error'));
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = http.address() as AddressInfo;
+  const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  log.info({ host: addr.address, port: addr.port, relayId, maxFrameBytes: limits.maxFrameBytes }, 'relay listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      log.info('relay shutting down');
+      http.close(); // stop accepting new connections
+      while (inflight.size) await Promise.allSettled([...inflight]);
+      for (const c of wss.clients) c.close(1001, 'relay shutting down');
+      await new Promise<void>((r) => setTimeout(r, 20).unref());
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      http.closeAllConnections?.();
+      await store.close();
+      log.info('relay stopped');
+    })());
+
+  return { url: `ws://${hostForUrl}:${addr.port}/`, httpUrl: `http://${hostForUrl}:${addr.port}`, port: addr.port, relayId, relayPub, close };
+}

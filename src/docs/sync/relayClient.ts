@@ -1,0 +1,298 @@
+// Client transport to a Cloister relay: connect, answer the signed challenge, then request/response
+// by id plus live events for subscribed workspaces. Works with the browser's WebSocket and with `ws`
+// in Node. No record logic here: callers push and pull opaque envelope bytes.
+import { deviceIdOf } from '../../crypto/ids.ts';
+import type { DeviceSigningKey, PublicKey } from '../../crypto/keys.ts';
+import { equalBytes } from '../../crypto/bytes.ts';
+import { signChallenge } from '../../protocol/challenge.ts';
+import { verifyLease, type Lease } from '../../protocol/lease.ts';
+import {
+  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type WireEnvelope,
+} from '../../protocol/messages.ts';
+
+/** The subset of the WebSocket API used here (browser WebSocket and `ws` both provide it). */
+interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+type SocketCtor = new (url: string) => SocketLike;
+
+export interface RelayClientOptions {
+  url: string;
+  signingKey: DeviceSigningKey;
+  devicePub: PublicKey;
+  /** Workspaces to receive leases for at authentication. */
+  workspaces?: string[];
+  /** The relay key recorded for this workspace; connecting fails if the relay presents another. */
+  expectedRelayPub?: Uint8Array;
+  /** WebSocket constructor; default the global one, else `ws`. */
+  WebSocket?: SocketCtor;
+  /** Per-request timeout, ms (default 30 s). Connect + auth uses the same bound. */
+  timeoutMs?: number;
+}
+
+export type PushResult =
+  | { status: 'acked'; relaySeq: number; duplicate: boolean }
+  | { status: 'held'; heldId: number }
+  | { status: 'rejected'; reason: PushRejection; detail?: string };
+
+export interface EnvelopeEvent {
+  workspaceId: string;
+  relaySeq: number;
+  envelope: Uint8Array;
+}
+export interface LogEntryEvent {
+  workspaceId: string;
+  index: number;
+  entry: Uint8Array;
+}
+
+/** A request the relay answered with an error (code from ERROR_CODES), or a transport failure. */
+export class RelayRequestError extends Error {
+  constructor(readonly code: ErrorCode | 'timeout' | 'closed' | 'protocol' | 'relay_key_mismatch', message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'RelayRequestError';
+  }
+}
+
+type Pending = { resolve: (m: RelayMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
+type Dist<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Request = Dist<ClientMessageInput>;
+
+async function defaultSocket(): Promise<SocketCtor> {
+  const g = (globalThis as { WebSocket?: SocketCtor }).WebSocket;
+  if (g) return g;
+  const mod = await import('ws');
+  return mod.WebSocket as unknown as SocketCtor;
+}
+
+export class RelayClient {
+  readonly deviceId: string;
+  relayId = '';
+  relayPub: Uint8Array = new Uint8Array();
+  /** The relay's clock at authentication (ms): a rollback-resistant reference for lease display. */
+  relayTime = 0;
+  /** Verified leases issued at authentication or by renewLease, by workspace. */
+  readonly leases = new Map<string, { lease: Lease; bytes: Uint8Array }>();
+  maxFrameBytes = 0;
+
+  private ws!: SocketLike;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly envelopeListeners = new Set<(e: EnvelopeEvent) => void>();
+  private readonly logListeners = new Set<(e: LogEntryEvent) => void>();
+  private readonly closeListeners = new Set<(code: number, reason: string) => void>();
+  private isClosed = false;
+
+  private constructor(private readonly opts: RelayClientOptions) {
+    this.deviceId = deviceIdOf(opts.devicePub);
+  }
+
+  /** Connect and authenticate. Rejects with RelayRequestError if the relay refuses or times out. */
+  static async connect(opts: RelayClientOptions): Promise<RelayClient> {
+    const c = new RelayClient(opts);
+    await c.open();
+    return c;
+  }
+
+  private async open(): Promise<void> {
+    const Ctor = this.opts.WebSocket ?? (await defaultSocket());
+    const timeoutMs = this.opts.timeoutMs ?? 30_000;
+    const ws = new Ctor(this.opts.url);
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    const hello = new Promise<Extract<RelayMessage, { t: 'hello' }>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RelayRequestError('timeout', 'no hello from relay')), timeoutMs);
+      ws.onmessage = (ev) => {
+        const m = this.decode(ev.data);
+        clearTimeout(timer);
+        if (m?.t === 'hello') resolve(m);
+        else reject(new RelayRequestError('protocol', 'expected hello'));
+      };
+      ws.onclose = (ev) => {
+        clearTimeout(timer);
+        reject(new RelayRequestError('closed', `connection closed (${ev.code})`));
+      };
+      ws.onerror = () => undefined; // onclose follows
+    });
+    const h = await hello;
+    if (this.opts.expectedRelayPub && !equalBytes(h.relayPub, this.opts.expectedRelayPub)) {
+      ws.close(1000, 'unexpected relay key');
+      throw new RelayRequestError('relay_key_mismatch', 'the relay presented a different key than recorded');
+    }
+    this.relayId = h.relayId;
+    this.relayPub = h.relayPub;
+    this.maxFrameBytes = h.maxFrameBytes;
+    ws.onmessage = (ev) => this.onFrame(ev.data);
+    ws.onclose = (ev) => this.onClosed(ev.code, ev.reason);
+    const auth = await this.request({
+      t: 'auth',
+      deviceId: this.deviceId,
+      devicePub: this.opts.devicePub,
+      challenge: h.challenge,
+      signature: signChallenge(this.opts.signingKey, this.opts.devicePub, h.challenge),
+      workspaces: this.opts.workspaces ?? [],
+    });
+    if (auth.t !== 'auth_ok') throw new RelayRequestError('protocol', `unexpected ${auth.t}`);
+    this.relayTime = auth.time;
+    for (const bytes of auth.leases) this.keepLease(bytes);
+  }
+
+  private keepLease(bytes: Uint8Array): Lease {
+    const v = verifyLease(bytes, this.relayPub);
+    if (!v.ok || v.value.deviceId !== this.deviceId || v.value.relayId !== this.relayId)
+      throw new RelayRequestError('protocol', `invalid lease from relay (${v.ok ? 'wrong device/relay' : v.reason})`);
+    this.leases.set(v.value.workspaceId, { lease: v.value, bytes });
+    return v.value;
+  }
+
+  private decode(data: unknown): RelayMessage | undefined {
+    const bytes =
+      data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : undefined;
+    if (!bytes) return undefined;
+    const m = decodeRelayMessage(bytes);
+    return m.ok ? m.value : undefined;
+  }
+
+  private onFrame(data: unknown): void {
+    const m = this.decode(data);
+    if (!m) return; // a relay that sends nonsense is ignored, not obeyed
+    if (m.t === 'envelope') {
+      for (const l of this.envelopeListeners) l({ workspaceId: m.workspaceId, relaySeq: m.relaySeq, envelope: m.envelope });
+      return;
+    }
+    if (m.t === 'log_entry') {
+      for (const l of this.logListeners) l({ workspaceId: m.workspaceId, index: m.index, entry: m.entry });
+      return;
+    }
+    if (!('id' in m) || m.id === undefined) return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.t === 'error') p.reject(new RelayRequestError(m.code, m.message));
+    else p.resolve(m);
+  }
+
+  private onClosed(code: number, reason: string): void {
+    this.isClosed = true;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new RelayRequestError('closed', `connection closed (${code})`));
+    }
+    this.pending.clear();
+    for (const l of this.closeListeners) l(code, reason);
+  }
+
+  /** Send one request and wait for the reply with its id. */
+  request(req: Request): Promise<RelayMessage> {
+    if (this.isClosed) return Promise.reject(new RelayRequestError('closed', 'connection closed'));
+    const id = this.nextId++;
+    const frame = encodeMessage({ ...req, id } as ClientMessageInput);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RelayRequestError('timeout', `${req.t} timed out`));
+      }, this.opts.timeoutMs ?? 30_000);
+      this.pending.set(id, { resolve, reject, timer });
+      try {
+        this.ws.send(frame);
+      } catch (e) {
+        this.pending.delete(id);
+        clearTimeout(timer);
+        reject(new RelayRequestError('closed', e instanceof Error ? e.message : 'send failed'));
+      }
+    });
+  }
+
+  private async expect<T extends RelayMessage['t']>(req: Request, t: T): Promise<Extract<RelayMessage, { t: T }>> {
+    const m = await this.request(req);
+    if (m.t !== t) throw new RelayRequestError('protocol', `expected ${t}, got ${m.t}`);
+    return m as Extract<RelayMessage, { t: T }>;
+  }
+
+  /** Push one envelope. Rejections are results (quarantine them by reason), not exceptions. */
+  async push(envelope: Uint8Array): Promise<PushResult> {
+    const m = await this.request({ t: 'push', envelope });
+    if (m.t === 'push_ack') return { status: 'acked', relaySeq: m.relaySeq, duplicate: m.duplicate };
+    if (m.t === 'push_held') return { status: 'held', heldId: m.heldId };
+    if (m.t === 'push_rejected') return { status: 'rejected', reason: m.reason, ...(m.detail ? { detail: m.detail } : {}) };
+    throw new RelayRequestError('protocol', `unexpected ${m.t}`);
+  }
+
+  /** Envelopes with relaySeq > cursor. Continue from nextCursor while `more`. */
+  async pull(workspaceId: string, cursor: number, limit = 500): Promise<{ envelopes: WireEnvelope[]; nextCursor: number; more: boolean }> {
+    const m = await this.expect({ t: 'pull', workspaceId, cursor, limit }, 'batch');
+    return { envelopes: m.envelopes, nextCursor: m.nextCursor, more: m.more };
+  }
+
+  /** Receive live 'envelope' and 'log_entry' events for this workspace. Returns the relay's head seq at subscription. */
+  async subscribe(workspaceId: string): Promise<{ head: number }> {
+    const m = await this.expect({ t: 'subscribe', workspaceId }, 'subscribed');
+    return { head: m.head };
+  }
+
+  async unsubscribe(workspaceId: string): Promise<void> {
+    await this.expect({ t: 'unsubscribe', workspaceId }, 'unsubscribed');
+  }
+
+  /** The workspace's membership log entries, in the relay's order. Allowed before joining. */
+  async getLog(workspaceId: string): Promise<Uint8Array[]> {
+    return (await this.expect({ t: 'log_get', workspaceId }, 'log')).entries;
+  }
+
+  /** Append a membership entry (validated by the relay); resolves to its index. Idempotent. */
+  async appendLog(workspaceId: string, entry: Uint8Array): Promise<number> {
+    return (await this.expect({ t: 'log_append', workspaceId, entry }, 'log_appended')).index;
+  }
+
+  /** A fresh lease for a workspace (also kept in `leases`). */
+  async renewLease(workspaceId: string): Promise<Lease> {
+    return this.keepLease((await this.expect({ t: 'lease_renew', workspaceId }, 'lease')).lease);
+  }
+
+  /** Admins: envelopes held under policy 'hold'. */
+  async listHeld(workspaceId: string): Promise<Extract<RelayMessage, { t: 'held' }>['items']> {
+    return (await this.expect({ t: 'held_list', workspaceId }, 'held')).items;
+  }
+
+  /** Admins: release a held envelope into the workspace; resolves to its relay seq. */
+  async approveHeld(workspaceId: string, heldId: number): Promise<number> {
+    return (await this.expect({ t: 'held_approve', workspaceId, heldId }, 'held_approved')).relaySeq;
+  }
+
+  /** Round trip; resolves to the relay's clock. */
+  async ping(): Promise<number> {
+    return (await this.expect({ t: 'ping' }, 'pong')).time;
+  }
+
+  onEnvelope(cb: (e: EnvelopeEvent) => void): () => void {
+    this.envelopeListeners.add(cb);
+    return () => this.envelopeListeners.delete(cb);
+  }
+
+  onLogEntry(cb: (e: LogEntryEvent) => void): () => void {
+    this.logListeners.add(cb);
+    return () => this.logListeners.delete(cb);
+  }
+
+  onClose(cb: (code: number, reason: string) => void): () => void {
+    this.closeListeners.add(cb);
+    return () => this.closeListeners.delete(cb);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Close the connection; pending requests reject with code 'closed'. */
+  close(): void {
+    if (!this.isClosed) this.ws.close(1000, 'bye');
+  }
+}
