@@ -24,10 +24,10 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   const state = await ctx.workspaces.state(h.workspaceId);
   if (state === undefined) return reject('unknown_workspace');
   const info = ctx.model.deviceInfo(state, h.deviceId);
-  if (!info) return reject('not_member');
+  if (!info) return reject('unknown_device');
   if (!verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
-  if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject('device_revoked');
-  if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_access');
+  if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
+  if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_permission');
 
   const key = `${h.workspaceId}\u0000${h.deviceId}\u0000${h.docId}`;
   return ctx.seqLock.run(key, async () => {
@@ -47,15 +47,17 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
 
     const now = ctx.now();
     const lease = await ctx.store.getLease(h.leaseId);
-    const leaseOk = !!lease && lease.deviceId === h.deviceId && lease.workspaceId === h.workspaceId && now >= lease.issuedAt && now <= lease.notAfter;
+    const leaseKnown = !!lease && lease.deviceId === h.deviceId && lease.workspaceId === h.workspaceId;
+    const leaseOk = leaseKnown && now >= lease.issuedAt && now <= lease.notAfter;
     if (!leaseOk) {
       if (ctx.model.policy(state).leasePolicy === 'hold') {
         const heldId = await ctx.store.insertHeld({
-          workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash, bytes, receivedAt: now, reason: 'lease_expired',
+          workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash, bytes, receivedAt: now,
+          reason: leaseKnown ? 'lease_expired' : 'lease_unknown',
         });
         return { t: 'held', heldId };
       }
-      return reject('lease_expired');
+      return reject(leaseKnown ? 'lease_expired' : 'lease_unknown');
     }
     if (!ctx.buckets.take(h.deviceId)) return reject('rate_limited');
 

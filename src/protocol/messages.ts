@@ -8,22 +8,31 @@ import { fail, ok, type Result } from '../crypto/result.ts';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Why a push was refused (push_rejected.reason). Stable codes: clients quarantine by them. */
+/**
+ * Why a push was refused (push_rejected.reason). Stable codes: clients quarantine by them. The
+ * envelope codes are the ones of src/docs/rejections.ts (test/relay/reasons.test.ts keeps them in
+ * step); RELAY_ONLY_REJECTIONS are about the relay connection rather than the envelope.
+ */
+export const RELAY_ONLY_REJECTIONS = [
+  'wrong_device', // header.deviceId is not the authenticated device
+  'unknown_workspace', // the relay has no membership log for header.workspaceId
+  'rate_limited', // the device's token bucket is empty; retry later
+  'internal', // the relay failed to store it; retry
+] as const;
 export const PUSH_REJECTION_REASONS = [
   'envelope_malformed', // the bytes are not an envelope
   'envelope_version_unsupported',
   'envelope_too_large',
-  'wrong_device', // header.deviceId is not the authenticated device
-  'unknown_workspace', // the relay has no membership log for header.workspaceId
+  'unknown_device', // the device is not in the workspace's membership log
   'bad_signature', // the device's signing key does not verify the envelope
-  'not_member', // the device is not a member of the workspace
-  'device_revoked', // the device was revoked or its member removed
-  'no_write_access', // the member is a reader
+  'not_a_member', // the device's member was removed
+  'device_revoked', // the device was revoked
+  'no_write_permission', // the member is a reader
   'seq_replay', // a different envelope already holds this (device, doc, seq), or seq is older than the last
   'seq_gap', // seq is more than last + 1
-  'lease_expired', // the lease is unknown, another device's, or past notAfter by the relay's clock (policy reject)
-  'rate_limited', // the device's token bucket is empty; retry later
-  'internal', // the relay failed to store it; retry
+  'lease_unknown', // the lease id was never issued by this relay, or to another device/workspace (policy reject)
+  'lease_expired', // the relay's clock is past the lease's notAfter (policy reject)
+  ...RELAY_ONLY_REJECTIONS,
 ] as const;
 export type PushRejection = (typeof PUSH_REJECTION_REASONS)[number];
 
