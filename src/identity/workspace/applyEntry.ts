@@ -22,6 +22,14 @@ function withLockbox(epochs: Map<number, EpochRecord>, epoch: number, slot: stri
   return next;
 }
 
+/** A stale rotation (made concurrently with one already applied) is skipped; see needsRotation. */
+function rotate(s: WorkspaceState, r: Rotation): WorkspaceState {
+  if (r.epoch !== s.epoch + 1) return s;
+  s.epochs = withRotation(s.epochs, r);
+  s.epoch = r.epoch;
+  return s;
+}
+
 export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
   const b = e.body;
   const s: WorkspaceState = {
@@ -77,16 +85,12 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
     case 'revoke_device': {
       const d = s.devices.get(b.device)!;
       s.devices = new Map(s.devices).set(d.deviceId, { ...d, revoked: true });
-      s.epochs = withRotation(s.epochs, b.rotation);
-      s.epoch = b.rotation.epoch;
-      return s;
+      return rotate(s, b.rotation);
     }
     case 'remove_member': {
       const m = s.members.get(b.member)!;
       s.members = new Map(s.members).set(m.userId, { ...m, removed: true });
-      s.epochs = withRotation(s.epochs, b.rotation);
-      s.epoch = b.rotation.epoch;
-      return s;
+      return rotate(s, b.rotation);
     }
     case 'set_role': {
       const m = s.members.get(b.member)!;
@@ -94,9 +98,7 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
       return s;
     }
     case 'rotate_key':
-      s.epochs = withRotation(s.epochs, b.rotation);
-      s.epoch = b.rotation.epoch;
-      return s;
+      return rotate(s, b.rotation);
     case 'revoke_invitation': {
       const inv = s.invitations.get(b.invitation)!;
       s.invitations = new Map(s.invitations).set(inv.id, { ...inv, revoked: true });

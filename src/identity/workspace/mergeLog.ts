@@ -152,7 +152,7 @@ export function mergeEntries(input: Map<string, Entry>): Result<WorkspaceState, 
       if (known.has(lostParent)) known.set(id, e);
       continue;
     }
-    const v = validateEntry(state, e);
+    const v = validateEntry(state, e, undefined, { causallyValid: () => causallyValid(reached, e) });
     if (!v.ok) {
       if (id === root.id) return fail(v.reason, 'root');
       rejected.set(id, v.reason);

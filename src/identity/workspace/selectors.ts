@@ -68,3 +68,15 @@ export function policy(state: WorkspaceState): Policy {
 export function workspaceName(state: WorkspaceState): string {
   return state.name;
 }
+
+/**
+ * True when the current epoch key should be rotated: a device that is no longer active holds a
+ * lockbox for it, or an active device has none (after concurrent removals, rotations or enrolments).
+ */
+export function needsRotation(state: WorkspaceState): boolean {
+  const rec = state.epochs.get(state.epoch);
+  if (!rec) return false;
+  for (const slot of rec.lockboxes.keys()) if (!slot.startsWith('inv:') && !isActive(state, slot)) return true;
+  for (const d of state.devices.keys()) if (isActive(state, d) && !rec.lockboxes.has(d)) return true;
+  return false;
+}

@@ -29,9 +29,22 @@ function validPolicy(p: Policy): boolean {
   return p.maxOfflineMs <= MAX_OFFLINE_LIMIT_MS;
 }
 
-/** Does the rotation start the next epoch with a lockbox for every device left, and nobody else? */
-export function checkRotation(s: WorkspaceState, r: Rotation, excluded: (deviceId: string) => boolean): Check {
-  if (r.epoch !== s.epoch + 1) return fail('rotation_wrong_epoch');
+/** Context the merge supplies: whether the entry was valid in its own causal past. */
+export interface ValidateContext {
+  causallyValid?: () => boolean;
+}
+
+/**
+ * Does the rotation start the next epoch with a lockbox for every device left, and nobody else?
+ * A rotation made concurrently with another one arrives "stale" (its epoch is already taken). If it
+ * was valid where it was made, the merge applies the entry without its rotation; `needsRotation`
+ * then tells clients to rotate again (the concurrent rotations may have sealed to removed devices).
+ */
+export function checkRotation(s: WorkspaceState, r: Rotation, excluded: (deviceId: string) => boolean, ctx?: ValidateContext): Check {
+  if (r.epoch !== s.epoch + 1) {
+    if (r.epoch <= s.epoch && ctx?.causallyValid?.()) return pass;
+    return fail('rotation_wrong_epoch');
+  }
   const remaining = activeDevices(s).filter((d) => !excluded(d));
   for (const d of remaining) if (!(d in r.lockboxes)) return fail('rotation_missing_lockbox', d);
   const keep = new Set(remaining);
@@ -44,7 +57,7 @@ export function checkRotation(s: WorkspaceState, r: Rotation, excluded: (deviceI
   return pass;
 }
 
-export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check {
+export function validateEntry(s: WorkspaceState, e: Entry, now?: number, ctx?: ValidateContext): Check {
   const b = e.body;
   if (b.ws !== s.workspaceId) return fail('entry_wrong_workspace');
   if (s.applied.has(e.id)) return fail('entry_duplicate');
@@ -66,7 +79,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check 
       const inv = b.invitation;
       if (invitationIdOf(b64bytes(inv.pub)) !== inv.id) return fail('entry_malformed', 'invitation id');
       if (s.invitations.has(inv.id)) return fail('invitation_exists');
-      if (b.lockbox.epoch !== s.epoch) return fail('epoch_unknown');
+      if (!s.epochs.has(b.lockbox.epoch)) return fail('epoch_unknown');
       return pass;
     }
     case 'add_device': {
@@ -74,7 +87,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check 
       if (deviceIdOf(d.signingPub) !== d.deviceId) return fail('device_id_mismatch');
       if (s.devices.has(d.deviceId)) return fail('device_exists');
       if (!verifyDeviceEnrolment(s.workspaceId, author.userId, d, b64bytes(b.deviceSig))) return fail('device_proof_invalid');
-      if (b.lockbox.epoch !== s.epoch) return fail('epoch_unknown');
+      if (!s.epochs.has(b.lockbox.epoch)) return fail('epoch_unknown');
       return pass;
     }
     case 'revoke_device': {
@@ -82,7 +95,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check 
       if (!target) return fail('device_unknown');
       if (target.revoked) return fail('device_already_revoked');
       if (target.userId !== author.userId && !admin) return fail('entry_not_permitted');
-      return checkRotation(s, b.rotation, (d) => d === b.device);
+      return checkRotation(s, b.rotation, (d) => d === b.device, ctx);
     }
     case 'remove_member': {
       if (!admin) return fail('entry_not_permitted');
@@ -90,7 +103,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check 
       if (!target) return fail('member_unknown');
       if (target.removed) return fail('member_already_removed');
       if (target.role === 'admin' && activeAdmins(s).length <= 1) return fail('last_admin');
-      return checkRotation(s, b.rotation, (d) => s.devices.get(d)?.userId === b.member);
+      return checkRotation(s, b.rotation, (d) => s.devices.get(d)?.userId === b.member, ctx);
     }
     case 'set_role': {
       if (!admin) return fail('entry_not_permitted');
@@ -101,7 +114,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check 
     }
     case 'rotate_key':
       if (!admin) return fail('entry_not_permitted');
-      return checkRotation(s, b.rotation, () => false);
+      return checkRotation(s, b.rotation, () => false, ctx);
     case 'revoke_invitation': {
       if (!admin) return fail('entry_not_permitted');
       const inv = s.invitations.get(b.invitation);
