@@ -20,6 +20,8 @@ export const DOMAIN = {
   epochCheck: 'cloister/epoch-check/v1',
   invitationId: 'cloister/invitation-id/v1',
   workspaceStoreName: 'cloister/workspace-store-name/v1',
+  // Public identifiers derived by hashing (docs)
+  indexDocId: 'cloister/index-doc-id/v1',
   // AEAD key commitment
   commitment: 'cloister/aead-commitment/v1',
 } as const;
