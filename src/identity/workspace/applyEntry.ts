@@ -30,13 +30,27 @@ function rotate(s: WorkspaceState, r: Rotation): WorkspaceState {
   return s;
 }
 
+/** Is `head` among `parents`, or an ancestor of them through known entries that were not applied? */
+function reaches(state: WorkspaceState, parents: string[], head: string): boolean {
+  const stack = [...parents];
+  const seen = new Set<string>();
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (p === head) return true;
+    if (seen.has(p) || state.applied.has(p)) continue;
+    seen.add(p);
+    stack.push(...(state.known.get(p)?.body.parents ?? []));
+  }
+  return false;
+}
+
 export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
   const b = e.body;
   const s: WorkspaceState = {
     ...state,
     applied: new Map(state.applied).set(e.id, e),
     known: state.known.has(e.id) ? state.known : new Map(state.known).set(e.id, e),
-    heads: [...state.heads.filter((h) => !b.parents.includes(h)), e.id].sort(),
+    heads: [...state.heads.filter((h) => !reaches(state, b.parents, h)), e.id].sort(),
   };
   const seniority = state.applied.size;
   switch (b.kind) {

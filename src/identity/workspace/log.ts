@@ -32,8 +32,9 @@ export function appendEntry(state: WorkspaceState, bytes: Uint8Array, now: numbe
   if (e.body.kind === 'create') return fail('create_not_first');
   for (const p of e.body.parents) if (!state.known.has(p)) return fail('entry_missing_parent', p);
 
-  // Fast path: the entry builds on every current head, so it is last in any order.
-  if (sameSet(e.body.parents, state.heads)) {
+  // Fast path: the entry builds on every current head and nothing known is left unapplied, so it
+  // is last in any order and the merge would give exactly this.
+  if (state.known.size === state.applied.size && sameSet(e.body.parents, state.heads)) {
     const v = validateEntry(state, e, now);
     return v.ok ? ok(applyEntry(state, e)) : v;
   }

@@ -141,25 +141,26 @@ export function mergeEntries(input: Map<string, Entry>): Result<WorkspaceState, 
   const known = new Map<string, Entry>();
   for (const id of order) {
     const e = reached.get(id)!;
+    if (e.body.parents.some((p) => !known.has(p))) {
+      rejected.set(id, 'entry_depends_on_dropped');
+      continue;
+    }
     if (dropped.has(id)) {
       rejected.set(id, 'entry_concurrently_removed');
-      known.set(id, e);
+      if (causallyValid(reached, e)) known.set(id, e);
       continue;
     }
-    const lostParent = e.body.parents.find((p) => !state.applied.has(p));
-    if (lostParent !== undefined) {
-      rejected.set(id, 'entry_depends_on_dropped');
-      if (known.has(lostParent)) known.set(id, e);
-      continue;
-    }
-    const v = validateEntry(state, e, undefined, { causallyValid: () => causallyValid(reached, e) });
+    // An entry that lost its place to a concurrent one (e.g. a role change for someone removed
+    // meanwhile) is skipped but stays in the log; entries built on it are still judged on their own.
+    const v = validateEntry(state, e, undefined, { causallyValid: () => causallyValid(reached, e), parentsPresent: true });
     if (!v.ok) {
       if (id === root.id) return fail(v.reason, 'root');
       rejected.set(id, v.reason);
+      if (causallyValid(reached, e)) known.set(id, e);
       continue;
     }
-    state = applyEntry(state, e);
     known.set(id, e);
+    state = applyEntry({ ...state, known }, e);
   }
   for (const id of entries.keys()) if (!pos.has(id)) rejected.set(id, 'entry_missing_parent');
   return ok({ ...state, known, dropped: rejected });

@@ -32,6 +32,8 @@ function validPolicy(p: Policy): boolean {
 /** Context the merge supplies: whether the entry was valid in its own causal past. */
 export interface ValidateContext {
   causallyValid?: () => boolean;
+  /** The merge orders entries after their parents itself; a parent may be known but not applied. */
+  parentsPresent?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number, ctx?: V
   if (s.applied.has(e.id)) return fail('entry_duplicate');
   if (b.kind === 'create') return s.applied.size > 0 ? fail('create_not_first') : validateCreate(e, b);
   if (s.applied.size === 0) return fail('log_no_root');
-  for (const p of b.parents) if (!s.applied.has(p)) return fail('entry_missing_parent', p);
+  if (!ctx?.parentsPresent) for (const p of b.parents) if (!s.applied.has(p)) return fail('entry_missing_parent', p);
   if (b.kind === 'join') return validateJoin(s, e, b, now);
 
   const author = s.devices.get(b.author);
