@@ -17,6 +17,8 @@ import { encodeVaultFile, type VaultFile, type VaultHeader } from './vaultFile.t
  * Argon2id KEK is). A wrong password says only "wrong password".
  */
 export async function openWithPassword(file: VaultFile, password: string): Promise<Result<VaultSecrets, VaultFailure>> {
+  // A vault is never created with an empty password (and hash-wasm refuses one), so it is simply wrong.
+  if (password.length === 0) return fail('wrong_password');
   const kek = await deriveKek(password, file.header.salt, file.header.kdf);
   const opened = unwrap(kek, file.passwordWrap, DOMAIN.vault, file.headerBytes);
   wipe(kek);
