@@ -1,0 +1,402 @@
+// One session's view of a workspace's documents: the Repo (encrypted local storage) with this
+// session's pinned actor, local changes batched into signed, encrypted envelopes in the outbox, and
+// remote envelopes checked and applied in one applyChanges call per document per batch.
+// Guarantees: an awaited change() has its envelope on disk (outbox) before it resolves; every remote
+// envelope ends up applied, held (pending, encrypted) or quarantined with a reason — never dropped.
+import * as A from '@automerge/automerge';
+import {
+  generateAutomergeUrl,
+  parseAutomergeUrl,
+  type DocHandle,
+  type DocumentId,
+  type Repo,
+  type StorageAdapterInterface,
+} from '@automerge/automerge-repo';
+import type { DeviceSigningKey, PublicKey } from '../crypto/keys.ts';
+import { decodeEnvelope, type EnvelopeHeader } from '../protocol/envelope.ts';
+import { actorFor, newSessionNonce } from './actor.ts';
+import { SeqCursors } from './cursors.ts';
+import type { EnvelopeAuthority } from './envelope/authority.ts';
+import { envelopeHashOf as envelopeHashFromBytes } from './envelope/envelopeHash.ts';
+import { openEnvelope, type OpenedEnvelope } from './envelope/openEnvelope.ts';
+import { sealEnvelope } from './envelope/sealEnvelope.ts';
+import { Outbox } from './outbox.ts';
+import { PendingStore } from './pending.ts';
+import { ProvenanceStore } from './provenance.ts';
+import { Quarantine } from './quarantine.ts';
+import { Mutex, type ProfileLock } from './seqLock.ts';
+
+export const DEFAULT_FLUSH_WINDOW_MS = 100;
+/** Envelopes are split beyond this many changes or bytes (one seq each). */
+export const MAX_CHANGES_PER_ENVELOPE = 2000;
+export const MAX_CHANGE_BYTES_PER_ENVELOPE = 4 * 1024 * 1024;
+const KNOWN_PREFIX = 'cloister-doc';
+
+export interface SessionDevice {
+  deviceId: string;
+  userId: string;
+  signingKey: DeviceSigningKey;
+  signingPub: PublicKey;
+}
+
+export interface DocSessionOptions {
+  repo: Repo;
+  /** Encrypted, uncached state storage (outbox, cursors, pending, quarantine, provenance). */
+  state: StorageAdapterInterface;
+  /** Profile-wide lock (FileLock in Node, WebLocksLock in the browser). */
+  lock: ProfileLock;
+  authority: EnvelopeAuthority;
+  device: SessionDevice;
+  /** The epoch new envelopes are sealed under. */
+  currentEpoch: () => number;
+  leaseId?: () => string;
+  flushWindowMs?: number;
+  now?: () => number;
+  /** Defaults to a fresh random nonce; pass one only in tests. */
+  sessionNonce?: Uint8Array;
+}
+
+export interface ApplyReport {
+  applied: { docId: string; deviceId: string; seq: number; changes: number }[];
+  duplicates: number;
+  held: { docId: string; deviceId: string; seq: number; why: 'seq_gap' | 'missing_deps' }[];
+  rejected: { reason: string; detail?: string; quarantineId: string }[];
+}
+
+interface Tracked {
+  handle: DocHandle<unknown>;
+  /** Heads at the last flush: every own change at or before them is sealed. */
+  flushedHeads: A.Heads;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export class DocSession {
+  readonly sessionNonce: Uint8Array;
+  readonly actor: string;
+  readonly outbox: Outbox;
+  readonly quarantine: Quarantine;
+  readonly pending: PendingStore;
+  readonly cursors: SeqCursors;
+  readonly provenance: ProvenanceStore;
+  readonly #docs = new Map<string, Tracked>();
+  readonly #opening = new Map<string, Promise<Tracked>>();
+  readonly #flushMutex = new Mutex();
+  readonly #now: () => number;
+  #closed = false;
+
+  constructor(private readonly o: DocSessionOptions) {
+    this.sessionNonce = o.sessionNonce ?? newSessionNonce();
+    this.actor = actorFor(o.device.signingPub, this.sessionNonce);
+    this.outbox = new Outbox(o.state);
+    this.quarantine = new Quarantine(o.state, o.now);
+    this.pending = new PendingStore(o.state);
+    this.cursors = new SeqCursors(o.state);
+    this.provenance = new ProvenanceStore(o.state);
+    this.#now = o.now ?? Date.now;
+  }
+
+  get workspaceId(): string {
+    return this.o.authority.workspaceId;
+  }
+  get device(): SessionDevice {
+    return this.o.device;
+  }
+  get repo(): Repo {
+    return this.o.repo;
+  }
+
+  /** Create a document whose first change is by this session's actor (never the Repo's random one). */
+  async create<T extends Record<string, unknown>>(init: T, docId?: DocumentId): Promise<{ docId: DocumentId; handle: DocHandle<T> }> {
+    const id = docId ?? parseAutomergeUrl(generateAutomergeUrl()).documentId;
+    const doc = A.from<T>(init, { actor: this.actor });
+    const handle = this.o.repo.import<T>(A.save(doc), { docId: id });
+    markReady(handle);
+    const t = this.#track(id, handle as DocHandle<unknown>, []);
+    await this.o.state.save([KNOWN_PREFIX, id], new Uint8Array([1]));
+    this.#schedule(id, t);
+    return { docId: id, handle };
+  }
+
+  /** Open a document known locally; or, with `createIfMissing`, start an empty one under that id (for remote docs). */
+  async open<T>(docId: string, createIfMissing = false): Promise<DocHandle<T> | undefined> {
+    const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, createIfMissing));
+    return t?.handle as DocHandle<T> | undefined;
+  }
+
+  async #openTracked(docId: string, createIfMissing: boolean): Promise<Tracked | undefined> {
+    const inflight = this.#opening.get(docId);
+    if (inflight) return inflight;
+    const known = (await this.o.state.load([KNOWN_PREFIX, docId])) !== undefined;
+    if (!known && !createIfMissing) return undefined;
+    const p = (async () => {
+      let handle: DocHandle<unknown> | undefined;
+      if (known) {
+        try {
+          handle = await this.o.repo.find<unknown>(docId as DocumentId);
+        } catch {
+          handle = undefined; // known but nothing stored yet (e.g. every change so far is held pending)
+        }
+      }
+      if (!handle) {
+        handle = this.o.repo.import<unknown>(A.save(A.init()), { docId: docId as DocumentId });
+        markReady(handle);
+        await this.o.state.save([KNOWN_PREFIX, docId], new Uint8Array([1]));
+      }
+      // Own changes from earlier sessions are not re-sealed here (see report: recovery of a crashed session's unflushed changes).
+      return this.#track(docId, handle, A.getHeads(handle.doc()));
+    })();
+    this.#opening.set(docId, p);
+    try {
+      return await p;
+    } finally {
+      this.#opening.delete(docId);
+    }
+  }
+
+  /** Does this profile hold the document locally? */
+  async has(docId: string): Promise<boolean> {
+    return this.#docs.has(docId) || (await this.o.state.load([KNOWN_PREFIX, docId])) !== undefined;
+  }
+
+  #track(docId: string, handle: DocHandle<unknown>, flushedHeads: A.Heads): Tracked {
+    // Pin the actor: find()/import() give the doc a random one (DESIGN → Pitfalls).
+    handle.update(d => A.clone(d, { actor: this.actor }));
+    const t: Tracked = { handle, flushedHeads, waiters: [] };
+    this.#docs.set(docId, t);
+    handle.on('heads-changed', () => this.#schedule(docId, t));
+    return t;
+  }
+
+  /** Change a document; resolves once the envelope carrying the change is persisted in the outbox. */
+  async change<T>(docId: string, fn: A.ChangeFn<T>, message?: string): Promise<void> {
+    const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false));
+    if (!t) throw new Error(`unknown document ${docId}`);
+    (t.handle as DocHandle<T>).change(fn, message ? { message } : {});
+    await this.whenFlushed(docId);
+  }
+
+  /** Resolves after the next flush of this document (which covers every change made before it starts). */
+  whenFlushed(docId: string): Promise<void> {
+    const t = this.#docs.get(docId);
+    if (!t) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      t.waiters.push({ resolve, reject });
+      this.#schedule(docId, t);
+    });
+  }
+
+  #schedule(docId: string, t: Tracked): void {
+    if (t.timer || this.#closed) return;
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      this.flushDoc(docId).catch(() => undefined); // waiters receive the error
+    }, this.o.flushWindowMs ?? DEFAULT_FLUSH_WINDOW_MS);
+  }
+
+  /** Seal every own change not yet sealed, in every open document (call at sync time and on close). */
+  async flush(): Promise<void> {
+    for (const docId of [...this.#docs.keys()]) await this.flushDoc(docId);
+  }
+
+  flushDoc(docId: string): Promise<void> {
+    return this.#flushMutex.run(async () => {
+      const t = this.#docs.get(docId);
+      if (!t) return;
+      if (t.timer) clearTimeout(t.timer);
+      t.timer = undefined;
+      const waiters = t.waiters.splice(0);
+      try {
+        const doc = t.handle.doc();
+        const heads = A.getHeads(doc);
+        if (!sameHeads(heads, t.flushedHeads)) {
+          const own = A.getChangesSince(doc, t.flushedHeads).filter(c => A.decodeChange(c).actor === this.actor);
+          for (const batch of splitBatches(own)) await this.#sealAndStore(docId, batch);
+          t.flushedHeads = heads;
+        }
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        for (const w of waiters) w.reject(e);
+        throw e;
+      }
+    });
+  }
+
+  async #sealAndStore(docId: string, changes: Uint8Array[]): Promise<void> {
+    const { deviceId, userId, signingKey } = this.o.device;
+    await this.o.lock.run(async () => {
+      await this.cursors.load([{ deviceId, docId }]);
+      // The outbox is consulted too: a crash between writing the envelope and the cursor must not reuse its seq.
+      const seq = Math.max(this.cursors.lastSeq(deviceId, docId), await this.outbox.maxSeq(docId)) + 1;
+      const epoch = this.o.currentEpoch();
+      const key = this.o.authority.documentKey(epoch, docId);
+      if (!key) throw new Error(`no document key for epoch ${epoch}`);
+      const claimedTime = this.#now();
+      const env = sealEnvelope(
+        { workspaceId: this.workspaceId, docId, deviceId, epoch, seq, leaseId: this.o.leaseId?.() ?? '', claimedTime, sessionNonce: this.sessionNonce, changes },
+        key,
+        signingKey,
+      );
+      await this.outbox.put(docId, seq, env.bytes);
+      this.cursors.advance(deviceId, docId, seq, env.envelopeHash);
+      await this.cursors.save();
+      await this.provenance.put({
+        docId, envelopeHash: env.envelopeHash, deviceId, userId, seq, claimedTime,
+        changeHashes: changes.map(c => A.decodeChange(c).hash),
+      });
+    });
+  }
+
+  /**
+   * Check and apply envelopes from the relay (any order, duplicates allowed). One applyChanges per
+   * document per call; held envelopes (gaps, missing dependencies) are retried on every call.
+   */
+  async applyRemote(envelopes: readonly Uint8Array[], source = 'relay'): Promise<ApplyReport> {
+    return this.o.lock.run(() => this.#applyRemoteLocked(envelopes, source));
+  }
+
+  async #applyRemoteLocked(envelopes: readonly Uint8Array[], source: string): Promise<ApplyReport> {
+    const report: ApplyReport = { applied: [], duplicates: 0, held: [], rejected: [] };
+    const reject = async (bytes: Uint8Array, reason: string, detail: string | undefined, from: string) => {
+      const q = await this.quarantine.add(bytes, reason, detail, from);
+      report.rejected.push({ reason, ...(detail ? { detail } : {}), quarantineId: q.id });
+    };
+
+    interface Item { bytes: Uint8Array; header: EnvelopeHeader; held?: 'gap' }
+    const items: Item[] = [];
+    for (const bytes of envelopes) {
+      const d = decodeEnvelope(bytes);
+      if (!d.ok) await reject(bytes, d.reason, d.detail, source);
+      else items.push({ bytes, header: d.value.header });
+    }
+    const docIds = new Set(items.map(i => i.header.docId));
+    // Everything held for these documents gets another chance; so do held-for-deps envelopes of any doc we touch.
+    const retryDeps: { docId: string; bytes: Uint8Array; envelopeHash: string }[] = [];
+    for (const docId of docIds) {
+      for (const p of await this.pending.list(docId)) {
+        const d = decodeEnvelope(p.bytes);
+        if (!d.ok) continue;
+        if (p.kind === 'gap') items.push({ bytes: p.bytes, header: d.value.header, held: 'gap' });
+        else retryDeps.push({ docId, bytes: p.bytes, envelopeHash: p.envelopeHash });
+      }
+    }
+    await this.cursors.load(uniquePairs(items.map(i => i.header)));
+    items.sort((a, b) => cmp(a.header.deviceId, b.header.deviceId) || cmp(a.header.docId, b.header.docId) || a.header.seq - b.header.seq);
+
+    const accepted = new Map<string, OpenedEnvelope[]>();
+    const seen = new Set<string>();
+    for (const item of items) {
+      const h = item.header;
+      const r = openEnvelope(item.bytes, this.o.authority, this.cursors);
+      if (!r.ok) {
+        await reject(item.bytes, r.reason, r.detail, item.held ? 'pending' : source);
+        if (item.held) await this.pending.remove('gap', h.docId, envelopeHashFromBytes(item.bytes));
+        continue;
+      }
+      const env = r.value;
+      if (seen.has(env.envelopeHash)) continue;
+      seen.add(env.envelopeHash);
+      if (env.order === 'duplicate') {
+        report.duplicates++;
+        if (item.held) await this.pending.remove('gap', h.docId, env.envelopeHash);
+      } else if (env.order === 'gap') {
+        if (!item.held) await this.pending.put('gap', h.docId, env.envelopeHash, item.bytes);
+        report.held.push({ docId: h.docId, deviceId: h.deviceId, seq: h.seq, why: 'seq_gap' });
+      } else {
+        this.cursors.advance(h.deviceId, h.docId, h.seq, env.envelopeHash);
+        if (!accepted.has(h.docId)) accepted.set(h.docId, []);
+        accepted.get(h.docId)!.push(env);
+        if (item.held) await this.pending.remove('gap', h.docId, env.envelopeHash);
+      }
+    }
+    // Held-for-deps envelopes were judged in sequence already; re-open them only to get their changes back.
+    const depsByDoc = new Map<string, OpenedEnvelope[]>();
+    for (const p of retryDeps) {
+      const r = openEnvelope(p.bytes, this.o.authority, this.cursors, { skipSequence: true });
+      if (!r.ok) {
+        await reject(p.bytes, r.reason, r.detail, 'pending');
+        await this.pending.remove('deps', p.docId, p.envelopeHash);
+        continue;
+      }
+      if (!depsByDoc.has(p.docId)) depsByDoc.set(p.docId, []);
+      depsByDoc.get(p.docId)!.push(r.value);
+    }
+
+    const byteMap = new Map<string, Uint8Array>();
+    for (const i of items) byteMap.set(envelopeHashFromBytes(i.bytes), i.bytes);
+    for (const docId of new Set([...accepted.keys(), ...depsByDoc.keys()])) {
+      const fresh = accepted.get(docId) ?? [];
+      const retried = depsByDoc.get(docId) ?? [];
+      const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, true))!;
+      const before = t.handle.doc();
+      const nothingUnsealed = sameHeads(A.getHeads(before), t.flushedHeads) && t.waiters.length === 0;
+      const batch = [...retried, ...fresh].flatMap(e => e.changes);
+      t.handle.update(d => A.applyChanges(d, batch)[0]);
+      const after = t.handle.doc();
+      if (nothingUnsealed) t.flushedHeads = A.getHeads(after);
+      // The Repo must hold the changes before cursors say they were applied.
+      await this.o.repo.flush([docId as DocumentId]);
+      for (const env of [...retried, ...fresh]) {
+        const h = env.header;
+        const wasRetried = retried.includes(env);
+        if (A.hasHeads(after, env.changeHashes)) {
+          if (wasRetried) await this.pending.remove('deps', docId, env.envelopeHash);
+          await this.provenance.put({
+            docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
+            claimedTime: h.claimedTime, changeHashes: env.changeHashes,
+          });
+          report.applied.push({ docId, deviceId: h.deviceId, seq: h.seq, changes: env.changes.length });
+        } else {
+          if (!wasRetried) await this.pending.put('deps', docId, env.envelopeHash, byteMap.get(env.envelopeHash)!);
+          report.held.push({ docId, deviceId: h.deviceId, seq: h.seq, why: 'missing_deps' });
+        }
+      }
+    }
+    await this.cursors.save();
+    return report;
+  }
+
+  /** Flush every document, then the Repo. The session can't be used afterwards. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    for (const t of this.#docs.values()) if (t.timer) clearTimeout(t.timer);
+    await this.o.repo.flush();
+  }
+}
+
+/** import() with a docId leaves the handle 'loading' (then 'unavailable' with no network); we hold the whole doc, so it is ready. */
+function markReady(handle: DocHandle<unknown>): void {
+  if (!handle.isReady()) handle.doneLoading();
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function sameHeads(a: A.Heads, b: A.Heads): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every(h => s.has(h));
+}
+
+function uniquePairs(headers: EnvelopeHeader[]): { deviceId: string; docId: string }[] {
+  const m = new Map<string, { deviceId: string; docId: string }>();
+  for (const h of headers) m.set(`${h.deviceId}\u0000${h.docId}`, { deviceId: h.deviceId, docId: h.docId });
+  return [...m.values()];
+}
+
+function splitBatches(changes: Uint8Array[]): Uint8Array[][] {
+  const out: Uint8Array[][] = [];
+  let cur: Uint8Array[] = [];
+  let bytes = 0;
+  for (const c of changes) {
+    if (cur.length && (cur.length >= MAX_CHANGES_PER_ENVELOPE || bytes + c.length > MAX_CHANGE_BYTES_PER_ENVELOPE)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(c);
+    bytes += c.length;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}

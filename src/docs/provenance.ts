@@ -1,0 +1,38 @@
+// Who made which changes, as verified from envelopes: for each accepted (or own sealed) envelope, the
+// signing device, its user, the claimed time and the change hashes it carried. history() reads it.
+import type { StorageAdapterInterface } from '@automerge/automerge-repo';
+import { fromUtf8, utf8 } from '../crypto/bytes.ts';
+
+const PREFIX = 'cloister-provenance';
+
+export interface Provenance {
+  docId: string;
+  envelopeHash: string;
+  deviceId: string;
+  userId: string;
+  seq: number;
+  /** The device's claimed time (ms): claimed, not verified. */
+  claimedTime: number;
+  changeHashes: string[];
+}
+
+export class ProvenanceStore {
+  constructor(private readonly storage: StorageAdapterInterface) {}
+
+  async put(p: Provenance): Promise<void> {
+    await this.storage.save([PREFIX, p.docId, p.envelopeHash], utf8(JSON.stringify(p)));
+  }
+
+  async list(docId: string): Promise<Provenance[]> {
+    const out: Provenance[] = [];
+    for (const c of await this.storage.loadRange([PREFIX, docId])) {
+      if (!c.data) continue;
+      try {
+        out.push(JSON.parse(fromUtf8(c.data)) as Provenance);
+      } catch {
+        // unreadable entries are left out; history then shows those changes as unverified
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,142 @@
+import * as A from '@automerge/automerge';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FixtureAuthority, makeDevice } from './fixtures.ts';
+import { openSession, outboxOf } from './sessionFixtures.ts';
+
+const alice = makeDevice('alice');
+const bob = makeDevice('bob');
+const carol = makeDevice('carol');
+const auth = new FixtureAuthority().add(alice).add(bob).add(carol);
+const open: { session: { close(): Promise<void> } }[] = [];
+async function session(device = alice) {
+  const s = await openSession(device, auth);
+  open.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.session.close();
+});
+
+const headsOf = async (s: Awaited<ReturnType<typeof session>>, id: string) => A.getHeads((await s.session.open<unknown>(id))!.doc()).sort();
+
+describe('records', () => {
+  it('alice creates, reads, edits and deletes a record; every edit leaves an envelope in her outbox', async () => {
+    const a = await session();
+    const id = await a.records.create({ title: 'Boiler', fields: { room: 'cellar' }, notes: 'check valve', tags: ['home'] });
+    expect(await a.records.get(id)).toMatchObject({ id, title: 'Boiler', fields: { room: 'cellar' }, notes: 'check valve', tags: ['home'], deleted: false, createdBy: 'alice' });
+    expect(await a.records.list()).toEqual([{ id, title: 'Boiler', deleted: false }]);
+    const afterCreate = (await outboxOf(a)).length;
+    expect(afterCreate).toBeGreaterThanOrEqual(2);
+    await a.records.update(id, { title: 'Boiler room', fields: { room: null, floor: '-1' }, notes: 'check valve twice', tags: ['home', 'yearly'] });
+    expect(await a.records.get(id)).toMatchObject({ title: 'Boiler room', fields: { floor: '-1' }, notes: 'check valve twice', tags: ['home', 'yearly'] });
+    expect((await outboxOf(a)).length).toBeGreaterThan(afterCreate);
+    await a.records.remove(id);
+    expect(await a.records.list()).toEqual([]);
+    expect(await a.records.list({ includeDeleted: true })).toEqual([{ id, title: 'Boiler room', deleted: true }]);
+    await expect(a.records.update(id, { title: 'x' })).rejects.toMatchObject({ code: 'record_deleted' });
+  });
+
+  it("bob receives alice's envelopes and sees the same record", async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const id = await a.records.create({ title: 'Shared', notes: 'hello' });
+    const report = await b.session.applyRemote(await outboxOf(a));
+    expect(report.rejected).toEqual([]);
+    expect(report.held).toEqual([]);
+    expect(await b.records.get(id)).toMatchObject({ title: 'Shared', notes: 'hello' });
+    expect((await b.records.list()).map(r => r.id)).toEqual([id]);
+  });
+
+  it('reverse-order delivery and duplicate delivery converge to the same heads', async () => {
+    const a = await session(alice);
+    const id = await a.records.create({ title: 'Order' });
+    for (let i = 0; i < 5; i++) await a.records.update(id, { notes: `v${i}` });
+    const envs = await outboxOf(a);
+    expect(envs.length).toBeGreaterThan(5);
+
+    const inOrder = await session(bob);
+    await inOrder.session.applyRemote(envs);
+    const reversed = await session(carol);
+    // One envelope per call, newest first: every early one is held as a gap until the first arrives.
+    const reports = [];
+    for (const e of [...envs].reverse()) reports.push(await reversed.session.applyRemote([e]));
+    expect(reports.flatMap(r => r.held).some(h => h.why === 'seq_gap')).toBe(true);
+    const dup = await session(bob);
+    await dup.session.applyRemote([...envs, ...envs]);
+    await dup.session.applyRemote(envs);
+
+    const want = await headsOf(a, id);
+    expect(await headsOf(inOrder, id)).toEqual(want);
+    expect(await headsOf(reversed, id)).toEqual(want);
+    expect(await headsOf(dup, id)).toEqual(want);
+    expect((await reversed.records.get(id))!.notes).toBe('v4');
+    expect(await reversed.session.pending.list()).toEqual([]);
+  });
+
+  it('a replayed old envelope changes nothing', async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const id = await a.records.create({ title: 'Replay' });
+    await a.records.update(id, { title: 'Replay 2' });
+    const envs = await outboxOf(a);
+    await b.session.applyRemote(envs);
+    const before = await headsOf(b, id);
+    const report = await b.session.applyRemote([envs[0]!]);
+    expect(report.applied).toEqual([]);
+    expect(report.duplicates).toBe(1);
+    expect(await headsOf(b, id)).toEqual(before);
+    expect((await b.records.get(id))!.title).toBe('Replay 2');
+  });
+
+  it('a concurrent edit and delete merge: the record stays deleted and the edit is not lost', async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const id = await a.records.create({ title: 'Contested', notes: 'draft' });
+    await b.session.applyRemote(await outboxOf(a));
+    // Concurrently: alice deletes, bob edits.
+    await a.records.remove(id);
+    await b.records.update(id, { notes: 'draft, edited by bob', fields: { owner: 'bob' } });
+    await b.session.applyRemote(await outboxOf(a)); // already-seen envelopes are no-ops
+    await a.session.applyRemote(await outboxOf(b));
+    for (const s of [a, b]) {
+      const r = (await s.records.get(id))!;
+      expect(r.deleted).toBe(true);
+      expect(r.notes).toBe('draft, edited by bob');
+      expect(r.fields).toEqual({ owner: 'bob' });
+      expect(await s.records.list(), s === a ? "alice" : "bob").toEqual([]);
+    }
+    expect(await headsOf(a, id)).toEqual(await headsOf(b, id));
+  });
+
+  it('changes whose dependencies are missing wait, encrypted, until they arrive', async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const c = await session(carol);
+    const id = await a.records.create({ title: 'Deps' });
+    const fromAlice = await outboxOf(a);
+    await b.session.applyRemote(fromAlice);
+    await b.records.update(id, { notes: 'bob builds on alice' });
+    const fromBob = await outboxOf(b);
+    const first = await c.session.applyRemote(fromBob);
+    expect(first.held.some(h => h.why === 'missing_deps')).toBe(true);
+    expect((await c.session.pending.list()).length).toBeGreaterThan(0);
+    await c.session.applyRemote(fromAlice);
+    expect((await c.records.get(id))!.notes).toBe('bob builds on alice');
+    expect(await c.session.pending.list()).toEqual([]);
+    expect(await headsOf(c, id)).toEqual(await headsOf(b, id));
+  });
+
+  it('history names the verified device and user behind each change, with the claimed time', async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const id = await a.records.create({ title: 'Who', fields: { k: 'v' } });
+    await b.session.applyRemote(await outboxOf(a));
+    await b.records.update(id, { fields: { k: 'w' }, notes: 'n' });
+    const h = await b.records.history(id);
+    expect(h.every(e => e.verified)).toBe(true);
+    expect(h.map(e => e.userId)).toEqual(['alice', 'bob']);
+    expect(h[0]!.deviceId).toBe(alice.deviceId);
+    expect(h[1]!.fields).toEqual(expect.arrayContaining(['fields.k', 'notes']));
+    expect(typeof h[1]!.claimedTime).toBe('number');
+  });
+});
