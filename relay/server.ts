@@ -147,7 +147,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
       http.close(); // stop accepting new connections
       while (inflight.size) await Promise.allSettled([...inflight]);
       for (const c of wss.clients) c.close(1001, 'relay shutting down');
-      await new Promise<void>((r) => setTimeout(r, 20).unref());
+      await new Promise<void>((r) => setTimeout(r, 20)); // not unref: it must keep the loop alive until the store is closed
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       http.closeAllConnections?.();
