@@ -72,6 +72,20 @@ describe('epoch keys', () => {
     expect([...keysOf(state, carol).keys()].sort()).toEqual([0, 1]);
   });
 
+  it('a revoked device can no longer append, even for its own user', () => {
+    const { alice, state: s0 } = team();
+    const phone = device('alice');
+    const code = createDeviceLinkCode();
+    const req = buildDeviceLinkRequest(code, s0.workspaceId, 'alice', phone);
+    if (!req.ok) throw new Error(req.reason);
+    const checked = verifyDeviceLinkRequest(code, s0.workspaceId, 'alice', req.value);
+    if (!checked.ok) throw new Error(checked.reason);
+    let state = must(s0, addDevice(s0, alice, keysOf(s0, alice).get(0)!, checked.value.device, checked.value.deviceSig, NOW).bytes);
+    state = must(state, revokeDevice(state, alice, keysOf(state, alice), phone.deviceId, NOW).entry.bytes);
+    rejects(state, rotateKey(state, phone, keysOf(state, alice), NOW).entry.bytes, "entry_author_inactive");
+    expect(isActiveDevice(state, alice.deviceId)).toBe(true);
+  });
+
   it('a member cannot revoke another member’s device, an admin can', () => {
     const { alice, bob, carol, state } = team();
     rejects(state, revokeDevice(state, carol, keysOf(state, carol), bob.deviceId, NOW).entry.bytes, 'entry_not_permitted');
