@@ -1,0 +1,22 @@
+// `cloister bench`: run the benchmark suites (src/cli/bench) and print their figures.
+import { Option, type Command } from 'commander';
+import { runBench, SUITES } from '../bench/index.ts';
+import { EXIT, fail, note, optionsOf, printJson } from '../context.ts';
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('run the benchmark suites and print named figures (--json: one JSON object)')
+    .addOption(new Option('--only <suites...>', 'run only these suites').choices(SUITES.map((s) => s.name)))
+    .action(async (o: { only?: string[] }, cmd: Command) => {
+      const opts = optionsOf(cmd);
+      let figures: Record<string, unknown>;
+      try {
+        figures = await runBench(o.only, { log: note });
+      } catch (e) {
+        fail(`bench failed: ${(e as Error).message}`, e instanceof RangeError ? EXIT.usage : EXIT.failure);
+      }
+      if (opts.json) printJson(figures);
+      else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
+    });
+}

@@ -1,0 +1,46 @@
+// `cloister`: the command-line client. Builds the commander program from one register() per command
+// group (src/cli/commands/<group>.ts) and runs it. Every error is one line on stderr with a non-zero
+// exit; set CLOISTER_DEBUG=1 to see stack traces of unexpected ones.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { addGlobalOptions, EXIT, oneLine } from './context.ts';
+import { register as registerBench } from './commands/bench.ts';
+import { register as registerVault } from './commands/vault.ts';
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cloister')
+    .description('Cloister: offline-first, end-to-end-encrypted collaborative records')
+    .version(packageVersion())
+    // Subcommands inherit these settings, so configure before registering any.
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      outputError: (str, write) => write(`cloister: ${oneLine(str.replace(/^error: /, ''))}\n`),
+    });
+  addGlobalOptions(program);
+  // One line per command group; keep them in this order.
+  registerVault(program);
+  registerBench(program);
+  return program;
+}
+
+function reportUnexpected(e: unknown): never {
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`cloister: unexpected error: ${oneLine(err.message)}${process.env.CLOISTER_DEBUG === '1' ? '' : ' (set CLOISTER_DEBUG=1 for details)'}\n`);
+  if (process.env.CLOISTER_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(EXIT.internal);
+}
+
+process.on('unhandledRejection', reportUnexpected);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  reportUnexpected(e);
+}
