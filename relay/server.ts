@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { toBase64url } from '../src/crypto/bytes.ts';
 import { generateSigningKey, publicKeyOf } from '../src/crypto/ed25519.ts';
 import { asKey, type SigningSecretKey } from '../src/crypto/keys.ts';
+import { relayIdOf } from '../src/protocol/challenge.ts';
 import { Connection } from './connection.ts';
 import { DEFAULT_LIMITS, type RelayContext, type RelayLimits } from './context.ts';
 import { KeyedLock } from './keyedLock.ts';
@@ -51,8 +51,7 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-/** relayId = base64url of the relay's Ed25519 public key, so a client can check one against the other. */
-export const relayIdOf = (relayPub: Uint8Array): string => toBase64url(relayPub);
+export { relayIdOf };
 
 export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay> {
   const now = opts.now ?? Date.now;

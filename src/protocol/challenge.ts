@@ -2,7 +2,7 @@
 // The relay issues challenge = version ‖ relayId ‖ nonce(32) ‖ time; the device signs
 // DOMAIN.relayChallenge ‖ 0x00 ‖ challenge ‖ devicePub. The relay accepts a response only for the
 // challenge it issued on that connection, once, and within CHALLENGE_MAX_AGE_MS of issuing it.
-import { ByteReader, ByteWriter, equalBytes } from '../crypto/bytes.ts';
+import { ByteReader, ByteWriter, equalBytes, toBase64url } from '../crypto/bytes.ts';
 import { DOMAIN } from '../crypto/domains.ts';
 import { sign, verify } from '../crypto/ed25519.ts';
 import { deviceIdOf } from '../crypto/ids.ts';
@@ -13,6 +13,9 @@ export const CHALLENGE_VERSION = 1;
 export const CHALLENGE_NONCE_BYTES = 32;
 /** A response to a challenge older than this (by the relay's clock) is stale. */
 export const CHALLENGE_MAX_AGE_MS = 60_000;
+
+/** relayId = base64url of the relay's Ed25519 public key, so a client can check one against the other. */
+export const relayIdOf = (relayPub: Uint8Array): string => toBase64url(relayPub);
 
 export interface Challenge {
   relayId: string;
@@ -44,6 +47,12 @@ export function decodeChallenge(bytes: Uint8Array): Result<Challenge, 'auth_malf
   if (version !== CHALLENGE_VERSION || relayId === undefined || !nonce || time === undefined || r.remaining !== 0)
     return fail('auth_malformed');
   return ok({ relayId, nonce: nonce.slice(), time });
+}
+
+/** Client side: is this challenge one this relay (by its hello's key) could have issued? Refuses to sign another relay's. */
+export function challengeIsFor(challengeBytes: Uint8Array, relayPub: Uint8Array): boolean {
+  const c = decodeChallenge(challengeBytes);
+  return c.ok && c.value.relayId === relayIdOf(relayPub);
 }
 
 function signedPart(challengeBytes: Uint8Array, devicePub: PublicKey): Uint8Array {

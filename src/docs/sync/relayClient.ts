@@ -4,7 +4,7 @@
 import { deviceIdOf } from '../../crypto/ids.ts';
 import type { DeviceSigningKey, PublicKey } from '../../crypto/keys.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
-import { signChallenge } from '../../protocol/challenge.ts';
+import { challengeIsFor, relayIdOf, signChallenge } from '../../protocol/challenge.ts';
 import { verifyLease, type Lease } from '../../protocol/lease.ts';
 import {
   decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type WireEnvelope,
@@ -125,6 +125,10 @@ export class RelayClient {
     if (this.opts.expectedRelayPub && !equalBytes(h.relayPub, this.opts.expectedRelayPub)) {
       ws.close(1000, 'unexpected relay key');
       throw new RelayRequestError('relay_key_mismatch', 'the relay presented a different key than recorded');
+    }
+    if (h.relayId !== relayIdOf(h.relayPub) || !challengeIsFor(h.challenge, h.relayPub)) {
+      ws.close(1000, 'inconsistent hello');
+      throw new RelayRequestError('protocol', "the relay's challenge does not name its own key");
     }
     this.relayId = h.relayId;
     this.relayPub = h.relayPub;
