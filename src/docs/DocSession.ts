@@ -143,7 +143,15 @@ export class DocSession {
         markReady(handle);
         await this.o.state.save([KNOWN_PREFIX, docId], new Uint8Array([1]));
       }
-      // Own changes from earlier sessions are not re-sealed here (see report: recovery of a crashed session's unflushed changes).
+      // A crash can leave envelopes in the outbox whose changes the Repo never saved: put them back.
+      const mine: Uint8Array[] = [];
+      for (const e of await this.outbox.pending(docId)) {
+        const r = openEnvelope(e.bytes, this.o.authority, this.cursors, { skipSequence: true });
+        if (r.ok) mine.push(...r.value.changes);
+      }
+      if (mine.length) handle.update(d => A.applyChanges(d, mine)[0]);
+      // Own changes an earlier session made but never sealed (crash inside the flush window, before the
+      // edit resolved) stay local only; see the report on recovering them.
       return this.#track(docId, handle, A.getHeads(handle.doc()));
     })();
     this.#opening.set(docId, p);
