@@ -1,0 +1,46 @@
+// Mistakes at the command line: each gives one line on stderr, prefixed `cloister:`, and a non-zero exit.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cloister, expectOneLineError, init, tempHome } from './run.ts';
+
+describe('cloister errors and help', () => {
+  it('mistakes give one line and a non-zero exit: no vault, vault exists, no password, unknown option', () => {
+    const home = tempHome();
+    expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], 'pw\n'), /no vault in .*cloister init/);
+    init(home, 'pw');
+    expectOneLineError(cloister(['init', '--home', home, '--password-stdin'], 'pw\n'), /already exists/);
+    expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], ''), /expected a password line/);
+    expectOneLineError(cloister(['unlock', '--home', home], ''), /--password-stdin/);
+    expectOneLineError(cloister(['unlock', '--home', home, '--bogus']), /unknown option/);
+    expectOneLineError(cloister(['init', '--home', tempHome(), '--password-stdin'], '\n'), /must not be empty/);
+  });
+
+  it('a damaged vault file is named in one line, not a stack trace', () => {
+    const home = tempHome();
+    init(home, 'pw');
+    const bytes = readFileSync(join(home, 'vault'));
+    writeFileSync(join(home, 'vault'), bytes.subarray(0, 40));
+    expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], 'pw\n'), /vault file is damaged/);
+  });
+
+  it.each(['init', 'unlock', 'passwd', 'recover', 'bench'])('`%s --help` documents --home and --password-stdin', (command) => {
+    const r = cloister([command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--home <dir>/);
+    expect(r.stdout).toMatch(/--password-stdin/);
+  });
+
+  it('an unexpected failure (home is a file) is one line; CLOISTER_DEBUG=1 adds the stack', () => {
+    const file = join(tempHome(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    expectOneLineError(cloister(['init', '--home', join(file, 'h'), '--password-stdin'], 'pw\n'), /unexpected error: .*CLOISTER_DEBUG=1/);
+    const debug = cloister(['init', '--home', join(file, 'h'), '--password-stdin'], 'pw\n', { CLOISTER_KDF: 'min', CLOISTER_DEBUG: '1' });
+    expect(debug.code).not.toBe(0);
+    expect(debug.stderr.split('\n').length).toBeGreaterThan(2);
+  });
+
+  it('bench --only with an unknown suite is refused in one line', () => {
+    expectOneLineError(cloister(['bench', '--only', 'nope']), /nope/);
+  });
+});

@@ -1,0 +1,107 @@
+// The vault commands as a person or script uses them: `npx cloister init|unlock|passwd|recover`
+// spawned for real, with a throwaway --home. CLOISTER_KDF=min keeps Argon2id at OWASP's minimum so
+// the tests stay fast; one story checks that a plain unlock upgrades to the default.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_KDF, MIN_KDF } from '../../src/crypto/argon2.ts';
+import { decodeVaultFile } from '../../src/identity/vault/vaultFile.ts';
+import { allFiles } from '../identity/vault/helpers.ts';
+import { cloister, expectOneLineError, init, RECOVERY, tempHome } from './run.ts';
+
+describe('cloister vault commands', () => {
+  it('alice runs init, unlocks with her password, and eve\'s guess gets one line saying "wrong password"', () => {
+    const home = tempHome();
+    const r = cloister(['init', '--home', home, '--password-stdin'], 'pw1\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(RECOVERY);
+    expect(r.stdout).toMatch(/shown only once/);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw1\n').code).toBe(0);
+    const eve = cloister(['unlock', '--home', home, '--password-stdin'], 'pw2\n');
+    expectOneLineError(eve, /wrong password/);
+    expect(eve.stderr.trim()).toBe('cloister: wrong password');
+  });
+
+  it('no file under the home contains the password after init, unlock, a failed guess and passwd', () => {
+    const home = tempHome();
+    const pw = 'correct-horse-battery-staple';
+    init(home, pw);
+    cloister(['unlock', '--home', home, '--password-stdin'], `${pw}\n`);
+    cloister(['unlock', '--home', home, '--password-stdin'], 'wrong\n');
+    cloister(['passwd', '--home', home, '--password-stdin'], `${pw}\n${pw}-2\n`);
+    const files = allFiles(home);
+    expect(files.length).toBeGreaterThan(0);
+    for (const { path, bytes } of files) {
+      expect(bytes.includes(Buffer.from(pw)), path).toBe(false);
+    }
+  });
+
+  it('after passwd the new password unlocks and the old one fails', () => {
+    const home = tempHome();
+    init(home, 'pw1');
+    const r = cloister(['passwd', '--home', home, '--password-stdin'], 'pw1\npw2\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw2\n').code).toBe(0);
+    expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], 'pw1\n'), /wrong password/);
+  });
+
+  it('passwd with the wrong current password changes nothing and says so in one line', () => {
+    const home = tempHome();
+    init(home, 'pw1');
+    expectOneLineError(cloister(['passwd', '--home', home, '--password-stdin'], 'nope\npw2\n'), /wrong password/);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw1\n').code).toBe(0);
+  });
+
+  it('alice recovers with the recovery key, given as an option or on stdin, and sets a new password', () => {
+    const home = tempHome();
+    const key = init(home, 'forgotten');
+    const viaOption = cloister(['recover', '--home', home, '--password-stdin', '--recovery-key', key], 'pw-new\n');
+    expect(viaOption.code, viaOption.stderr).toBe(0);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw-new\n').code).toBe(0);
+    const viaStdin = cloister(['recover', '--home', home, '--password-stdin'], `${key.toLowerCase()}\npw-newer\n`);
+    expect(viaStdin.code, viaStdin.stderr).toBe(0);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw-newer\n').code).toBe(0);
+    expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], 'pw-new\n'), /wrong password/);
+  });
+
+  it('eve\'s wrong recovery key and a mistyped one are each refused in one line', () => {
+    const home = tempHome();
+    init(home, 'pw');
+    const other = init(tempHome(), 'pw');
+    expectOneLineError(cloister(['recover', '--home', home, '--password-stdin', '--recovery-key', other], 'x\n'), /wrong recovery key/);
+    expectOneLineError(cloister(['recover', '--home', home, '--password-stdin', '--recovery-key', 'ABCD-1234'], 'x\n'), /not a valid recovery key/);
+  });
+
+  it('global options work before the subcommand too, and --json prints one JSON object', () => {
+    const home = tempHome();
+    const r = cloister(['--home', home, '--password-stdin', '--json', 'init'], 'pw\n');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { recoveryKey: string; userId: string; deviceId: string; kdf: unknown };
+    expect(out.recoveryKey).toMatch(RECOVERY);
+    expect(out.kdf).toEqual(MIN_KDF);
+    const u = cloister(['--json', 'unlock', '--home', home, '--password-stdin'], 'pw\n');
+    expect(JSON.parse(u.stdout)).toMatchObject({ ok: true, userId: out.userId, deviceId: out.deviceId });
+  });
+
+  it('CLOISTER_HOME is the default home', () => {
+    const home = tempHome();
+    expect(cloister(['init', '--password-stdin'], 'pw\n', { CLOISTER_KDF: 'min', CLOISTER_HOME: home }).code).toBe(0);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw\n').code).toBe(0);
+  });
+
+  it('init --kdf-memory-kib/--kdf-iterations set the parameters, never below the minimum; a plain unlock upgrades to the default', () => {
+    const home = tempHome();
+    const r = cloister(['init', '--home', home, '--password-stdin', '--kdf-memory-kib', String(MIN_KDF.m_kib), '--kdf-iterations', '2'], 'pw\n', {});
+    expect(r.code, r.stderr).toBe(0);
+    const header = () => {
+      const d = decodeVaultFile(new Uint8Array(readFileSync(join(home, 'vault'))));
+      if (!d.ok) throw new Error(d.reason);
+      return d.value.header.kdf;
+    };
+    expect(header()).toEqual(MIN_KDF);
+    expectOneLineError(cloister(['init', '--home', tempHome(), '--password-stdin', '--kdf-memory-kib', '1024'], 'pw\n', {}), /unsafe Argon2id parameters/);
+    expect(cloister(['unlock', '--home', home, '--password-stdin'], 'pw\n', {}).code).toBe(0);
+    expect(header()).toEqual(DEFAULT_KDF);
+  });
+
+});
