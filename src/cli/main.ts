@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { addGlobalOptions, EXIT, oneLine } from './context.ts';
 import { register as registerBench } from './commands/bench.ts';
 import { register as registerVault } from './commands/vault.ts';
+import { register as registerRecord } from './commands/record.ts';
+import { register as registerHistory } from './commands/history.ts';
 
 function packageVersion(): string {
   try {
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   // One line per command group; keep them in this order.
   registerVault(program);
   registerBench(program);
+  registerRecord(program);
+  registerHistory(program);
   return program;
 }
 

@@ -1,0 +1,133 @@
+// Record commands: add, list, show, edit, rm (DESIGN → Interfaces). Each opens the vault, the
+// workspace (the only one, or --workspace NAME) and its encrypted local storage; an edit returns
+// once its signed, encrypted envelope is in the outbox.
+import { Command } from 'commander';
+import { isValidDocumentId } from '@automerge/automerge-repo';
+import { RecordError, type RecordStore } from '../../docs/records/RecordStore.ts';
+import type { RecordDoc } from '../../docs/records/recordTypes.ts';
+import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
+import { fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function parseFields(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) fail(`--field needs KEY=VALUE, got ${JSON.stringify(p)}`, 2);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Open the session for a record command, run `fn`, and always flush and close. */
+export async function withRecords<T>(cmd: Command, workspace: string | undefined, fn: (records: RecordStore, s: RecordSession, opts: CommonOptions) => Promise<T>): Promise<T> {
+  const opts = optionsOf(cmd);
+  const vault = await openVault(opts);
+  const s = await openRecordSession({ home: opts.home, vault, ...(workspace !== undefined ? { workspace } : {}) });
+  if (!s.ok) fail(describeOpenSessionFailure(s));
+  try {
+    return await fn(s.value.records, s.value, opts);
+  } catch (e) {
+    if (e instanceof RecordError) fail(e.message);
+    throw e;
+  } finally {
+    await s.value.close();
+  }
+}
+
+/** A full id, or an unambiguous prefix of one (people copy the first few characters). */
+export async function resolveId(records: RecordStore, id: string): Promise<string> {
+  if (isValidDocumentId(id) && (await records.get(id))) return id;
+  const matches = (await records.list({ includeDeleted: true })).filter(r => r.id.startsWith(id));
+  if (matches.length === 1) return matches[0]!.id;
+  if (matches.length > 1) fail(`${id} matches ${matches.length} records; give more characters`);
+  fail(`no record ${id}`);
+}
+
+function showText(r: RecordDoc): string {
+  const lines = [`${r.title}${r.deleted ? '  (deleted)' : ''}`, `  id       ${r.id}`];
+  for (const [k, v] of Object.entries(r.fields).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k}: ${v}`);
+  if (r.tags.length) lines.push(`  tags     ${r.tags.join(', ')}`);
+  lines.push(`  created  ${new Date(r.createdAt).toISOString()} by ${r.createdBy}`);
+  lines.push(`  updated  ${new Date(r.updatedAt).toISOString()} by ${r.updatedBy}`);
+  if (r.notes) lines.push('', ...r.notes.split('\n').map(l => `  ${l}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  const record = program.command('record').description('add, list, show, edit and delete records in a workspace');
+  const ws = (c: Command) => c.option('--workspace <name>', 'the workspace (default: the only one in the profile)');
+
+  ws(record.command('add'))
+    .description('add a record and print its id')
+    .requiredOption('--title <title>', 'the title')
+    .option('--field <key=value>', 'a field (repeatable)', collect, [])
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--notes <text>', 'collaborative notes text')
+    .action(async (o: { title: string; field: string[]; tag: string[]; notes?: string; workspace?: string }, cmd: Command) => {
+      const fields = parseFields(o.field);
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const id = await records.create({ title: o.title, fields, tags: o.tag, ...(o.notes !== undefined ? { notes: o.notes } : {}) });
+        if (opts.json) printJson({ id });
+        else process.stdout.write(`${id}\n`);
+      });
+    });
+
+  ws(record.command('list'))
+    .description('list records (id and title)')
+    .option('--all', 'include deleted records')
+    .action(async (o: { all?: boolean; workspace?: string }, cmd: Command) => {
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const list = await records.list({ includeDeleted: o.all === true });
+        if (opts.json) printJson(list);
+        else for (const r of list) process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}\n`);
+      });
+    });
+
+  ws(record.command('show'))
+    .description('show one record')
+    .argument('<id>', 'record id (or an unambiguous prefix)')
+    .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const r = (await records.get(await resolveId(records, id)))!;
+        if (opts.json) printJson(r);
+        else process.stdout.write(showText(r));
+      });
+    });
+
+  ws(record.command('edit'))
+    .description('change a record\'s title, fields, tags or notes')
+    .argument('<id>', 'record id (or an unambiguous prefix)')
+    .option('--title <title>', 'new title')
+    .option('--field <key=value>', 'set a field (repeatable)', collect, [])
+    .option('--unset <key>', 'remove a field (repeatable)', collect, [])
+    .option('--tag <tag>', 'replace the tags with these (repeatable)', collect, [])
+    .option('--notes <text>', 'new notes text (merged character by character with concurrent edits)')
+    .action(async (id: string, o: { title?: string; field: string[]; unset: string[]; tag: string[]; notes?: string; workspace?: string }, cmd: Command) => {
+      const fields: Record<string, string | null> = parseFields(o.field);
+      for (const k of o.unset) fields[k] = null;
+      if (o.title === undefined && !Object.keys(fields).length && !o.tag.length && o.notes === undefined) fail('nothing to change (give --title, --field, --unset, --tag or --notes)', 2);
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const full = await resolveId(records, id);
+        await records.update(full, {
+          ...(o.title !== undefined ? { title: o.title } : {}),
+          ...(Object.keys(fields).length ? { fields } : {}),
+          ...(o.tag.length ? { tags: o.tag } : {}),
+          ...(o.notes !== undefined ? { notes: o.notes } : {}),
+        });
+        if (opts.json) printJson({ id: full, ok: true });
+      });
+    });
+
+  ws(record.command('rm'))
+    .description('delete a record (a tombstone: concurrent edits are kept, the record stays deleted)')
+    .argument('<id>', 'record id (or an unambiguous prefix)')
+    .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const full = await resolveId(records, id);
+        await records.remove(full);
+        if (opts.json) printJson({ id: full, deleted: true });
+      });
+    });
+}
