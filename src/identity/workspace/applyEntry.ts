@@ -1,7 +1,8 @@
 // Reduce one already-validated entry into a new state. Unchanged records are shared with the old
 // state; changed maps and records are copied, so earlier states stay valid snapshots.
 import { b64bytes, type Entry, type Rotation } from './entry.ts';
-import { inviteSlot } from './epochKeys.ts';
+import { equalBytes, fromBase64url } from '../../crypto/bytes.ts';
+import { inviteSlot, rotationFits } from './epochKeys.ts';
 import type { EpochRecord, WorkspaceState } from './state.ts';
 
 function withRotation(epochs: Map<number, EpochRecord>, r: Rotation): Map<number, EpochRecord> {
@@ -15,8 +16,13 @@ function withRotation(epochs: Map<number, EpochRecord>, r: Rotation): Map<number
   return next;
 }
 
-function withLockbox(epochs: Map<number, EpochRecord>, epoch: number, slot: string, box: string): Map<number, EpochRecord> {
-  const rec = epochs.get(epoch)!;
+/** Record a lockbox only under the epoch key it was made for (see lockboxFits). */
+function withLockbox(epochs: Map<number, EpochRecord>, ref: { epoch: number; check: string; box: string }, slot: string): Map<number, EpochRecord> {
+  const rec = epochs.get(ref.epoch);
+  const check = fromBase64url(ref.check);
+  if (!rec || !check || !equalBytes(check, rec.check)) return epochs;
+  const epoch = ref.epoch;
+  const box = ref.box;
   const next = new Map(epochs);
   next.set(epoch, { ...rec, lockboxes: new Map(rec.lockboxes).set(slot, b64bytes(box)) });
   return next;
@@ -24,7 +30,7 @@ function withLockbox(epochs: Map<number, EpochRecord>, epoch: number, slot: stri
 
 /** A stale rotation (made concurrently with one already applied) is skipped; see needsRotation. */
 function rotate(s: WorkspaceState, r: Rotation): WorkspaceState {
-  if (r.epoch !== s.epoch + 1) return s;
+  if (!rotationFits(s, r)) return s;
   s.epochs = withRotation(s.epochs, r);
   s.epoch = r.epoch;
   return s;
@@ -71,7 +77,7 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
     case 'invite': {
       const i = b.invitation;
       s.invitations = new Map(s.invitations).set(i.id, { id: i.id, pub: b64bytes(i.pub), boxPub: b64bytes(i.boxPub), role: i.role, expiresAt: i.expiresAt, maxUses: i.maxUses, uses: 0, revoked: false });
-      s.epochs = withLockbox(s.epochs, b.lockbox.epoch, inviteSlot(i.id), b.lockbox.box);
+      s.epochs = withLockbox(s.epochs, b.lockbox, inviteSlot(i.id));
       return s;
     }
     case 'join': {
@@ -84,7 +90,7 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
         ...(b.user.userSigningPub ? { userSigningPub: b64bytes(b.user.userSigningPub) } : {}),
       });
       s.devices = new Map(s.devices).set(d.deviceId, { deviceId: d.deviceId, userId: b.user.userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false });
-      s.epochs = withLockbox(s.epochs, b.lockbox.epoch, d.deviceId, b.lockbox.box);
+      s.epochs = withLockbox(s.epochs, b.lockbox, d.deviceId);
       return s;
     }
     case 'add_device': {
@@ -93,7 +99,7 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
       const d = b.device;
       s.members = new Map(s.members).set(userId, { ...m, devices: [...m.devices, d.deviceId] });
       s.devices = new Map(s.devices).set(d.deviceId, { deviceId: d.deviceId, userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false });
-      s.epochs = withLockbox(s.epochs, b.lockbox.epoch, d.deviceId, b.lockbox.box);
+      s.epochs = withLockbox(s.epochs, b.lockbox, d.deviceId);
       return s;
     }
     case 'revoke_device': {

@@ -14,7 +14,7 @@ export function addDevice(state: WorkspaceState, keys: DeviceKeys, epochKey: Epo
     kind: 'add_device',
     device: { deviceId: device.deviceId, signingPub: b64(device.signingPub), boxPub: b64(device.boxPub) },
     deviceSig: b64(deviceSig),
-    lockbox: { epoch: state.epoch, box: sealEpochKey(device.boxPub, epochKey, state.workspaceId, state.epoch, device.deviceId) },
+    lockbox: { epoch: state.epoch, box: sealEpochKey(device.boxPub, epochKey, state.workspaceId, state.epoch, device.deviceId), check: b64(state.epochs.get(state.epoch)!.check) },
   });
 }
 

@@ -29,11 +29,15 @@ const int = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const role = z.enum(['admin', 'writer', 'reader']);
 const policy = z.strictObject({ maxOfflineMs: int, leasePolicy: z.enum(['reject', 'hold']) });
 const deviceKeys = z.strictObject({ deviceId: id, signingPub: b64(32), boxPub: b64(32) });
-const lockboxRef = z.strictObject({ epoch: int, box: b64(undefined, 512) });
+// check: the signed key-check value of the epoch the box is for, so a replica records the box only
+// under the epoch key it was made for (concurrent rotations can give the same number to two keys).
+const lockboxRef = z.strictObject({ epoch: int, box: b64(undefined, 512), check: b64(32) });
 const rotation = z.strictObject({
   epoch: int,
   lockboxes: z.record(z.string().min(1).max(80), b64(undefined, 512)),
   check: b64(32),
+  /** The key-check value of the epoch this one follows (whose key `chain` seals). */
+  prev: b64(32),
   chain: b64(undefined, 512),
 });
 const common = { v: z.literal(ENTRY_VERSION), ws: id, parents: z.array(id).max(64), author: id, at: int };

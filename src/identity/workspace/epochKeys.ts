@@ -2,7 +2,7 @@
 // workspace, epoch and recipient slot), each new key sealing the previous one (DOMAIN.epochChain) so
 // members read all history, and a signed key-check value so a box holding a wrong key is detected.
 import { openBytes, sealBytes } from '../../crypto/aead.ts';
-import { ByteWriter, equalBytes, randomBytes, toBase64url, utf8 } from '../../crypto/bytes.ts';
+import { ByteWriter, equalBytes, fromBase64url, randomBytes, toBase64url, utf8 } from '../../crypto/bytes.ts';
 import { DOMAIN, INFO } from '../../crypto/domains.ts';
 import { deriveSubkey, hmacSha256 } from '../../crypto/hkdf.ts';
 import { asKey, type BoxSecretKey, type DocumentKey, type EpochKey, type PublicKey } from '../../crypto/keys.ts';
@@ -41,7 +41,8 @@ export function makeRotation(
   const lockboxes: Record<string, string> = {};
   for (const r of recipients) lockboxes[r.slot] = sealEpochKey(r.boxPub, key, workspaceId, epoch, r.slot);
   const chain = toBase64url(sealBytes(key, previous, DOMAIN.epochChain, chainAd(workspaceId, epoch)));
-  return { rotation: { epoch, lockboxes, check: toBase64url(epochCheck(key, workspaceId, epoch)), chain }, key };
+  const prev = toBase64url(epochCheck(previous, workspaceId, epoch - 1));
+  return { rotation: { epoch, lockboxes, check: toBase64url(epochCheck(key, workspaceId, epoch)), prev, chain }, key };
 }
 
 /** Open one slot's lockbox for `epoch` and check the key against the signed commitment. */
@@ -76,6 +77,20 @@ export function walkChain(state: WorkspaceState, top: number, topKey: EpochKey):
     keys.set(e - 1, key);
   }
   return ok(keys);
+}
+
+/** Does a rotation follow on from the state's current epoch (number and key)? */
+export function rotationFits(state: WorkspaceState, r: Rotation): boolean {
+  const current = state.epochs.get(state.epoch);
+  const prev = fromBase64url(r.prev);
+  return r.epoch === state.epoch + 1 && !!current && !!prev && equalBytes(prev, current.check);
+}
+
+/** Was a lockbox made for the key this state has for its epoch? */
+export function lockboxFits(state: WorkspaceState, ref: { epoch: number; check: string }): boolean {
+  const rec = state.epochs.get(ref.epoch);
+  const check = fromBase64url(ref.check);
+  return !!rec && !!check && equalBytes(check, rec.check);
 }
 
 /** Highest epoch in which `slot` has a lockbox, or undefined. */

@@ -27,7 +27,7 @@ export function createInvitation(state: WorkspaceState, keys: DeviceKeys, epochK
     ...header(state, keys, opts.now),
     kind: 'invite',
     invitation: { id, pub: b64(pub), boxPub: b64(boxPub), role: opts.role, expiresAt: opts.expiresAt, maxUses: opts.maxUses ?? 1 },
-    lockbox: { epoch: state.epoch, box: sealEpochKey(boxPub, epochKey, state.workspaceId, state.epoch, inviteSlot(id)) },
+    lockbox: { epoch: state.epoch, box: sealEpochKey(boxPub, epochKey, state.workspaceId, state.epoch, inviteSlot(id)), check: b64(state.epochs.get(state.epoch)!.check) },
   });
   return { entry, code, invitationId: id };
 }
@@ -57,7 +57,7 @@ export function buildJoin(state: WorkspaceState, code: string, keys: DeviceKeys,
     },
     device: { deviceId: keys.deviceId, signingPub: b64(keys.signingPub), boxPub: b64(keys.boxPub) },
     proof: b64(signInvitationProof(ck.value, state.workspaceId, joiner)),
-    lockbox: { epoch, box: sealEpochKey(keys.boxPub, key.value, state.workspaceId, epoch, keys.deviceId) },
+    lockbox: { epoch, box: sealEpochKey(keys.boxPub, key.value, state.workspaceId, epoch, keys.deviceId), check: b64(state.epochs.get(epoch)!.check) },
   });
   return ok({ entry, epochKey: key.value });
 }

@@ -43,6 +43,7 @@ export const WORKSPACE_REJECTIONS = {
   invitation_code_invalid: 'the invitation code is not well formed',
   // Epochs and keys
   rotation_wrong_epoch: 'the rotation does not start the next epoch',
+  rotation_wrong_previous: 'the rotation does not follow the current epoch key',
   rotation_missing_lockbox: 'the rotation leaves out a current device',
   rotation_unexpected_lockbox: 'the rotation seals a key to a device or invitation that must not get it',
   rotation_required: 'removing a member or revoking a device must rotate the epoch key',

@@ -5,6 +5,7 @@ import { deviceIdOf } from '../../crypto/ids.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { verifyDeviceEnrolment } from './deviceLink.ts';
 import { b64bytes, type BodyOf, type Entry, type Policy, type Rotation } from './entry.ts';
+import { lockboxFits, rotationFits } from './epochKeys.ts';
 import { invitationIdOf, verifyInvitationProof } from './invitation.ts';
 import type { WorkspaceRejection } from './rejections.ts';
 import { verifyEntrySignature } from './signEntry.ts';
@@ -43,10 +44,16 @@ export interface ValidateContext {
  * then tells clients to rotate again (the concurrent rotations may have sealed to removed devices).
  */
 export function checkRotation(s: WorkspaceState, r: Rotation, excluded: (deviceId: string) => boolean, ctx?: ValidateContext): Check {
-  if (r.epoch !== s.epoch + 1) {
-    if (r.epoch <= s.epoch && ctx?.causallyValid?.()) return pass;
-    return fail('rotation_wrong_epoch');
-  }
+  const check = rotationShape(s, r, excluded);
+  // Valid where it was made but overtaken by a concurrent change: applied without (or with) its
+  // rotation as `rotationFits` decides; `needsRotation` then asks clients for a fresh one.
+  if (!check.ok && ctx?.causallyValid?.()) return pass;
+  return check;
+}
+
+function rotationShape(s: WorkspaceState, r: Rotation, excluded: (deviceId: string) => boolean): Check {
+  if (r.epoch !== s.epoch + 1) return fail('rotation_wrong_epoch');
+  if (!rotationFits(s, r)) return fail('rotation_wrong_previous');
   const remaining = activeDevices(s).filter((d) => !excluded(d));
   for (const d of remaining) if (!(d in r.lockboxes)) return fail('rotation_missing_lockbox', d);
   const keep = new Set(remaining);
@@ -59,6 +66,12 @@ export function checkRotation(s: WorkspaceState, r: Rotation, excluded: (deviceI
   return pass;
 }
 
+/** A lockbox for an epoch this state holds under the same key; else only if valid where made. */
+function checkLockbox(s: WorkspaceState, ref: { epoch: number; check: string }, ctx?: ValidateContext): Check {
+  if (lockboxFits(s, ref)) return pass;
+  return ctx?.causallyValid?.() ? pass : fail('epoch_unknown');
+}
+
 export function validateEntry(s: WorkspaceState, e: Entry, now?: number, ctx?: ValidateContext): Check {
   const b = e.body;
   if (b.ws !== s.workspaceId) return fail('entry_wrong_workspace');
@@ -66,7 +79,7 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number, ctx?: V
   if (b.kind === 'create') return s.applied.size > 0 ? fail('create_not_first') : validateCreate(e, b);
   if (s.applied.size === 0) return fail('log_no_root');
   if (!ctx?.parentsPresent) for (const p of b.parents) if (!s.applied.has(p)) return fail('entry_missing_parent', p);
-  if (b.kind === 'join') return validateJoin(s, e, b, now);
+  if (b.kind === 'join') return validateJoin(s, e, b, now, ctx);
 
   const author = s.devices.get(b.author);
   if (!author) return fail('entry_author_unknown');
@@ -81,16 +94,14 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number, ctx?: V
       const inv = b.invitation;
       if (invitationIdOf(b64bytes(inv.pub)) !== inv.id) return fail('entry_malformed', 'invitation id');
       if (s.invitations.has(inv.id)) return fail('invitation_exists');
-      if (!s.epochs.has(b.lockbox.epoch)) return fail('epoch_unknown');
-      return pass;
+      return checkLockbox(s, b.lockbox, ctx);
     }
     case 'add_device': {
       const d = { deviceId: b.device.deviceId, signingPub: b64bytes(b.device.signingPub), boxPub: b64bytes(b.device.boxPub) };
       if (deviceIdOf(d.signingPub) !== d.deviceId) return fail('device_id_mismatch');
       if (s.devices.has(d.deviceId)) return fail('device_exists');
       if (!verifyDeviceEnrolment(s.workspaceId, author.userId, d, b64bytes(b.deviceSig))) return fail('device_proof_invalid');
-      if (!s.epochs.has(b.lockbox.epoch)) return fail('epoch_unknown');
-      return pass;
+      return checkLockbox(s, b.lockbox, ctx);
     }
     case 'revoke_device': {
       const target = s.devices.get(b.device);
@@ -139,7 +150,7 @@ function validateCreate(e: Entry, b: BodyOf<'create'>): Check {
   return pass;
 }
 
-function validateJoin(s: WorkspaceState, e: Entry, b: BodyOf<'join'>, now?: number): Check {
+function validateJoin(s: WorkspaceState, e: Entry, b: BodyOf<'join'>, now?: number, ctx?: ValidateContext): Check {
   const d = { deviceId: b.device.deviceId, signingPub: b64bytes(b.device.signingPub), boxPub: b64bytes(b.device.boxPub) };
   if (deviceIdOf(d.signingPub) !== d.deviceId) return fail('device_id_mismatch');
   if (b.author !== d.deviceId) return fail('entry_author_unknown');
@@ -155,7 +166,5 @@ function validateJoin(s: WorkspaceState, e: Entry, b: BodyOf<'join'>, now?: numb
   const existing = s.members.get(b.user.userId);
   if (existing && !existing.removed) return fail('member_exists');
   if (s.devices.has(d.deviceId)) return fail('device_exists');
-  const rec = s.epochs.get(b.lockbox.epoch);
-  if (!rec || !rec.lockboxes.has(`inv:${inv.id}`)) return fail('epoch_unknown');
-  return pass;
+  return checkLockbox(s, b.lockbox, ctx);
 }

@@ -100,4 +100,20 @@ describe('concurrent membership changes', () => {
     expect(memberOf(merged, 'alice')?.removed).toBe(true);
     expect(memberOf(merged, 'dave')?.removed).toBe(false);
   });
+
+  it('two people racing to use a single-use invitation: exactly one gets in, the same one everywhere', () => {
+    const s = base.state;
+    const inv = createInvitation(s, alice, keysOf(s, alice).get(s.epoch)!, { role: 'writer', expiresAt: NOW + DAY, now: NOW });
+    const s1 = applyAll(s, [inv.entry.bytes]);
+    const frank = buildJoin(s1, inv.code, device('frank'), NOW);
+    const grace = buildJoin(s1, inv.code, device('grace'), NOW);
+    if (!frank.ok || !grace.ok) throw new Error('join');
+    const a = applyAll(s1, [frank.value.entry.bytes, grace.value.entry.bytes]);
+    const b = applyAll(s1, [grace.value.entry.bytes, frank.value.entry.bytes]);
+    expect(summary(a)).toEqual(summary(b));
+    const admitted = ['frank', 'grace'].filter((u) => memberOf(a, u) !== undefined);
+    expect(admitted).toHaveLength(1);
+    const loser = admitted[0] === 'frank' ? grace : frank;
+    expect(a.dropped.get(loser.value.entry.id)).toBe('invitation_used');
+  });
 });

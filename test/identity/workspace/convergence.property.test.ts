@@ -4,13 +4,17 @@
 // random permutations, or receive them one by one in random causal orders through appendEntry.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { revokeDevice } from '../../../src/identity/workspace/devices.ts';
-import { createInvitation, revokeInvitation } from '../../../src/identity/workspace/invitations.ts';
+import { addDevice, revokeDevice } from '../../../src/identity/workspace/devices.ts';
+import { signDeviceEnrolment } from '../../../src/identity/workspace/deviceLink.ts';
+import { buildJoin, createInvitation, revokeInvitation } from '../../../src/identity/workspace/invitations.ts';
 import { appendEntry, replayLog } from '../../../src/identity/workspace/log.ts';
 import { removeMember, rotateKey, setPolicy, setRole } from '../../../src/identity/workspace/members.ts';
 import { decodeEntry } from '../../../src/identity/workspace/entry.ts';
 import type { WorkspaceState } from '../../../src/identity/workspace/state.ts';
-import { DAY, NOW, keysOf } from './fixtures.ts';
+import { latestSlotEpoch, openEpochKeys } from '../../../src/identity/workspace/epochKeys.ts';
+import { needsRotation } from '../../../src/identity/workspace/selectors.ts';
+import { isActive } from '../../../src/identity/workspace/validateEntry.ts';
+import { DAY, NOW, device, keysOf } from './fixtures.ts';
 import { people, prefix, summary, type Person } from './scenario.ts';
 
 export const SEED = Number(process.env.WORKSPACE_FC_SEED ?? 20261127);
@@ -25,7 +29,9 @@ type Op =
   | { k: 'rotate'; by: Person }
   | { k: 'invite'; by: Person }
   | { k: 'revokeInvite'; by: Person }
-  | { k: 'revokeDevice'; by: Person };
+  | { k: 'revokeDevice'; by: Person }
+  | { k: 'join'; who: number }
+  | { k: 'addDevice'; by: Person; who: number };
 
 const person = fc.constantFrom(...names);
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -36,14 +42,29 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('invite' as const), by: person }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('revokeInvite' as const), by: person }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('revokeDevice' as const), by: person }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('join' as const), who: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('addDevice' as const), by: person, who: fc.integer({ min: 0, max: 3 }) }) },
 );
+
+// Newcomers racing for a shared two-use invitation, and spare devices, made once.
+const newcomers = [0, 1, 2, 3].map((i) => device(`new${i}`));
+const spareDevices = names.flatMap((n) => [0, 1, 2, 3].map((i) => ({ n, i, d: device(n) })));
+const shared = createInvitation(base.state, people.alice, keysOf(base.state, people.alice).get(0)!, { role: 'writer', expiresAt: NOW + 3650 * DAY, now: NOW, maxUses: 2 });
+base.state = applyAllOrThrow(base.state, shared.entry.bytes);
+base.log.push(shared.entry.bytes);
+
+function applyAllOrThrow(state: WorkspaceState, bytes: Uint8Array): WorkspaceState {
+  const r = appendEntry(state, bytes, NOW);
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
+}
 
 /** Build one branch: each op by its author against the branch's own view; invalid ops are skipped. */
 function branch(ops: Op[], start: WorkspaceState): { entries: Uint8Array[]; state: WorkspaceState } {
   let state = start;
   const entries: Uint8Array[] = [];
   for (const o of ops) {
-    const by = people[o.by];
+    const by = people['by' in o ? o.by : 'alice'];
     let bytes: Uint8Array;
     try {
       const keys = keysOf(state, by);
@@ -60,6 +81,18 @@ function branch(ops: Op[], start: WorkspaceState): { entries: Uint8Array[]; stat
           break;
         }
         case 'revokeDevice': bytes = revokeDevice(state, by, keys, by.deviceId, NOW).entry.bytes; break;
+        case 'join': {
+          const j = buildJoin(state, shared.code, newcomers[o.who]!, NOW);
+          if (!j.ok) continue;
+          bytes = j.value.entry.bytes;
+          break;
+        }
+        case 'addDevice': {
+          const spare = spareDevices.find((x) => x.n === o.by && x.i === o.who)!.d;
+          const sig = signDeviceEnrolment(spare.signingKey, state.workspaceId, by.userId, spare);
+          bytes = addDevice(state, by, keys.get(state.epoch)!, spare, sig, NOW).bytes;
+          break;
+        }
       }
     } catch {
       continue; // e.g. the author can no longer open the current key in this branch
@@ -121,9 +154,25 @@ function replayOrThrow(entries: Uint8Array[]): WorkspaceState {
   return r.value;
 }
 
+/**
+ * Key invariants on the merged state: every device with a lockbox opens a consistent chain; unless
+ * the state asks for a rotation, every active device reads the current epoch and no inactive one does.
+ */
+function checkKeys(state: WorkspaceState): void {
+  const all = [...Object.values(people), ...newcomers, ...spareDevices.map((x) => x.d)];
+  const rotationDue = needsRotation(state);
+  for (const d of all) {
+    if (latestSlotEpoch(state, d.deviceId) === undefined) continue;
+    const keys = openEpochKeys(state, d.deviceId, d.boxKey);
+    if (!keys.ok) throw new Error(`device of ${d.userId} cannot open its keys: ${keys.reason}`);
+    if (!rotationDue) expect(keys.value.has(state.epoch)).toBe(isActive(state, d.deviceId));
+  }
+}
+
 describe('convergence', () => {
-  it(`every delivery order of the same entries gives the same membership state (${RUNS} seeded runs, seed ${SEED})`, () => {
+  it(`every delivery order of the same entries gives the same membership state, and keys stay consistent (${RUNS} seeded runs, seed ${SEED})`, () => {
     let concurrentRemovals = 0;
+    const kinds = new Map<string, number>();
     fc.assert(
       fc.property(
         fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 }),
@@ -138,14 +187,18 @@ describe('convergence', () => {
           entries = [...entries, ...branch(afterMerge, merged).entries];
           if (branches.filter((b) => b.entries.length > 0).length > 1) concurrentRemovals++;
 
-          const reference = summary(replayOrThrow(entries));
+          const replayed = replayOrThrow(entries);
+          for (const e of replayed.known.values()) kinds.set(e.body.kind, (kinds.get(e.body.kind) ?? 0) + 1);
+          for (const r of replayed.dropped.values()) kinds.set(`dropped:${r}`, (kinds.get(`dropped:${r}`) ?? 0) + 1);
+          const reference = summary(replayed);
+          checkKeys(replayed);
           for (let i = 0; i < 2; i++) expect(summary(replayOrThrow(shuffle(entries, rand)))).toEqual(reference);
           expect(summary(deliverCausally(entries, rand))).toEqual(reference);
         },
       ),
       { numRuns: RUNS, seed: SEED, verbose: true },
     );
-    console.log(`convergence: seed ${SEED}, ${RUNS} runs, ${concurrentRemovals} with concurrent branches`);
+    console.log(`convergence: seed ${SEED}, ${RUNS} runs, ${concurrentRemovals} with concurrent branches;`, JSON.stringify(Object.fromEntries([...kinds].sort())));
     expect(concurrentRemovals).toBeGreaterThan(RUNS / 4);
   }, 60_000);
 });

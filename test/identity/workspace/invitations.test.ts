@@ -82,7 +82,7 @@ describe('invitations', () => {
     if (!r.ok) throw new Error(r.reason);
     const body = decodeEntry(r.value.entry.bytes);
     if (!body.ok || body.value.body.kind !== 'join') throw new Error('decode');
-    const forged = signEntry(eve, { ...body.value.body, ...header(state, eve, NOW), invitation: invitationId, lockbox: { epoch: 0, box: body.value.body.lockbox.box } });
+    const forged = signEntry(eve, { ...body.value.body, ...header(state, eve, NOW), invitation: invitationId, lockbox: { epoch: 0, box: body.value.body.lockbox.box, check: toBase64url(state.epochs.get(0)!.check) } });
     rejects(state, forged.bytes, 'invitation_proof_invalid');
   });
 
