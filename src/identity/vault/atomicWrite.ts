@@ -25,7 +25,6 @@ const TEMP_MARK = '.tmp-';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array, opts: WriteFileAtomicOptions = {}): void {
   const dir = dirname(path);
-  removeStaleTemps(path);
   const temp = join(dir, `${basename(path)}${TEMP_MARK}${toHex(randomBytes(6))}`);
   const fd = openSync(temp, 'wx', opts.mode ?? 0o600);
   let closed = false;
@@ -64,8 +63,11 @@ export function syncDirectory(dir: string): void {
   }
 }
 
-/** Temp files left by a crashed writer (older than a minute, so a concurrent writer's is spared). */
-function removeStaleTemps(path: string): void {
+/**
+ * Remove temp files a crashed writer left beside `path` (older than a minute, so a concurrent
+ * writer's is spared). Not done on every write: listing a large directory each time would be slow.
+ */
+export function removeStaleTemps(path: string): void {
   const dir = dirname(path);
   const prefix = `${basename(path)}${TEMP_MARK}`;
   let names: string[];

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, ok, type Result } from '../../crypto/result.ts';
-import { writeFileAtomic } from './atomicWrite.ts';
+import { removeStaleTemps, writeFileAtomic } from './atomicWrite.ts';
 import type { VaultFailure } from './types.ts';
 import { decodeVaultFile, type VaultFile } from './vaultFile.ts';
 
@@ -31,5 +31,6 @@ export function readVaultFile(home: string): Result<VaultFile, VaultFailure> {
 /** Replace the vault file atomically; the home directory is created (owner-only) if needed. */
 export function writeVaultFile(home: string, bytes: Uint8Array): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
+  removeStaleTemps(vaultPath(home));
   writeFileAtomic(vaultPath(home), bytes, { mode: 0o600 });
 }

@@ -1,10 +1,11 @@
 // A crash at any point of a vault write leaves a vault that opens with the old or the new password,
 // never neither: a child process is SIGKILLed at each step of the atomic write.
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WRITE_STEPS, writeFileAtomic } from '../../../src/identity/vault/atomicWrite.ts';
+import { changePassword } from '../../../src/identity/vault/changePassword.ts';
 import { createVault } from '../../../src/identity/vault/createVault.ts';
 import { vaultExists } from '../../../src/identity/vault/store.ts';
 import { unlockVault } from '../../../src/identity/vault/unlockVault.ts';
@@ -57,5 +58,21 @@ describe('atomic vault writes', () => {
     const created = WRITE_STEPS.indexOf(step) >= WRITE_STEPS.indexOf('renamed');
     expect(vaultExists(home)).toBe(created);
     if (created) expect((await unlockVault(home, 'pw', FAST)).ok).toBe(true);
+  });
+});
+
+describe('temp files left by a crash', () => {
+  it('a stale vault temp file (over a minute old) is removed by the next vault write; a fresh one is spared', async () => {
+    const home = tempHome();
+    await createVault(home, 'pw', FAST);
+    const stale = join(home, 'vault.tmp-aaaaaaaaaaaa');
+    const fresh = join(home, 'vault.tmp-bbbbbbbbbbbb');
+    writeFileSync(stale, 'left by a crash');
+    writeFileSync(fresh, 'another writer, right now');
+    const old = new Date(Date.now() - 5 * 60_000);
+    utimesSync(stale, old, old);
+    expect((await changePassword(home, 'pw', 'pw2', FAST)).ok).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
   });
 });
