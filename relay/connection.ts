@@ -19,6 +19,7 @@ export class Connection implements Subscriber {
   deviceId: string | undefined;
   private readonly challenge: Uint8Array;
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
   private readonly subscriptions = new Set<string>();
   private readonly log: Logger;
   private readonly authTimer: NodeJS.Timeout;
@@ -46,6 +47,11 @@ export class Connection implements Subscriber {
 
   send(frame: Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      this.log.warn('closing a connection that does not read');
+      this.ws.close(1008, 'too slow');
+      return;
+    }
     this.ctx.metrics.bytesOut.inc(frame.length);
     this.ws.send(frame, { binary: true });
   }
@@ -61,7 +67,13 @@ export class Connection implements Subscriber {
   /** Queue one received frame; frames are handled strictly in order. */
   receive(frame: Uint8Array, isBinary: boolean): void {
     this.ctx.metrics.bytesIn.inc(frame.length);
-    const task = this.queue.then(() => this.handleFrame(frame, isBinary));
+    if (this.queued >= this.ctx.limits.maxQueuedFrames) {
+      this.log.warn('closing a connection that floods requests');
+      this.ws.close(1008, 'too many requests in flight');
+      return;
+    }
+    this.queued++;
+    const task = this.queue.then(() => this.handleFrame(frame, isBinary)).finally(() => this.queued--);
     this.queue = task.catch(() => undefined);
     this.track(task);
   }
@@ -119,12 +131,18 @@ export class Connection implements Subscriber {
         if (!(await this.isMember(msg.workspaceId))) return this.error(msg.id, 'not_member', 'not a member of this workspace');
         const limit = Math.min(msg.limit, ctx.limits.maxPullLimit);
         const rows = await ctx.store.listEnvelopes(msg.workspaceId, msg.cursor, limit + 1);
-        const page = rows.slice(0, limit);
+        const page = [];
+        let bytes = 0;
+        for (const r of rows.slice(0, limit)) {
+          if (page.length > 0 && bytes + r.bytes.length > ctx.limits.maxBatchBytes) break;
+          page.push(r);
+          bytes += r.bytes.length;
+        }
         return this.reply({
           t: 'batch', id: msg.id, workspaceId: msg.workspaceId,
           envelopes: page.map((r) => ({ relaySeq: r.relaySeq, envelope: r.bytes })),
           nextCursor: page.length ? page[page.length - 1]!.relaySeq : msg.cursor,
-          more: rows.length > limit,
+          more: rows.length > page.length,
         });
       }
       case 'subscribe': {

@@ -17,6 +17,12 @@ export interface RelayLimits {
   pushPerSecond: number;
   /** Most envelopes returned by one pull. */
   maxPullLimit: number;
+  /** A pull reply stops adding envelopes past this many bytes (it always carries at least one). */
+  maxBatchBytes: number;
+  /** Frames received on one connection but not yet handled; beyond it the connection is closed (1008). */
+  maxQueuedFrames: number;
+  /** Bytes queued for a slow reader; beyond it the connection is closed (1008) and the client re-pulls. */
+  maxBufferedBytes: number;
   /** Unauthenticated connections are closed after this long. */
   authTimeoutMs: number;
 }
@@ -26,6 +32,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   pushBurst: 2000,
   pushPerSecond: 1000,
   maxPullLimit: 1000,
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxQueuedFrames: 1000,
+  maxBufferedBytes: 64 * 1024 * 1024,
   authTimeoutMs: 60_000,
 };
 

@@ -137,6 +137,24 @@ describe('relay push checks', () => {
     expect(await entry).toBe(1);
   });
 
+  it('a pull stops at the batch byte budget and says there is more', async () => {
+    await t.stop();
+    t = await startTestRelay({ limits: { maxBatchBytes: 1300 } });
+    const alice = device('alice');
+    const w = await publishWorkspace(t.relay, alice);
+    const a = await open(t.relay, alice, [w.workspaceId]);
+    const leaseId = leaseIdOf(a, w.workspaceId);
+    for (let i = 1; i <= 6; i++) await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: i, leaseId, plaintext: new Uint8Array(400) }));
+    const sizes: number[] = [];
+    for (let cursor = 0, more = true; more; ) {
+      const p = await a.pull(w.workspaceId, cursor, 100);
+      sizes.push(p.envelopes.length);
+      cursor = p.nextCursor;
+      more = p.more;
+    }
+    expect(sizes).toEqual([2, 2, 2]);
+  });
+
   it('rate limits pushes per device', async () => {
     await t.stop();
     t = await startTestRelay({ limits: { pushBurst: 3, pushPerSecond: 0 } });

@@ -103,4 +103,20 @@ describe('relay robustness', () => {
     expect(await s.next()).toMatchObject({ t: 'pong', id: 9 });
     s.ws.close();
   });
+
+  it('a connection that floods requests without reading replies is closed (1008), others carry on', async () => {
+    const flood = await startTestRelay({ limits: { maxQueuedFrames: 5 } });
+    try {
+      const d = device('mallory');
+      const s = await rawSocket(flood.relay.url);
+      const hello = (await s.next()) as Extract<RelayMessage, { t: 'hello' }>;
+      s.send({ t: 'auth', id: 0, deviceId: d.deviceId, devicePub: d.signingPub, challenge: hello.challenge, signature: signChallenge(d.signingKey, d.signingPub, hello.challenge) });
+      for (let i = 0; i < 200; i++) s.send({ t: 'log_get', id: i + 1, workspaceId: `w${i}` });
+      expect(await s.closed).toBe(1008);
+      const h = await fetch(`${flood.relay.httpUrl}/healthz`);
+      expect(h.status).toBe(200);
+    } finally {
+      await flood.stop();
+    }
+  });
 });
