@@ -139,8 +139,9 @@ describe('relay push checks', () => {
 
   it('a pull stops at the batch byte budget and says there is more', async () => {
     await t.stop();
-    t = await startTestRelay({ limits: { maxBatchBytes: 1300 } });
     const alice = device('alice');
+    const size = envelope(alice, { workspaceId: 'w', seq: 1, leaseId: 'l', plaintext: new Uint8Array(400) }).length;
+    t = await startTestRelay({ limits: { maxBatchBytes: 2 * size + 100 } });
     const w = await publishWorkspace(t.relay, alice);
     const a = await open(t.relay, alice, [w.workspaceId]);
     const leaseId = leaseIdOf(a, w.workspaceId);
