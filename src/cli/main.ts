@@ -8,6 +8,7 @@ import { register as registerBench } from './commands/bench.ts';
 import { register as registerVault } from './commands/vault.ts';
 import { register as registerRecord } from './commands/record.ts';
 import { register as registerHistory } from './commands/history.ts';
+import { register as registerRelay } from './commands/relay.ts';
 
 function packageVersion(): string {
   try {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerRecord(program);
   registerHistory(program);
+  registerRelay(program);
   return program;
 }
 

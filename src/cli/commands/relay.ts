@@ -1,9 +1,10 @@
 // `cloister relay`: run a relay server (DESIGN → Interfaces: `cloister relay --port N --store sqlite:PATH|postgres://...`).
 import type { Command } from 'commander';
+import { EXIT, fail } from '../context.ts';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0) fail(`--${name} must be a non-negative integer`, EXIT.usage);
   return n;
 };
 
@@ -32,8 +33,7 @@ export function register(program: Command): void {
           ...(o.webRoot ? { webRoot: o.webRoot } : {}), ...(o.logLevel ? { logLevel: o.logLevel } : {}),
         });
       } catch (e) {
-        process.stderr.write(`cloister relay: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exit(2);
+        fail(`relay: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
 }
