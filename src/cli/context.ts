@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { MIN_KDF, validateKdfParams, type KdfParams } from '../crypto/argon2.ts';
+import { DEFAULT_KDF, MIN_KDF, validateKdfParams, type KdfParams } from '../crypto/argon2.ts';
 import { describeVaultFailure, type UnlockedVault, type VaultFailure } from '../identity/vault/types.ts';
 import { unlockVault } from '../identity/vault/unlockVault.ts';
 import { vaultExists } from '../identity/vault/store.ts';
@@ -64,9 +64,9 @@ export function optionsOf(cmd: Command): CommonOptions {
 }
 
 /**
- * Argon2id parameters from --kdf-memory-kib/--kdf-iterations, else $CLOISTER_KDF ("min" or
- * "<m_kib>:<t>"), else undefined (the default). Never below OWASP's minimum: tests use MIN_KDF to
- * stay fast; people should leave this alone.
+ * Argon2id parameters from --kdf-memory-kib/--kdf-iterations (a missing one takes the default's
+ * value), else $CLOISTER_KDF ("min", "default" or "<m_kib>:<t>"), else undefined (the default).
+ * Never below OWASP's minimum. Tests use CLOISTER_KDF=min to stay fast; people should leave it alone.
  */
 function kdfFrom(memory: string | undefined, iterations: string | undefined): KdfParams | undefined {
   let m = memory;
@@ -74,13 +74,14 @@ function kdfFrom(memory: string | undefined, iterations: string | undefined): Kd
   const env = process.env.CLOISTER_KDF;
   if (m === undefined && t === undefined && env) {
     if (env === 'min') return MIN_KDF;
+    if (env === 'default') return undefined;
     [m, t] = env.split(':');
   }
   if (m === undefined && t === undefined) return undefined;
   const params = {
     alg: 'argon2id',
-    m_kib: m === undefined ? MIN_KDF.m_kib : Number(m),
-    t: t === undefined ? MIN_KDF.t : Number(t),
+    m_kib: m === undefined ? DEFAULT_KDF.m_kib : Number(m),
+    t: t === undefined ? DEFAULT_KDF.t : Number(t),
     p: 1,
   };
   const v = validateKdfParams(params);
