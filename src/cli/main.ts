@@ -8,6 +8,8 @@ import { register as registerBench } from './commands/bench.ts';
 import { register as registerVault } from './commands/vault.ts';
 import { register as registerRecord } from './commands/record.ts';
 import { register as registerHistory } from './commands/history.ts';
+import { register as registerWorkspace } from './commands/workspace.ts';
+import { register as registerDevice } from './commands/device.ts';
 import { register as registerRelay } from './commands/relay.ts';
 
 function packageVersion(): string {
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerBench(program);
   registerRecord(program);
   registerHistory(program);
+  registerWorkspace(program);
+  registerDevice(program);
   registerRelay(program);
   return program;
 }
