@@ -40,7 +40,7 @@ const rotation = z.strictObject({
   prev: b64(32),
   chain: b64(undefined, 512),
 });
-const common = { v: z.literal(ENTRY_VERSION), ws: id, parents: z.array(id).max(64), author: id, at: int };
+const common = { v: z.literal(ENTRY_VERSION), ws: id, parents: z.array(id).max(1024), author: id, at: int };
 const name = z.string().min(1).max(200);
 
 export const entryBodySchema = z.discriminatedUnion('kind', [
