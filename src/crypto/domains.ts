@@ -22,6 +22,8 @@ export const DOMAIN = {
   workspaceStoreName: 'cloister/workspace-store-name/v1',
   // Public identifiers derived by hashing (docs)
   indexDocId: 'cloister/index-doc-id/v1',
+  // Identifier derivation
+  deviceId: 'cloister/device-id/v1',
   // AEAD key commitment
   commitment: 'cloister/aead-commitment/v1',
 } as const;
@@ -34,7 +36,6 @@ export const INFO = {
   documentKey: 'cloister/hkdf/document-key/v1',
   lockboxKey: 'cloister/hkdf/lockbox-key/v1',
   invitationKey: 'cloister/hkdf/invitation-key/v1',
-  aeadEncKey: 'cloister/hkdf/aead-enc-key/v1',
   outboxKey: 'cloister/hkdf/outbox-key/v1',
   vaultRecoveryKek: 'cloister/hkdf/vault-recovery-kek/v1',
 } as const;
