@@ -9,7 +9,8 @@ import { appendEntry } from '../../../src/identity/workspace/log.ts';
 import { removeMember, setPolicy } from '../../../src/identity/workspace/members.ts';
 import { WORKSPACE_REJECTIONS } from '../../../src/identity/workspace/rejections.ts';
 import { canonicalJson } from '../../../src/identity/workspace/canonicalJson.ts';
-import { NOW, device, keysOf } from './fixtures.ts';
+import { NOW, device, keysOf, must } from './fixtures.ts';
+import { buildJoin, createInvitation } from '../../../src/identity/workspace/invitations.ts';
 import { teamOfTwo } from './teamOfTwo.ts';
 
 describe('entry encoding', () => {
@@ -35,13 +36,19 @@ describe('entry encoding', () => {
     expect(r.ok ? 'accepted' : r.reason).toBe('entry_not_canonical');
   });
 
-  for (const kind of ['set_policy', 'remove_member'] as const) {
+  for (const kind of ['set_policy', 'remove_member', 'join'] as const) {
     it(`every byte of a ${kind} entry flipped is rejected with a reason`, () => {
-      const { alice, state } = teamOfTwo();
-      const bytes =
-        kind === 'set_policy'
-          ? setPolicy(state, alice, { maxOfflineMs: 5, leasePolicy: 'hold' }, NOW).bytes
-          : removeMember(state, alice, keysOf(state, alice), 'bob', NOW).entry.bytes;
+      let { alice, state } = teamOfTwo();
+      let bytes: Uint8Array;
+      if (kind === 'set_policy') bytes = setPolicy(state, alice, { maxOfflineMs: 5, leasePolicy: 'hold' }, NOW).bytes;
+      else if (kind === 'remove_member') bytes = removeMember(state, alice, keysOf(state, alice), 'bob', NOW).entry.bytes;
+      else {
+        const inv = createInvitation(state, alice, keysOf(state, alice).get(0)!, { role: 'reader', expiresAt: NOW + 1000, now: NOW });
+        state = must(state, inv.entry.bytes);
+        const j = buildJoin(state, inv.code, device('carol'), NOW);
+        if (!j.ok) throw new Error(j.reason);
+        bytes = j.value.entry.bytes;
+      }
       expect(appendEntry(state, bytes, NOW).ok).toBe(true);
       const reasons = new Map<string, number>();
       for (let i = 0; i < bytes.length; i++) {
