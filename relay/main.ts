@@ -19,7 +19,7 @@ export interface RunRelayOptions {
 
 /** Start the relay or throw an Error with a one-line message. Installs signal handlers. */
 export async function runRelay(opts: RunRelayOptions): Promise<RunningRelay> {
-  const store = openStore(opts.store);
+  const store = await openStore(opts.store);
   if (!store.ok) throw new Error(store.detail ?? store.reason);
   const logger = pino({ level: opts.logLevel ?? process.env.CLOISTER_LOG_LEVEL ?? 'info', base: { svc: 'cloister-relay' } });
   const relay = await startRelay({

@@ -93,6 +93,18 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup
       expect(await store.listEnvelopes('w', 10, 100)).toEqual([]);
     });
 
+    it('concurrent inserts get distinct, gapless relay seqs; a concurrent re-send is stored once', async () => {
+      const envs = Array.from({ length: 20 }, (_, i) => env('w', `dev${i % 4}`, 'd', Math.floor(i / 4) + 1));
+      const results = await Promise.all(envs.map((e) => store.insertEnvelope(e)));
+      const seqs = results.map((r) => (r.status === 'inserted' ? r.relaySeq : -1)).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      const again = env('w', 'x', 'd', 1);
+      const same = await Promise.all([1, 2, 3, 4].map(() => store.insertEnvelope(again)));
+      expect(same.filter((r) => r.status === 'inserted')).toHaveLength(1);
+      expect(new Set(same.map((r) => (r.status === 'conflict' ? 'c' : r.relaySeq)))).toEqual(new Set([21]));
+      expect(await store.headRelaySeq('w')).toBe(21);
+    });
+
     it('keeps leases by id', async () => {
       const l = { leaseId: 'L1', workspaceId: 'w', deviceId: 'a', issuedAt: 1, notAfter: 2, bytes: Uint8Array.of(9) };
       await store.putLease(l);

@@ -1,0 +1,258 @@
+// RelayStore on PostgreSQL (pg): the same contract as SQLite, for operators who run a database
+// server. Unique constraints on (workspace, device, doc, seq) and on the envelope hash make a re-send
+// idempotent; a per-workspace head row, locked by its upsert, hands out gapless relay seqs.
+// One relay instance per database for now: live fan-out across instances (LISTEN/NOTIFY) is not built.
+import pg from 'pg';
+import type {
+  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
+} from './RelayStore.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS log_entries (
+  workspace_id TEXT NOT NULL, idx INTEGER NOT NULL, entry BYTEA NOT NULL,
+  PRIMARY KEY (workspace_id, idx));
+CREATE TABLE IF NOT EXISTS relay_heads (workspace_id TEXT PRIMARY KEY, head BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS envelopes (
+  workspace_id TEXT NOT NULL, relay_seq BIGINT NOT NULL,
+  device_id TEXT NOT NULL, doc_id TEXT NOT NULL, seq BIGINT NOT NULL,
+  hash TEXT NOT NULL UNIQUE, bytes BYTEA NOT NULL, received_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, relay_seq),
+  UNIQUE (workspace_id, device_id, doc_id, seq));
+CREATE TABLE IF NOT EXISTS leases (
+  lease_id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, device_id TEXT NOT NULL,
+  issued_at BIGINT NOT NULL, not_after BIGINT NOT NULL, bytes BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS held (
+  held_id BIGSERIAL PRIMARY KEY, workspace_id TEXT NOT NULL,
+  device_id TEXT NOT NULL, doc_id TEXT NOT NULL, seq BIGINT NOT NULL,
+  hash TEXT NOT NULL UNIQUE, bytes BYTEA NOT NULL, received_at BIGINT NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS held_by_seq ON held (workspace_id, device_id, doc_id, seq);
+`;
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
+const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+const toEnvelope = (r: Row): StoredEnvelope => ({
+  workspaceId: r.workspace_id as string, relaySeq: num(r.relay_seq), deviceId: r.device_id as string, docId: r.doc_id as string,
+  seq: num(r.seq), hash: r.hash as string, bytes: bytes(r.bytes), receivedAt: num(r.received_at),
+});
+const toHeld = (r: Row): HeldEnvelope => ({
+  heldId: num(r.held_id), workspaceId: r.workspace_id as string, deviceId: r.device_id as string, docId: r.doc_id as string,
+  seq: num(r.seq), hash: r.hash as string, bytes: bytes(r.bytes), receivedAt: num(r.received_at), reason: r.reason as string,
+});
+
+const UNIQUE_VIOLATION = '23505';
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === UNIQUE_VIOLATION;
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/db */
+  connectionString: string;
+  /** Schema for the relay's tables (created if missing). Default 'public'. */
+  schema?: string;
+  /** Pool size. Default 10. */
+  max?: number;
+}
+
+export class PostgresStore implements RelayStore {
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connect, create the schema and tables if needed. */
+  static async connect(opts: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = opts.schema ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+    const pool = new pg.Pool({ connectionString: opts.connectionString, max: opts.max ?? 10, options: `-c search_path=${schema}` });
+    pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+    try {
+      const c = await pool.connect();
+      try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await c.query('SELECT pg_advisory_lock(724311)'); // concurrent first starts create tables once
+        try {
+          await c.query(SCHEMA);
+        } finally {
+          await c.query('SELECT pg_advisory_unlock(724311)');
+        }
+      } finally {
+        c.release();
+      }
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return new PostgresStore(pool);
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const r = await fn(c);
+      await c.query('COMMIT');
+      return r;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async getOrCreateRelayKey(generate: () => Uint8Array): Promise<Uint8Array> {
+    await this.pool.query('INSERT INTO relay_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', ['relay_key', buf(generate())]);
+    const r = await this.pool.query('SELECT value FROM relay_meta WHERE key = $1', ['relay_key']);
+    return bytes(r.rows[0].value);
+  }
+
+  async appendLogEntry(workspaceId: string, index: number, entry: Uint8Array): Promise<boolean> {
+    try {
+      return await this.tx(async (c) => {
+        const n = await c.query('SELECT COUNT(*) AS n FROM log_entries WHERE workspace_id = $1', [workspaceId]);
+        if (num(n.rows[0].n) !== index) return false;
+        await c.query('INSERT INTO log_entries (workspace_id, idx, entry) VALUES ($1, $2, $3)', [workspaceId, index, buf(entry)]);
+        return true;
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) return false;
+      throw e;
+    }
+  }
+
+  async listLogEntries(workspaceId: string): Promise<Uint8Array[]> {
+    const r = await this.pool.query('SELECT entry FROM log_entries WHERE workspace_id = $1 ORDER BY idx', [workspaceId]);
+    return r.rows.map((row: Row) => bytes(row.entry));
+  }
+
+  private async existing(c: pg.PoolClient | pg.Pool, e: NewEnvelope): Promise<InsertEnvelopeResult | undefined> {
+    const r = await c.query('SELECT relay_seq, hash FROM envelopes WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq = $4', [
+      e.workspaceId, e.deviceId, e.docId, e.seq,
+    ]);
+    if (r.rows.length) return r.rows[0].hash === e.hash ? { status: 'duplicate', relaySeq: num(r.rows[0].relay_seq) } : { status: 'conflict' };
+    const h = await c.query('SELECT 1 FROM envelopes WHERE hash = $1', [e.hash]);
+    return h.rows.length ? { status: 'conflict' } : undefined;
+  }
+
+  /** Inside a transaction: take the next relay seq (row-locked until commit) and insert. */
+  private async insertIn(c: pg.PoolClient, e: NewEnvelope): Promise<InsertEnvelopeResult> {
+    const prior = await this.existing(c, e);
+    if (prior) return prior;
+    const head = await c.query(
+      'INSERT INTO relay_heads (workspace_id, head) VALUES ($1, 1) ON CONFLICT (workspace_id) DO UPDATE SET head = relay_heads.head + 1 RETURNING head',
+      [e.workspaceId],
+    );
+    const relaySeq = num(head.rows[0].head);
+    await c.query(
+      'INSERT INTO envelopes (workspace_id, relay_seq, device_id, doc_id, seq, hash, bytes, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [e.workspaceId, relaySeq, e.deviceId, e.docId, e.seq, e.hash, buf(e.bytes), e.receivedAt],
+    );
+    return { status: 'inserted', relaySeq };
+  }
+
+  async insertEnvelope(e: NewEnvelope): Promise<InsertEnvelopeResult> {
+    try {
+      return await this.tx((c) => this.insertIn(c, e));
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // Lost a race with an identical or conflicting insert: report what is stored now.
+      return (await this.existing(this.pool, e)) ?? { status: 'conflict' };
+    }
+  }
+
+  async getEnvelope(workspaceId: string, deviceId: string, docId: string, seq: number): Promise<StoredEnvelope | undefined> {
+    const r = await this.pool.query('SELECT * FROM envelopes WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq = $4', [
+      workspaceId, deviceId, docId, seq,
+    ]);
+    return r.rows.length ? toEnvelope(r.rows[0]) : undefined;
+  }
+
+  async lastSeq(workspaceId: string, deviceId: string, docId: string): Promise<number> {
+    const r = await this.pool.query('SELECT COALESCE(MAX(seq), 0) AS s FROM envelopes WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3', [
+      workspaceId, deviceId, docId,
+    ]);
+    return num(r.rows[0].s);
+  }
+
+  async listEnvelopes(workspaceId: string, cursor: number, limit: number): Promise<StoredEnvelope[]> {
+    const r = await this.pool.query('SELECT * FROM envelopes WHERE workspace_id = $1 AND relay_seq > $2 ORDER BY relay_seq LIMIT $3', [
+      workspaceId, cursor, limit,
+    ]);
+    return r.rows.map(toEnvelope);
+  }
+
+  async headRelaySeq(workspaceId: string): Promise<number> {
+    const r = await this.pool.query('SELECT COALESCE(MAX(relay_seq), 0) AS h FROM envelopes WHERE workspace_id = $1', [workspaceId]);
+    return num(r.rows[0].h);
+  }
+
+  async putLease(l: LeaseRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO leases (lease_id, workspace_id, device_id, issued_at, not_after, bytes) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (lease_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id, device_id = EXCLUDED.device_id,
+         issued_at = EXCLUDED.issued_at, not_after = EXCLUDED.not_after, bytes = EXCLUDED.bytes`,
+      [l.leaseId, l.workspaceId, l.deviceId, l.issuedAt, l.notAfter, buf(l.bytes)],
+    );
+  }
+
+  async getLease(leaseId: string): Promise<LeaseRecord | undefined> {
+    const r = await this.pool.query('SELECT * FROM leases WHERE lease_id = $1', [leaseId]);
+    if (!r.rows.length) return undefined;
+    const row = r.rows[0] as Row;
+    return {
+      leaseId: row.lease_id as string, workspaceId: row.workspace_id as string, deviceId: row.device_id as string,
+      issuedAt: num(row.issued_at), notAfter: num(row.not_after), bytes: bytes(row.bytes),
+    };
+  }
+
+  async insertHeld(h: NewHeldEnvelope): Promise<number> {
+    const r = await this.pool.query(
+      `INSERT INTO held (workspace_id, device_id, doc_id, seq, hash, bytes, received_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (hash) DO NOTHING RETURNING held_id`,
+      [h.workspaceId, h.deviceId, h.docId, h.seq, h.hash, buf(h.bytes), h.receivedAt, h.reason],
+    );
+    if (r.rows.length) return num(r.rows[0].held_id);
+    const e = await this.pool.query('SELECT held_id FROM held WHERE hash = $1', [h.hash]);
+    return num(e.rows[0].held_id);
+  }
+
+  async listHeld(workspaceId: string): Promise<HeldEnvelope[]> {
+    const r = await this.pool.query('SELECT * FROM held WHERE workspace_id = $1 ORDER BY held_id', [workspaceId]);
+    return r.rows.map(toHeld);
+  }
+
+  async getHeldAt(workspaceId: string, deviceId: string, docId: string, seq: number): Promise<HeldEnvelope | undefined> {
+    const r = await this.pool.query(
+      'SELECT * FROM held WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq = $4 ORDER BY held_id LIMIT 1',
+      [workspaceId, deviceId, docId, seq],
+    );
+    return r.rows.length ? toHeld(r.rows[0]) : undefined;
+  }
+
+  async lastHeldSeq(workspaceId: string, deviceId: string, docId: string): Promise<number> {
+    const r = await this.pool.query('SELECT COALESCE(MAX(seq), 0) AS s FROM held WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3', [
+      workspaceId, deviceId, docId,
+    ]);
+    return num(r.rows[0].s);
+  }
+
+  async releaseHeld(workspaceId: string, heldId: number): Promise<InsertEnvelopeResult | undefined> {
+    return this.tx(async (c) => {
+      const r = await c.query('SELECT * FROM held WHERE workspace_id = $1 AND held_id = $2 FOR UPDATE', [workspaceId, heldId]);
+      if (!r.rows.length) return undefined;
+      const h = toHeld(r.rows[0]);
+      const res = await this.insertIn(c, {
+        workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash: h.hash, bytes: h.bytes, receivedAt: h.receivedAt,
+      });
+      if (res.status !== 'conflict') await c.query('DELETE FROM held WHERE held_id = $1', [heldId]);
+      return res;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
