@@ -14,6 +14,8 @@ export const DOMAIN = {
   membership: 'cloister/membership/v1',
   relayChallenge: 'cloister/relay-challenge/v1',
   lease: 'cloister/lease/v1',
+  relayAuth: 'cloister/relay-auth/v1',
+  relayReceipt: 'cloister/relay-receipt/v1',
   invitationProof: 'cloister/invitation-proof/v1',
   deviceLinkProof: 'cloister/device-link-proof/v1',
   // Keyed checks and hashed identifiers (membership log)
