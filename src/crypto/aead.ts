@@ -2,10 +2,12 @@
 // The nonce is random and made here, never by callers. The commitment
 // HMAC-SHA256(key, "cloister/aead-commitment/v1" ‖ nonce) is checked before decryption, so a
 // ciphertext can't be opened under a second key (Poly1305 alone is not key-committing).
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { xchacha20poly1305 as nobleXChaCha20Poly1305 } from '@noble/ciphers/chacha.js';
 import { ByteWriter, concat, equalBytes, randomBytes, utf8 } from './bytes.ts';
 import { DOMAIN, type Domain } from './domains.ts';
 import { hmacSha256 } from './hkdf.ts';
+// Native ChaCha20-Poly1305 on Node (noble HChaCha20 subkey), noble elsewhere; byte-identical (tested).
+import { xchacha20poly1305 } from './xchachaNative.ts';
 import type { AeadKey } from './keys.ts';
 import { fail, ok, type Result } from './result.ts';
 
@@ -73,4 +75,4 @@ export function openBytes(key: AeadKey, bytes: Uint8Array, domain: Domain, ad?: 
 }
 
 /** Raw XChaCha20-Poly1305 without commitment or domain, for Wycheproof vector tests only. */
-export const rawXChaCha20Poly1305 = xchacha20poly1305;
+export const rawXChaCha20Poly1305 = nobleXChaCha20Poly1305;
