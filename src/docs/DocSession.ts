@@ -17,6 +17,8 @@ import { decodeEnvelope, type EnvelopeHeader } from '../protocol/envelope.ts';
 import { actorFor, newSessionNonce } from './actor.ts';
 import { SeqCursors } from './cursors.ts';
 import type { EnvelopeAuthority } from './envelope/authority.ts';
+import { changeHashOf } from './envelope/changeHash.ts';
+import { changeActorHex, readChangeHeader } from './envelope/changeHeader.ts';
 import { envelopeHashOf as envelopeHashFromBytes } from './envelope/envelopeHash.ts';
 import { openEnvelope, type OpenedEnvelope } from './envelope/openEnvelope.ts';
 import { sealEnvelope } from './envelope/sealEnvelope.ts';
@@ -218,7 +220,7 @@ export class DocSession {
         const doc = t.handle.doc();
         const heads = A.getHeads(doc);
         if (!sameHeads(heads, t.flushedHeads)) {
-          const own = A.getChangesSince(doc, t.flushedHeads).filter(c => A.decodeChange(c).actor === this.actor);
+          const own = A.getChangesSince(doc, t.flushedHeads).filter(c => actorOf(c) === this.actor);
           for (const batch of splitBatches(own)) await this.#sealAndStore(docId, batch);
           t.flushedHeads = heads;
         }
@@ -250,7 +252,7 @@ export class DocSession {
       await this.cursors.save();
       await this.provenance.put({
         docId, envelopeHash: env.envelopeHash, deviceId, userId, seq, claimedTime,
-        changeHashes: changes.map(c => A.decodeChange(c).hash),
+        actor: this.actor, seqs: changes.map(seqOf),
       });
     });
   }
@@ -332,26 +334,46 @@ export class DocSession {
 
     const byteMap = new Map<string, Uint8Array>();
     for (const i of items) byteMap.set(envelopeHashFromBytes(i.bytes), i.bytes);
+    for (const p of retryDeps) byteMap.set(p.envelopeHash, p.bytes);
     for (const docId of new Set([...accepted.keys(), ...depsByDoc.keys()])) {
       const fresh = accepted.get(docId) ?? [];
       const retried = depsByDoc.get(docId) ?? [];
       const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, true))!;
       const before = t.handle.doc();
       const nothingUnsealed = sameHeads(A.getHeads(before), t.flushedHeads) && t.waiters.length === 0;
-      const batch = [...retried, ...fresh].flatMap(e => e.changes);
-      t.handle.update(d => A.applyChanges(d, batch)[0]);
+      let candidates = [...retried, ...fresh];
+      try {
+        const batch = candidates.flatMap(e => e.changes);
+        t.handle.update(d => A.applyChanges(d, batch)[0]);
+      } catch {
+        // Some member signed changes Automerge refuses: apply envelope by envelope, quarantine the bad ones.
+        const good: OpenedEnvelope[] = [];
+        for (const env of candidates) {
+          try {
+            t.handle.update(d => A.applyChanges(d, env.changes)[0]);
+            good.push(env);
+          } catch (e) {
+            const bytes = byteMap.get(env.envelopeHash);
+            if (bytes) await reject(bytes, 'changes_malformed', e instanceof Error ? e.message : String(e), retried.includes(env) ? 'pending' : source);
+            if (retried.includes(env)) await this.pending.remove('deps', docId, env.envelopeHash);
+          }
+        }
+        candidates = good;
+      }
       const after = t.handle.doc();
+      const nothingMissing = A.getMissingDeps(after, []).length === 0;
       if (nothingUnsealed) t.flushedHeads = A.getHeads(after);
       // The Repo must hold the changes before cursors say they were applied.
       await this.o.repo.flush([docId as DocumentId]);
-      for (const env of [...retried, ...fresh]) {
+      for (const env of candidates) {
         const h = env.header;
         const wasRetried = retried.includes(env);
-        if (A.hasHeads(after, env.changeHashes)) {
+        // Hash changes only when something is queued for dependencies (hashing is off the hot path).
+        if (nothingMissing || A.hasHeads(after, env.changes.map(changeHashOf))) {
           if (wasRetried) await this.pending.remove('deps', docId, env.envelopeHash);
           await this.provenance.put({
             docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
-            claimedTime: h.claimedTime, changeHashes: env.changeHashes,
+            claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs,
           });
           report.applied.push({ docId, deviceId: h.deviceId, seq: h.seq, changes: env.changes.length });
         } else {
@@ -376,6 +398,16 @@ export class DocSession {
 /** import() with a docId leaves the handle 'loading' (then 'unavailable' with no network); we hold the whole doc, so it is ready. */
 function markReady(handle: DocHandle<unknown>): void {
   if (!handle.isReady()) handle.doneLoading();
+}
+
+function actorOf(change: Uint8Array): string {
+  const h = readChangeHeader(change);
+  return typeof h === 'object' ? changeActorHex(h) : A.decodeChange(change).actor;
+}
+
+function seqOf(change: Uint8Array): number {
+  const h = readChangeHeader(change);
+  return typeof h === 'object' ? h.seq : A.decodeChange(change).seq;
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -13,7 +13,9 @@ export interface Provenance {
   seq: number;
   /** The device's claimed time (ms): claimed, not verified. */
   claimedTime: number;
-  changeHashes: string[];
+  /** The Automerge actor of the envelope's changes, and each change's seq: (actor, seq) names a change. */
+  actor: string;
+  seqs: number[];
 }
 
 export class ProvenanceStore {

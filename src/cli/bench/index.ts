@@ -3,12 +3,13 @@
 // BenchSuite; add it to SUITES below. Figure names must be unique across suites.
 import { cpus } from 'node:os';
 import { cryptoBench } from './cryptoBench.ts';
+import { docsSuite } from './docsBench.ts';
 import type { BenchContext, BenchSuite, Figures } from './suite.ts';
 
 export type { BenchContext, BenchSuite, Figures };
 
 /** Every suite, in the order they run. Others add theirs here (docsBench, syncBench, …). */
-export const SUITES: BenchSuite[] = [cryptoBench];
+export const SUITES: BenchSuite[] = [cryptoBench, docsSuite];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
   const unknown = (only ?? []).filter((n) => !SUITES.some((s) => s.name === n));

@@ -1,27 +1,41 @@
 // The plaintext body of a change envelope: a count-prefixed list of raw Automerge change bytes.
 // body = u32(count) ‖ count × (u32(len) ‖ change)
-import { ByteReader, ByteWriter } from '../../crypto/bytes.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 
 /** A generous bound; the envelope size limit is the real one. */
 export const MAX_CHANGES_PER_ENVELOPE = 1 << 20;
 
 export function encodeChanges(changes: readonly Uint8Array[]): Uint8Array {
-  const w = new ByteWriter().u32(changes.length);
-  for (const c of changes) w.bytes(c);
-  return w.finish();
+  // One allocation: this runs on every flush, over every change.
+  let total = 4;
+  for (const c of changes) total += 4 + c.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, changes.length);
+  let off = 4;
+  for (const c of changes) {
+    view.setUint32(off, c.length);
+    out.set(c, off + 4);
+    off += 4 + c.length;
+  }
+  return out;
 }
 
 export function decodeChanges(body: Uint8Array): Result<Uint8Array[], 'changes_malformed'> {
-  const r = new ByteReader(body);
-  const count = r.u32();
-  if (count === undefined || count > MAX_CHANGES_PER_ENVELOPE) return fail('changes_malformed', 'count');
-  const out: Uint8Array[] = [];
+  if (body.length < 4) return fail('changes_malformed', 'count');
+  const view = new DataView(body.buffer, body.byteOffset, body.length);
+  const count = view.getUint32(0);
+  if (count > MAX_CHANGES_PER_ENVELOPE || count > (body.length - 4) / 4) return fail('changes_malformed', 'count');
+  const out: Uint8Array[] = new Array(count);
+  let off = 4;
   for (let i = 0; i < count; i++) {
-    const c = r.bytes(body.length);
-    if (c === undefined) return fail('changes_malformed', `change ${i}`);
-    out.push(c);
+    if (off + 4 > body.length) return fail('changes_malformed', `change ${i}`);
+    const len = view.getUint32(off);
+    off += 4;
+    if (len > body.length - off) return fail('changes_malformed', `change ${i}`);
+    out[i] = body.subarray(off, off + len);
+    off += len;
   }
-  if (r.remaining !== 0) return fail('changes_malformed', 'trailing bytes');
+  if (off !== body.length) return fail('changes_malformed', 'trailing bytes');
   return ok(out);
 }

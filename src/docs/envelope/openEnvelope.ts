@@ -4,12 +4,14 @@
 // A gap is not a refusal: the envelope is authentic and is returned with order 'gap' to be held.
 import { decodeChange } from '@automerge/automerge';
 import { open } from '../../crypto/aead.ts';
+import { equalBytes, fromHex } from '../../crypto/bytes.ts';
 import { DOMAIN } from '../../crypto/domains.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { decodeEnvelope, verifyEnvelopeSignature, type EnvelopeHeader } from '../../protocol/envelope.ts';
 import { actorFor } from '../actor.ts';
 import type { EnvelopeRejection } from '../rejections.ts';
 import type { EnvelopeAuthority, EnvelopeDeviceInfo, SeqView } from './authority.ts';
+import { readChangeHeader } from './changeHeader.ts';
 import { decodeChanges } from './changesCodec.ts';
 import { envelopeHashOf } from './envelopeHash.ts';
 
@@ -21,8 +23,10 @@ export interface OpenedEnvelope {
   device: EnvelopeDeviceInfo;
   /** Raw Automerge changes, in the order sealed. */
   changes: Uint8Array[];
-  /** Hashes of those changes (hex), same order. */
-  changeHashes: string[];
+  /** The one Automerge actor of every change: actorFor(device, header.sessionNonce). */
+  actor: string;
+  /** Each change's Automerge seq, same order (with the actor: who made which change, for history). */
+  seqs: number[];
   envelopeHash: string;
   order: EnvelopeOrder;
 }
@@ -35,7 +39,7 @@ export interface OpenEnvelopeOptions {
 export function openEnvelope(
   bytes: Uint8Array,
   authority: EnvelopeAuthority,
-  seqs: SeqView,
+  seqView: SeqView,
   options: OpenEnvelopeOptions = {},
 ): Result<OpenedEnvelope, EnvelopeRejection> {
   const decoded = decodeEnvelope(bytes);
@@ -59,26 +63,35 @@ export function openEnvelope(
   if (!changes.ok) return changes;
   if (changes.value.length === 0) return fail('changes_empty');
   const actor = actorFor(device.signingPub, h.sessionNonce);
-  const changeHashes: string[] = [];
+  const actorBytes = fromHex(actor)!;
+  const seqs: number[] = [];
   for (const [i, c] of changes.value.entries()) {
-    let decodedChange;
-    try {
-      decodedChange = decodeChange(c);
-    } catch (e) {
-      return fail('changes_malformed', `change ${i}: ${e instanceof Error ? e.message : String(e)}`);
+    const head = readChangeHeader(c);
+    if (head === 'malformed') return fail('changes_malformed', `change ${i}`);
+    if (head === 'unsupported') {
+      // e.g. a compressed change chunk: let Automerge read it.
+      let d;
+      try {
+        d = decodeChange(c);
+      } catch (e) {
+        return fail('changes_malformed', `change ${i}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (d.actor !== actor) return fail('actor_mismatch', `change ${i}`);
+      seqs.push(d.seq);
+    } else {
+      if (!equalBytes(head.actorBytes, actorBytes)) return fail('actor_mismatch', `change ${i}`);
+      seqs.push(head.seq);
     }
-    if (decodedChange.actor !== actor) return fail('actor_mismatch', `change ${i}`);
-    changeHashes.push(decodedChange.hash);
   }
 
   const envelopeHash = envelopeHashOf(bytes);
   let order: EnvelopeOrder = 'next';
   if (!options.skipSequence) {
-    const last = seqs.lastSeq(h.deviceId, h.docId);
+    const last = seqView.lastSeq(h.deviceId, h.docId);
     if (h.seq <= last) {
-      if (seqs.envelopeHashAt(h.deviceId, h.docId, h.seq) !== envelopeHash) return fail('seq_replay', `seq ${h.seq} <= ${last}`);
+      if (seqView.envelopeHashAt(h.deviceId, h.docId, h.seq) !== envelopeHash) return fail('seq_replay', `seq ${h.seq} <= ${last}`);
       order = 'duplicate';
     } else if (h.seq > last + 1) order = 'gap';
   }
-  return ok({ header: h, device, changes: changes.value, changeHashes, envelopeHash, order });
+  return ok({ header: h, device, changes: changes.value, actor, seqs, envelopeHash, order });
 }

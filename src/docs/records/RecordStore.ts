@@ -160,25 +160,23 @@ export class RecordStore {
     await this.session.flushDoc(id);
     const decoded = A.getAllChanges(handle.doc()).map(c => A.decodeChange(c));
     const touched = touchedPathsByChange(decoded);
-    const byHash = new Map(decoded.map(c => [c.hash, c]));
+    const byActorSeq = new Map(decoded.map(c => [`${c.actor}:${c.seq}`, c]));
     const entries: HistoryEntry[] = [];
     const covered = new Set<string>();
     for (const p of await this.session.provenance.list(id)) {
       const fields = new Set<string>();
-      let actor = '';
       let n = 0;
-      for (const h of p.changeHashes) {
-        const c = byHash.get(h);
+      for (const seq of p.seqs ?? []) {
+        const c = byActorSeq.get(`${p.actor}:${seq}`);
         if (!c) continue;
-        covered.add(h);
-        actor = c.actor;
+        covered.add(c.hash);
         n++;
-        for (const f of touched.get(h) ?? []) fields.add(f);
+        for (const f of touched.get(c.hash) ?? []) fields.add(f);
       }
       if (n === 0) continue;
       entries.push({
         verified: true, deviceId: p.deviceId, userId: p.userId, claimedTime: p.claimedTime, seq: p.seq,
-        envelopeHash: p.envelopeHash, actor, changes: n, fields: [...fields].sort(),
+        envelopeHash: p.envelopeHash, actor: p.actor, changes: n, fields: [...fields].sort(),
       });
     }
     const unverified = new Map<string, HistoryEntry>();
