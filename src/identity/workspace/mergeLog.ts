@@ -108,8 +108,10 @@ export function mergeEntries(input: Map<string, Entry>): Result<WorkspaceState, 
     }
   };
 
-  // Removals that were valid where they were made.
-  const candidates = order
+  // Removals that were valid where they were made. A chain (no concurrency at all) has none to settle.
+  const chain = order.every((id, i) => i === 0 || (reached.get(id)!.body.parents.length === 1 && reached.get(id)!.body.parents[0] === order[i - 1]));
+  if (!chain) primeChainPrefix(reached, order);
+  const candidates = (chain ? [] : order)
     .map((id) => reached.get(id)!)
     .filter((e) => (e.body.kind === 'remove_member' || e.body.kind === 'revoke_device') && causallyValid(reached, e))
     .sort((a, b) => {
@@ -164,6 +166,26 @@ export function mergeEntries(input: Map<string, Entry>): Result<WorkspaceState, 
   }
   for (const id of entries.keys()) if (!pos.has(id)) rejected.set(id, 'entry_missing_parent');
   return ok({ ...state, known, dropped: rejected });
+}
+
+/**
+ * In the part of the order that is a plain chain, each entry's causal past is exactly the entries
+ * before it, so one linear pass decides the causal validity of every removal there (saving a merge
+ * per removal when only the tip of a long log is concurrent).
+ */
+function primeChainPrefix(entries: Map<string, Entry>, order: string[]): void {
+  let state = emptyState(entries.get(order[0]!)!.body.ws);
+  const known = new Set<string>();
+  for (let i = 0; i < order.length; i++) {
+    const e = entries.get(order[i]!)!;
+    if (i > 0 && !(e.body.parents.length === 1 && e.body.parents[0] === order[i - 1])) return;
+    if (e.body.parents.some((p) => !known.has(p))) return;
+    const v = validateEntry(state, e, undefined, { parentsPresent: true });
+    if (e.body.kind === 'remove_member' || e.body.kind === 'revoke_device') causalMemo.set(e.id, v.ok);
+    if (!v.ok) return;
+    known.add(e.id);
+    state = applyEntry(state, e);
+  }
 }
 
 function causallyValid(entries: Map<string, Entry>, e: Entry): boolean {
