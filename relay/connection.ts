@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/bytes.ts';
-import { CHALLENGE_NONCE_BYTES, encodeChallenge, verifyChallengeResponse } from '../src/protocol/challenge.ts';
+import { CHALLENGE_NONCE_BYTES, encodeChallenge, signRelayProof, verifyChallengeResponse } from '../src/protocol/challenge.ts';
+import { signReceipt } from '../src/protocol/receipt.ts';
 import {
   PROTOCOL_VERSION, decodeClientMessage, encodeMessage, peekRequestId, type ClientMessage, type ErrorCode, type RelayMessage,
 } from '../src/protocol/messages.ts';
@@ -116,7 +117,8 @@ export class Connection implements Subscriber {
         const out = await handlePush(ctx, deviceId, msg.envelope, this);
         if (out.t === 'ack') {
           if (!out.duplicate) ctx.metrics.accepted.inc();
-          return this.reply({ t: 'push_ack', id: msg.id, relaySeq: out.relaySeq, duplicate: out.duplicate });
+          const receipt = signReceipt(ctx.relayKey, { workspaceId: out.workspaceId, relaySeq: out.relaySeq, envelopeHash: out.hash });
+          return this.reply({ t: 'push_ack', id: msg.id, relaySeq: out.relaySeq, duplicate: out.duplicate, workspaceId: out.workspaceId, receipt });
         }
         if (out.t === 'held') {
           ctx.metrics.held.inc();
@@ -231,6 +233,7 @@ export class Connection implements Subscriber {
       const l = await issueLease(ctx, w, this.deviceId);
       if (l) leases.push(l);
     }
-    this.reply({ t: 'auth_ok', id: msg.id, deviceId: this.deviceId, leases, time: ctx.now() });
+    const relayProof = signRelayProof(ctx.relayKey, this.challenge, msg.clientNonce, msg.devicePub);
+    this.reply({ t: 'auth_ok', id: msg.id, deviceId: this.deviceId, leases, time: ctx.now(), relayProof });
   }
 }

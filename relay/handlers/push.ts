@@ -1,7 +1,7 @@
 // The push checks of DESIGN → Relay, in order: decode, device is the authenticated one, workspace
 // exists, signature, active writer, sequence exactly last + 1 (identical re-send acknowledged with its
 // original relay seq), lease, rate limit; then store and fan out. Size is enforced by the socket.
-import { sha256 } from '../../src/crypto/hkdf.ts';
+import { createHash } from 'node:crypto';
 import { toHex } from '../../src/crypto/bytes.ts';
 import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/envelope.ts';
 import type { PushRejection, RelayMessage } from '../../src/protocol/messages.ts';
@@ -9,7 +9,7 @@ import type { RelayContext, Subscriber } from '../context.ts';
 import { fanOut } from './fanout.ts';
 
 export type PushOutcome =
-  | { t: 'ack'; relaySeq: number; duplicate: boolean; workspaceId: string }
+  | { t: 'ack'; relaySeq: number; duplicate: boolean; workspaceId: string; hash: Uint8Array }
   | { t: 'held'; heldId: number }
   | { t: 'rejected'; reason: PushRejection; detail?: string };
 
@@ -31,14 +31,15 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
 
   const key = `${h.workspaceId}\u0000${h.deviceId}\u0000${h.docId}`;
   return ctx.seqLock.run(key, async () => {
-    const hash = toHex(sha256(bytes));
+    const digest = new Uint8Array(createHash('sha256').update(bytes).digest());
+    const hash = toHex(digest);
     const last = Math.max(
       await ctx.store.lastSeq(h.workspaceId, h.deviceId, h.docId),
       await ctx.store.lastHeldSeq(h.workspaceId, h.deviceId, h.docId),
     );
     if (h.seq <= last) {
       const stored = await ctx.store.getEnvelope(h.workspaceId, h.deviceId, h.docId, h.seq);
-      if (stored && stored.hash === hash) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId };
+      if (stored && stored.hash === hash) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId, hash: digest };
       const held = await ctx.store.getHeldAt(h.workspaceId, h.deviceId, h.docId, h.seq);
       if (held && held.hash === hash) return { t: 'held', heldId: held.heldId };
       return reject('seq_replay', `last=${last}`);
@@ -69,6 +70,6 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
       const event: RelayMessage = { t: 'envelope', workspaceId: h.workspaceId, relaySeq: res.relaySeq, envelope: bytes };
       await fanOut(ctx, h.workspaceId, event, from);
     }
-    return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId };
+    return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
   });
 }

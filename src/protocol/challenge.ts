@@ -6,7 +6,7 @@ import { ByteReader, ByteWriter, equalBytes, toBase64url } from '../crypto/bytes
 import { DOMAIN } from '../crypto/domains.ts';
 import { sign, verify } from '../crypto/ed25519.ts';
 import { deviceIdOf } from '../crypto/ids.ts';
-import type { DeviceSigningKey, PublicKey } from '../crypto/keys.ts';
+import type { DeviceSigningKey, PublicKey, SigningSecretKey } from '../crypto/keys.ts';
 import { fail, ok, type Result } from '../crypto/result.ts';
 
 export const CHALLENGE_VERSION = 1;
@@ -62,6 +62,19 @@ function signedPart(challengeBytes: Uint8Array, devicePub: PublicKey): Uint8Arra
 /** Client side: the signature answering a challenge, over the exact challenge bytes the relay sent. */
 export function signChallenge(signingKey: DeviceSigningKey, devicePub: PublicKey, challengeBytes: Uint8Array): Uint8Array {
   return sign(signingKey, DOMAIN.relayChallenge, signedPart(challengeBytes, devicePub));
+}
+
+/**
+ * The relay's half: a signature by the relay key over the challenge, the client's own fresh nonce and
+ * the device key, returned in auth_ok. It proves the relay holds the key it announced in hello.
+ * (A relay in the middle that forwards both halves still only sees ciphertext, and can't fake receipts.)
+ */
+export function signRelayProof(relayKey: SigningSecretKey, challengeBytes: Uint8Array, clientNonce: Uint8Array, devicePub: PublicKey): Uint8Array {
+  return sign(relayKey, DOMAIN.relayAuth, new ByteWriter().bytes(challengeBytes).bytes(clientNonce).bytes(devicePub).finish());
+}
+
+export function verifyRelayProof(relayPub: PublicKey, challengeBytes: Uint8Array, clientNonce: Uint8Array, devicePub: PublicKey, signature: Uint8Array): boolean {
+  return verify(relayPub, DOMAIN.relayAuth, new ByteWriter().bytes(challengeBytes).bytes(clientNonce).bytes(devicePub).finish(), signature);
 }
 
 export interface ChallengeResponse {

@@ -69,6 +69,8 @@ export const ClientMessage = z.discriminatedUnion('t', [
     /** The exact challenge bytes from hello. */
     challenge: bytes,
     signature: bytes,
+    /** 32 fresh random bytes; the relay signs them back in auth_ok (verifyRelayProof). */
+    clientNonce: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length === 32, 'expected 32 bytes'),
     /** Workspaces to issue leases for. */
     workspaces: z.array(wsId).max(64).default([]),
   }),
@@ -102,8 +104,10 @@ export const RelayMessage = z.discriminatedUnion('t', [
     time: z.number(),
     maxFrameBytes: z.number().int().positive(),
   }),
-  z.object({ t: z.literal('auth_ok'), id, deviceId: z.string(), leases: z.array(bytes), time: z.number() }),
-  z.object({ t: z.literal('push_ack'), id, relaySeq: cursor, duplicate: z.boolean() }),
+  /** relayProof = signRelayProof(relayKey, challenge, clientNonce, devicePub). */
+  z.object({ t: z.literal('auth_ok'), id, deviceId: z.string(), leases: z.array(bytes), time: z.number(), relayProof: bytes }),
+  /** receipt = signReceipt(relayKey, {workspaceId, relaySeq, SHA-256(envelope)}): drop from the outbox only if it verifies. */
+  z.object({ t: z.literal('push_ack'), id, relaySeq: cursor, duplicate: z.boolean(), workspaceId: wsId, receipt: bytes }),
   z.object({ t: z.literal('push_rejected'), id, reason: z.enum(PUSH_REJECTION_REASONS), detail: z.string().max(500).optional() }),
   /** Stored for an admin to approve (lease outside its window under policy 'hold'). Not yet delivered. */
   z.object({ t: z.literal('push_held'), id, heldId: z.number().int().nonnegative() }),

@@ -20,7 +20,7 @@ describe('relay authentication', () => {
 
   const authMsg = (d: ReturnType<typeof device>, hello: Hello, id = 1) => ({
     t: 'auth' as const, id, deviceId: d.deviceId, devicePub: d.signingPub, challenge: hello.challenge,
-    signature: signChallenge(d.signingKey, d.signingPub, hello.challenge),
+    signature: signChallenge(d.signingKey, d.signingPub, hello.challenge), clientNonce: new Uint8Array(32).fill(id),
   });
 
   it('alice authenticates by signing the challenge', async () => {

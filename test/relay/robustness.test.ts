@@ -24,7 +24,7 @@ describe('relay robustness', () => {
     const d = device('mallory');
     const s = await rawSocket(t.relay.url);
     const hello = (await s.next()) as Extract<RelayMessage, { t: 'hello' }>;
-    s.send({ t: 'auth', id: 0, deviceId: d.deviceId, devicePub: d.signingPub, challenge: hello.challenge, signature: signChallenge(d.signingKey, d.signingPub, hello.challenge) });
+    s.send({ t: 'auth', id: 0, deviceId: d.deviceId, devicePub: d.signingPub, challenge: hello.challenge, signature: signChallenge(d.signingKey, d.signingPub, hello.challenge), clientNonce: new Uint8Array(32) });
     expect((await s.next()).t).toBe('auth_ok');
     return s;
   }
@@ -110,7 +110,7 @@ describe('relay robustness', () => {
       const d = device('mallory');
       const s = await rawSocket(flood.relay.url);
       const hello = (await s.next()) as Extract<RelayMessage, { t: 'hello' }>;
-      s.send({ t: 'auth', id: 0, deviceId: d.deviceId, devicePub: d.signingPub, challenge: hello.challenge, signature: signChallenge(d.signingKey, d.signingPub, hello.challenge) });
+      s.send({ t: 'auth', id: 0, deviceId: d.deviceId, devicePub: d.signingPub, challenge: hello.challenge, signature: signChallenge(d.signingKey, d.signingPub, hello.challenge), clientNonce: new Uint8Array(32) });
       for (let i = 0; i < 200; i++) s.send({ t: 'log_get', id: i + 1, workspaceId: `w${i}` });
       expect(await s.closed).toBe(1008);
       const h = await fetch(`${flood.relay.httpUrl}/healthz`);

@@ -4,7 +4,9 @@
 import { deviceIdOf } from '../../crypto/ids.ts';
 import type { DeviceSigningKey, PublicKey } from '../../crypto/keys.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
-import { challengeIsFor, relayIdOf, signChallenge } from '../../protocol/challenge.ts';
+import { randomBytes } from '../../crypto/bytes.ts';
+import { challengeIsFor, relayIdOf, signChallenge, verifyRelayProof } from '../../protocol/challenge.ts';
+import { verifyReceipt } from '../../protocol/receipt.ts';
 import { verifyLease, type Lease } from '../../protocol/lease.ts';
 import {
   decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type WireEnvelope,
@@ -38,7 +40,8 @@ export interface RelayClientOptions {
 }
 
 export type PushResult =
-  | { status: 'acked'; relaySeq: number; duplicate: boolean }
+  /** `receipt` verified against the relay key: proof the relay stored exactly these bytes at relaySeq. */
+  | { status: 'acked'; relaySeq: number; duplicate: boolean; receipt: Uint8Array }
   | { status: 'held'; heldId: number }
   | { status: 'rejected'; reason: PushRejection; detail?: string };
 
@@ -135,8 +138,10 @@ export class RelayClient {
     this.maxFrameBytes = h.maxFrameBytes;
     ws.onmessage = (ev) => this.onFrame(ev.data);
     ws.onclose = (ev) => this.onClosed(ev.code, ev.reason);
+    const clientNonce = randomBytes(32);
     const auth = await this.request({
       t: 'auth',
+      clientNonce,
       deviceId: this.deviceId,
       devicePub: this.opts.devicePub,
       challenge: h.challenge,
@@ -144,6 +149,10 @@ export class RelayClient {
       workspaces: this.opts.workspaces ?? [],
     });
     if (auth.t !== 'auth_ok') throw new RelayRequestError('protocol', `unexpected ${auth.t}`);
+    if (!verifyRelayProof(h.relayPub, h.challenge, clientNonce, this.opts.devicePub, auth.relayProof)) {
+      ws.close(1000, 'relay proof failed');
+      throw new RelayRequestError('relay_key_mismatch', 'the relay did not prove it holds the key it announced');
+    }
     this.relayTime = auth.time;
     for (const bytes of auth.leases) this.keepLease(bytes);
   }
@@ -221,10 +230,17 @@ export class RelayClient {
     return m as Extract<RelayMessage, { t: T }>;
   }
 
-  /** Push one envelope. Rejections are results (quarantine them by reason), not exceptions. */
+  /**
+   * Push one envelope. Rejections are results (quarantine them by reason), not exceptions. An ack is
+   * returned only with a receipt that verifies under the relay key; otherwise this throws.
+   */
   async push(envelope: Uint8Array): Promise<PushResult> {
     const m = await this.request({ t: 'push', envelope });
-    if (m.t === 'push_ack') return { status: 'acked', relaySeq: m.relaySeq, duplicate: m.duplicate };
+    if (m.t === 'push_ack') {
+      if (!verifyReceipt(this.relayPub, m.workspaceId, m.relaySeq, envelope, m.receipt))
+        throw new RelayRequestError('protocol', 'push_ack without a valid relay receipt: treat the envelope as not stored');
+      return { status: 'acked', relaySeq: m.relaySeq, duplicate: m.duplicate, receipt: m.receipt };
+    }
     if (m.t === 'push_held') return { status: 'held', heldId: m.heldId };
     if (m.t === 'push_rejected') return { status: 'rejected', reason: m.reason, ...(m.detail ? { detail: m.detail } : {}) };
     throw new RelayRequestError('protocol', `unexpected ${m.t}`);
