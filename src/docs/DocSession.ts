@@ -56,6 +56,8 @@ export interface DocSessionOptions {
   now?: () => number;
   /** Defaults to a fresh random nonce; pass one only in tests. */
   sessionNonce?: Uint8Array;
+  /** Called before every local edit (create/change); throws to refuse it (e.g. the offline lease expired). */
+  editGate?: () => void;
 }
 
 export interface ApplyReport {
@@ -85,6 +87,7 @@ export class DocSession {
   readonly #opening = new Map<string, Promise<Tracked>>();
   readonly #flushMutex = new Mutex();
   readonly #now: () => number;
+  readonly #sealedListeners = new Set<(docId: string, seq: number) => void>();
   #closed = false;
 
   constructor(private readonly o: DocSessionOptions) {
@@ -108,8 +111,20 @@ export class DocSession {
     return this.o.repo;
   }
 
+  /** Run `fn` under the profile-wide lock (the one sealing and applyRemote hold); for the sync engine. */
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.o.lock.run(fn);
+  }
+
+  /** Called after each envelope is sealed into the outbox (the sync engine pushes soon after). */
+  onSealed(cb: (docId: string, seq: number) => void): () => void {
+    this.#sealedListeners.add(cb);
+    return () => this.#sealedListeners.delete(cb);
+  }
+
   /** Create a document whose first change is by this session's actor (never the Repo's random one). */
   async create<T extends Record<string, unknown>>(init: T, docId?: DocumentId): Promise<{ docId: DocumentId; handle: DocHandle<T> }> {
+    this.o.editGate?.();
     const id = docId ?? parseAutomergeUrl(generateAutomergeUrl()).documentId;
     const doc = A.from<T>(init, { actor: this.actor });
     const handle = this.o.repo.import<T>(A.save(doc), { docId: id });
@@ -180,6 +195,7 @@ export class DocSession {
 
   /** Change a document; resolves once the envelope carrying the change is persisted in the outbox. */
   async change<T>(docId: string, fn: A.ChangeFn<T>, message?: string): Promise<void> {
+    this.o.editGate?.();
     const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false));
     if (!t) throw new Error(`unknown document ${docId}`);
     (t.handle as DocHandle<T>).change(fn, message ? { message } : {});
@@ -255,6 +271,7 @@ export class DocSession {
         actor: this.actor, seqs: changes.map(seqOf),
       });
     });
+    for (const l of this.#sealedListeners) l(docId, this.cursors.lastSeq(deviceId, docId));
   }
 
   /**

@@ -9,7 +9,10 @@ import { replayLog } from '../identity/workspace/log.ts';
 import type { WorkspaceState } from '../identity/workspace/state.ts';
 import { listWorkspaces, workspaceFileName } from '../identity/workspace/store.ts';
 import { openNodeDocSession, type NodeDocSession } from './openNodeDocSession.ts';
-import { authorityFromState } from './workspaceAuthority.ts';
+import { LeaseClock } from './sync/LeaseClock.ts';
+import { LiveWorkspace } from './sync/LiveWorkspace.ts';
+import { openNodeSyncState } from './sync/openNodeSyncState.ts';
+import type { SyncStateStore } from './sync/syncState.ts';
 
 export type OpenSessionFailure =
   | 'no_workspace' // the profile has no workspace yet
@@ -22,6 +25,12 @@ export type OpenSessionFailure =
 
 export interface RecordSession extends NodeDocSession {
   workspace: { id: string; name: string; state: WorkspaceState; epochKeys: ReadonlyMap<number, EpochKey>; meta: Record<string, string> };
+  /** The membership state and keys the session judges with; the sync engine swaps in newer ones. */
+  live: LiveWorkspace;
+  /** Relay cursor, pinned relay key, lease (src/docs/sync/syncState.ts). */
+  syncState: SyncStateStore;
+  /** Offline lease: the lease id new envelopes carry, and the edit lock after notAfter. */
+  lease: LeaseClock;
 }
 
 export interface OpenSessionOptions {
@@ -58,18 +67,30 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
     if (!chosen) return fail('workspace_unreadable');
   }
   const { ws, state } = chosen;
-  const authority = authorityFromState(state, ws.epochKeys);
+  const live = new LiveWorkspace(state, ws.epochKeys);
+  const dir = docsDirOf(o.home, o.vault, ws.workspaceId);
+  const syncState = await openNodeSyncState(dir, o.vault.dataKey);
+  if (!syncState.ok) return syncState;
+  const lease = await LeaseClock.load(syncState.value);
   const s = await openNodeDocSession({
-    dir: docsDirOf(o.home, o.vault, ws.workspaceId),
+    dir,
     lockPath: profileLockPath(o.home),
     dataKey: o.vault.dataKey,
-    authority,
+    authority: live,
     device: { deviceId: o.vault.device.deviceId, userId: o.vault.userId, signingKey: o.vault.device.signingKey, signingPub: o.vault.device.signingPub },
-    currentEpoch: () => state.epoch,
+    currentEpoch: () => live.epoch,
+    leaseId: () => lease.leaseId(),
+    editGate: () => lease.assertCanEdit(),
     ...(o.flushWindowMs !== undefined ? { flushWindowMs: o.flushWindowMs } : {}),
   });
   if (!s.ok) return s;
-  return ok({ ...s.value, workspace: { id: ws.workspaceId, name: state.name, state, epochKeys: ws.epochKeys, meta: ws.meta } });
+  return ok({
+    ...s.value,
+    workspace: { id: ws.workspaceId, name: state.name, state, epochKeys: ws.epochKeys, meta: ws.meta },
+    live,
+    syncState: syncState.value,
+    lease,
+  });
 }
 
 export function describeOpenSessionFailure(f: { reason: OpenSessionFailure; detail?: string }): string {

@@ -1,0 +1,52 @@
+// The membership state and epoch keys a session judges and seals with, replaceable while the session
+// is open: the sync engine merges new log entries (joins, removals, rotations) and swaps them in, so
+// envelopes from a device admitted a second ago verify, and new edits are sealed under the new epoch.
+import type { EpochKey } from '../../crypto/keys.ts';
+import type { WorkspaceState } from '../../identity/workspace/state.ts';
+import type { EnvelopeAuthority, EnvelopeDeviceInfo, WriteRefusal } from '../envelope/authority.ts';
+import type { DocumentKey } from '../../crypto/keys.ts';
+import { authorityFromState } from '../workspaceAuthority.ts';
+
+export class LiveWorkspace implements EnvelopeAuthority {
+  #state: WorkspaceState;
+  #epochKeys: ReadonlyMap<number, EpochKey>;
+  #authority: EnvelopeAuthority;
+
+  constructor(state: WorkspaceState, epochKeys: ReadonlyMap<number, EpochKey>) {
+    this.#state = state;
+    this.#epochKeys = epochKeys;
+    this.#authority = authorityFromState(state, epochKeys);
+  }
+
+  get workspaceId(): string {
+    return this.#state.workspaceId;
+  }
+  get state(): WorkspaceState {
+    return this.#state;
+  }
+  get epochKeys(): ReadonlyMap<number, EpochKey> {
+    return this.#epochKeys;
+  }
+  /** The epoch new envelopes are sealed under: the log's current one. */
+  get epoch(): number {
+    return this.#state.epoch;
+  }
+
+  /** Swap in a newer state (same workspace) and the keys this device holds for it. */
+  update(state: WorkspaceState, epochKeys: ReadonlyMap<number, EpochKey>): void {
+    if (state.workspaceId !== this.#state.workspaceId) throw new Error('LiveWorkspace.update: another workspace');
+    this.#state = state;
+    this.#epochKeys = epochKeys;
+    this.#authority = authorityFromState(state, epochKeys);
+  }
+
+  deviceInfo(id: string): EnvelopeDeviceInfo | undefined {
+    return this.#authority.deviceInfo(id);
+  }
+  canWriteDevice(id: string): true | WriteRefusal {
+    return this.#authority.canWriteDevice(id);
+  }
+  documentKey(epoch: number, docId: string): DocumentKey | undefined {
+    return this.#authority.documentKey(epoch, docId);
+  }
+}

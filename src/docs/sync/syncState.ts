@@ -1,0 +1,52 @@
+// What the sync client remembers per workspace between runs, sealed in the profile's encrypted state
+// storage: the relay cursor (advanced only past envelopes fully applied), the relay key pinned on first
+// use (TOFU), the latest verified lease and the latest time ever seen (for the offline lock).
+import type { StorageAdapterInterface } from '@automerge/automerge-repo';
+import { fromUtf8, utf8 } from '../../crypto/bytes.ts';
+
+const KEY = ['cloister-sync', 'state'];
+
+export interface SyncState {
+  /** Envelopes with relaySeq <= cursor have been applied (or are held/quarantined locally). */
+  relayCursor: number;
+  /** The relay's Ed25519 public key (base64url), pinned at the first connection. */
+  relayPub?: string;
+  /** The newest verified lease bytes (base64url). */
+  lease?: string;
+  /** max(every local clock reading, every relay time) so far, ms: resists clock rollback. */
+  lastSeen: number;
+}
+
+export const emptySyncState = (): SyncState => ({ relayCursor: 0, lastSeen: 0 });
+
+export class SyncStateStore {
+  constructor(private readonly storage: StorageAdapterInterface) {}
+
+  async load(): Promise<SyncState> {
+    const bytes = await this.storage.load(KEY);
+    if (!bytes) return emptySyncState();
+    try {
+      const v = JSON.parse(fromUtf8(bytes)) as Partial<SyncState>;
+      return {
+        relayCursor: Number.isSafeInteger(v.relayCursor) && v.relayCursor! >= 0 ? v.relayCursor! : 0,
+        ...(typeof v.relayPub === 'string' ? { relayPub: v.relayPub } : {}),
+        ...(typeof v.lease === 'string' ? { lease: v.lease } : {}),
+        lastSeen: Number.isSafeInteger(v.lastSeen) ? v.lastSeen! : 0,
+      };
+    } catch {
+      return emptySyncState(); // a damaged record re-pulls from 0 (duplicates are no-ops) and re-pins on next connect
+    }
+  }
+
+  async save(s: SyncState): Promise<void> {
+    await this.storage.save(KEY, utf8(JSON.stringify(s)));
+  }
+
+  /** Load, change, save (one workspace's sync runs in one process at a time). */
+  async update(fn: (s: SyncState) => void): Promise<SyncState> {
+    const s = await this.load();
+    fn(s);
+    await this.save(s);
+    return s;
+  }
+}
