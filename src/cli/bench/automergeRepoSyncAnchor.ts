@@ -5,9 +5,9 @@ import { Repo, type AnyDocumentId } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket';
 import { WebSocketServer } from 'ws';
 
-interface TextDoc {
+type TextDoc = {
   text: string;
-}
+};
 
 /** 10,000 single-character insertions, one change each, as a typist would make them. */
 export function keystrokeDoc(n: number, actor?: string): A.Doc<TextDoc> {
