@@ -180,7 +180,13 @@ describe('convergence', () => {
         fc.integer(),
         (branchOps, afterMerge, orderSeed) => {
           const rand = rng(orderSeed);
-          const branches = branchOps.map((ops) => branch(ops, base.state));
+          // The first two branches fork from the shared team; a third forks part-way along the first.
+          const branches: { entries: Uint8Array[]; state: WorkspaceState }[] = [];
+          for (const [i, ops] of branchOps.entries()) {
+            let start = base.state;
+            if (i === 2) for (const e of branches[0]!.entries.slice(0, 1 + Math.floor(rand() * 2))) start = applyAllOrThrow(start, e);
+            branches.push(branch(ops, start));
+          }
           let entries = [...base.log, ...branches.flatMap((b) => b.entries)];
           // someone who has seen every branch continues on the merged state
           const merged = replayOrThrow(entries);
