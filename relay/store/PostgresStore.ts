@@ -126,13 +126,17 @@ export class PostgresStore implements RelayStore {
     return r.rows.map((row: Row) => bytes(row.entry));
   }
 
+  /** What is stored at e's position or under e's hash, read in one statement (one snapshot). */
   private async existing(c: pg.PoolClient | pg.Pool, e: NewEnvelope): Promise<InsertEnvelopeResult | undefined> {
-    const r = await c.query('SELECT relay_seq, hash FROM envelopes WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq = $4', [
-      e.workspaceId, e.deviceId, e.docId, e.seq,
-    ]);
-    if (r.rows.length) return r.rows[0].hash === e.hash ? { status: 'duplicate', relaySeq: num(r.rows[0].relay_seq) } : { status: 'conflict' };
-    const h = await c.query('SELECT 1 FROM envelopes WHERE hash = $1', [e.hash]);
-    return h.rows.length ? { status: 'conflict' } : undefined;
+    const r = await c.query(
+      `SELECT relay_seq, hash, (workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq = $4) AS same_place
+       FROM envelopes WHERE (workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq = $4) OR hash = $5`,
+      [e.workspaceId, e.deviceId, e.docId, e.seq, e.hash],
+    );
+    if (!r.rows.length) return undefined;
+    const here = r.rows.find((row: Row) => row.same_place === true);
+    if (here && here.hash === e.hash) return { status: 'duplicate', relaySeq: num(here.relay_seq) };
+    return { status: 'conflict' };
   }
 
   /** Inside a transaction: take the next relay seq (row-locked until commit) and insert. */

@@ -106,4 +106,16 @@ describe('relay authentication', () => {
       RelayClient.connect({ url: t.relay.url, signingKey: alice.signingKey, devicePub: alice.signingPub, expectedRelayPub: new Uint8Array(32).fill(1), WebSocket: WebSocket as never }),
     ).rejects.toMatchObject({ code: 'relay_key_mismatch' });
   });
+
+  it('connecting to a relay that is not there fails with a clear code, not a hang', async () => {
+    const alice = device('alice');
+    const { RelayClient } = await import('../../src/docs/sync/relayClient.ts');
+    const { WebSocket } = await import('ws');
+    const url = t.relay.url;
+    await t.relay.close();
+    await expect(
+      RelayClient.connect({ url, signingKey: alice.signingKey, devicePub: alice.signingPub, WebSocket: WebSocket as never, timeoutMs: 5000 }),
+    ).rejects.toMatchObject({ code: 'closed' });
+    await t.restart();
+  });
 });

@@ -85,7 +85,7 @@ export class RelayClient {
   readonly leases = new Map<string, { lease: Lease; bytes: Uint8Array }>();
   maxFrameBytes = 0;
 
-  private ws!: SocketLike;
+  private ws: SocketLike | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly envelopeListeners = new Set<(e: EnvelopeEvent) => void>();
@@ -100,8 +100,21 @@ export class RelayClient {
   /** Connect and authenticate. Rejects with RelayRequestError if the relay refuses or times out. */
   static async connect(opts: RelayClientOptions): Promise<RelayClient> {
     const c = new RelayClient(opts);
-    await c.open();
+    try {
+      await c.open();
+    } catch (e) {
+      c.closeQuietly();
+      throw e;
+    }
     return c;
+  }
+
+  private closeQuietly(): void {
+    try {
+      this.ws?.close(1000, 'connect failed');
+    } catch {
+      // already closed or never opened
+    }
   }
 
   private async open(): Promise<void> {
@@ -215,7 +228,7 @@ export class RelayClient {
       }, this.opts.timeoutMs ?? 30_000);
       this.pending.set(id, { resolve, reject, timer });
       try {
-        this.ws.send(frame);
+        this.ws!.send(frame);
       } catch (e) {
         this.pending.delete(id);
         clearTimeout(timer);
@@ -313,6 +326,6 @@ export class RelayClient {
 
   /** Close the connection; pending requests reject with code 'closed'. */
   close(): void {
-    if (!this.isClosed) this.ws.close(1000, 'bye');
+    if (!this.isClosed) this.ws?.close(1000, 'bye');
   }
 }
