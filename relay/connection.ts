@@ -21,6 +21,7 @@ export class Connection implements Subscriber {
   private readonly challenge: Uint8Array;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
+  private queuedBytes = 0;
   private readonly subscriptions = new Set<string>();
   private readonly log: Logger;
   private readonly authTimer: NodeJS.Timeout;
@@ -68,13 +69,17 @@ export class Connection implements Subscriber {
   /** Queue one received frame; frames are handled strictly in order. */
   receive(frame: Uint8Array, isBinary: boolean): void {
     this.ctx.metrics.bytesIn.inc(frame.length);
-    if (this.queued >= this.ctx.limits.maxQueuedFrames) {
+    if (this.queued >= this.ctx.limits.maxQueuedFrames || this.queuedBytes + frame.length > this.ctx.limits.maxQueuedBytes) {
       this.log.warn('closing a connection that floods requests');
       this.ws.close(1008, 'too many requests in flight');
       return;
     }
     this.queued++;
-    const task = this.queue.then(() => this.handleFrame(frame, isBinary)).finally(() => this.queued--);
+    this.queuedBytes += frame.length;
+    const task = this.queue.then(() => this.handleFrame(frame, isBinary)).finally(() => {
+      this.queued--;
+      this.queuedBytes -= frame.length;
+    });
     this.queue = task.catch(() => undefined);
     this.track(task);
   }

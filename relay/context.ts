@@ -21,6 +21,8 @@ export interface RelayLimits {
   maxBatchBytes: number;
   /** Frames received on one connection but not yet handled; beyond it the connection is closed (1008). */
   maxQueuedFrames: number;
+  /** Bytes of such frames; beyond it the connection is closed (1008). */
+  maxQueuedBytes: number;
   /** Bytes queued for a slow reader; beyond it the connection is closed (1008) and the client re-pulls. */
   maxBufferedBytes: number;
   /** Unauthenticated connections are closed after this long. */
@@ -33,7 +35,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   pushPerSecond: 1000,
   maxPullLimit: 1000,
   maxBatchBytes: 4 * 1024 * 1024,
-  maxQueuedFrames: 1000,
+  maxQueuedFrames: 4096,
+  maxQueuedBytes: 32 * 1024 * 1024,
   maxBufferedBytes: 64 * 1024 * 1024,
   authTimeoutMs: 60_000,
 };
