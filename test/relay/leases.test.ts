@@ -46,8 +46,10 @@ describe('offline leases', () => {
     const late = envelope(alice, { workspaceId: w.workspaceId, seq: 2, leaseId });
     expect(await a.push(late)).toEqual({ status: 'rejected', reason: 'lease_expired' });
     expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: 2, leaseId: 'never-issued' }))).toEqual({ status: 'rejected', reason: 'lease_unknown' });
-    // A fresh lease lets a newly sealed envelope through; the earlier one is not stored.
+    // A rejected envelope does not use up its seq: the device's next envelope for this doc must
+    // carry seq 2 again (seq 3 would be a gap), sealed under a fresh lease.
     const fresh = await a.renewLease(w.workspaceId);
+    expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: 3, leaseId: fresh.leaseId }))).toMatchObject({ status: 'rejected', reason: 'seq_gap' });
     expect(fresh.notAfter).toBe(c.now() + 2 * HOUR);
     expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: 2, leaseId: fresh.leaseId }))).toMatchObject({ status: 'acked', relaySeq: 2 });
     expect((await a.pull(w.workspaceId, 0)).envelopes).toHaveLength(2);
