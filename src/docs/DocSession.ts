@@ -84,7 +84,7 @@ export class DocSession {
   readonly cursors: SeqCursors;
   readonly provenance: ProvenanceStore;
   readonly #docs = new Map<string, Tracked>();
-  readonly #opening = new Map<string, Promise<Tracked>>();
+  readonly #opening = new Map<string, Promise<Tracked | undefined>>();
   readonly #flushMutex = new Mutex();
   readonly #now: () => number;
   readonly #sealedListeners = new Set<(docId: string, seq: number) => void>();
@@ -142,41 +142,50 @@ export class DocSession {
   }
 
   async #openTracked(docId: string, createIfMissing: boolean): Promise<Tracked | undefined> {
-    const inflight = this.#opening.get(docId);
-    if (inflight) return inflight;
-    const known = (await this.o.state.load([KNOWN_PREFIX, docId])) !== undefined;
-    if (!known && !createIfMissing) return undefined;
-    const p = (async () => {
-      let handle: DocHandle<unknown> | undefined;
-      if (known) {
-        try {
-          handle = await this.o.repo.find<unknown>(docId as DocumentId);
-        } catch {
-          handle = undefined; // known but nothing stored yet (e.g. every change so far is held pending)
-        }
-      }
-      if (!handle) {
-        handle = this.o.repo.import<unknown>(A.save(A.init()), { docId: docId as DocumentId });
-        markReady(handle);
-        await this.o.state.save([KNOWN_PREFIX, docId], new Uint8Array([1]));
-      }
-      // A crash can leave envelopes in the outbox whose changes the Repo never saved: put them back.
-      const mine: Uint8Array[] = [];
-      for (const e of await this.outbox.pending(docId)) {
-        const r = openEnvelope(e.bytes, this.o.authority, this.cursors, { skipSequence: true });
-        if (r.ok) mine.push(...r.value.changes);
-      }
-      if (mine.length) handle.update(d => A.applyChanges(d, mine)[0]);
-      // Own changes an earlier session made but never sealed (crash inside the flush window, before the
-      // edit resolved) stay local only; see the report on recovering them.
-      return this.#track(docId, handle, A.getHeads(handle.doc()));
-    })();
+    // Concurrent callers must share one open: a second Tracked for the same doc would orphan waiters.
+    for (;;) {
+      const have = this.#docs.get(docId);
+      if (have) return have;
+      const inflight = this.#opening.get(docId);
+      if (!inflight) break;
+      const r = await inflight;
+      if (r || !createIfMissing) return r;
+    }
+    const p = this.#open(docId, createIfMissing); // no await between the check above and this set
     this.#opening.set(docId, p);
     try {
       return await p;
     } finally {
-      this.#opening.delete(docId);
+      if (this.#opening.get(docId) === p) this.#opening.delete(docId);
     }
+  }
+
+  async #open(docId: string, createIfMissing: boolean): Promise<Tracked | undefined> {
+    const known = (await this.o.state.load([KNOWN_PREFIX, docId])) !== undefined;
+    if (!known && !createIfMissing) return undefined;
+    let handle: DocHandle<unknown> | undefined;
+    if (known) {
+      try {
+        handle = await this.o.repo.find<unknown>(docId as DocumentId);
+      } catch {
+        handle = undefined; // known but nothing stored yet (e.g. every change so far is held pending)
+      }
+    }
+    if (!handle) {
+      handle = this.o.repo.import<unknown>(A.save(A.init()), { docId: docId as DocumentId });
+      markReady(handle);
+      await this.o.state.save([KNOWN_PREFIX, docId], new Uint8Array([1]));
+    }
+    // A crash can leave envelopes in the outbox whose changes the Repo never saved: put them back.
+    const mine: Uint8Array[] = [];
+    for (const e of await this.outbox.pending(docId)) {
+      const r = openEnvelope(e.bytes, this.o.authority, this.cursors, { skipSequence: true });
+      if (r.ok) mine.push(...r.value.changes);
+    }
+    if (mine.length) handle.update(d => A.applyChanges(d, mine)[0]);
+    // Own changes an earlier session made but never sealed (crash inside the flush window, before the
+    // edit resolved) stay local only; see the report on recovering them.
+    return this.#track(docId, handle, A.getHeads(handle.doc()));
   }
 
   /** Does this profile hold the document locally? */
@@ -185,6 +194,8 @@ export class DocSession {
   }
 
   #track(docId: string, handle: DocHandle<unknown>, flushedHeads: A.Heads): Tracked {
+    const existing = this.#docs.get(docId);
+    if (existing) return existing;
     // Pin the actor: find()/import() give the doc a random one (DESIGN → Pitfalls).
     handle.update(d => A.clone(d, { actor: this.actor }));
     const t: Tracked = { handle, flushedHeads, waiters: [] };

@@ -30,14 +30,22 @@ export interface NodeDocSession {
 }
 
 export async function openNodeDocSession(o: NodeDocSessionOptions): Promise<Result<NodeDocSession, StorageOpenFailure>> {
-  const storage = await openNodeStorage(join(o.dir, 'repo'), o.dataKey);
-  if (!storage.ok) return storage;
-  const state = await EncryptedStorageAdapter.open(new AtomicFileStorageAdapter(join(o.dir, 'state')), o.dataKey);
-  if (!state.ok) return fail(state.reason, state.detail);
-  const repo = new Repo({ storage: storage.value, network: [], sharePolicy: async () => false });
-  const { dir: _dir, lockPath, dataKey: _dk, ...rest } = o;
-  const session = new DocSession({ ...rest, repo, state: state.value, lock: new FileLock(lockPath) });
-  const records = await RecordStore.open(session);
+  const lock = new FileLock(o.lockPath);
+  // Under the profile lock: two processes starting on a fresh profile must not race writing and
+  // reading the key-check records (NodeFS writes are not atomic), nor both create the index document.
+  const opened = await lock.run(async () => {
+    const storage = await openNodeStorage(join(o.dir, 'repo'), o.dataKey);
+    if (!storage.ok) return storage;
+    const state = await EncryptedStorageAdapter.open(new AtomicFileStorageAdapter(join(o.dir, 'state')), o.dataKey);
+    if (!state.ok) return fail(state.reason, state.detail);
+    const repo = new Repo({ storage: storage.value, network: [], sharePolicy: async () => false });
+    const { dir: _dir, lockPath: _lp, dataKey: _dk, ...rest } = o;
+    const session = new DocSession({ ...rest, repo, state: state.value, lock });
+    const records = await RecordStore.open(session);
+    return ok({ repo, session, records });
+  });
+  if (!opened.ok) return opened;
+  const { repo, session, records } = opened.value;
   return ok({
     session,
     records,
