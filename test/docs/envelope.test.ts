@@ -31,7 +31,7 @@ describe('change envelopes', () => {
     for (let i = 0; i < env.bytes.length; i++) {
       for (const mask of [0x01, 0x80]) {
         const tampered = env.bytes.slice();
-        tampered[i] ^= mask;
+        tampered[i]! ^= mask;
         const r = openEnvelope(tampered, auth, new MapSeqView());
         expect(r.ok, `byte ${i} mask ${mask}`).toBe(false);
         if (!r.ok) {
