@@ -1,27 +1,45 @@
 // The RelayStore acceptance suite against PostgreSQL, when a server is reachable
-// ($CLOISTER_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres); skipped otherwise.
-// Each test gets its own schema, dropped afterwards.
+// ($CLOISTER_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test). The run creates its own
+// uniquely named database and drops it afterwards; each test also gets its own schema inside it.
+// With CI=true an unreachable server fails the run instead of skipping.
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { PostgresStore } from '../../../relay/store/PostgresStore.ts';
 import { runRelayStoreTests } from './runRelayStoreTests.ts';
 
-const URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DB_NAME = `cloister_test_${process.pid}_${Date.now()}`;
 
-async function reachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 1500 });
+async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1500 });
   try {
     await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
+    await c.query(sql);
   } finally {
     await c.end().catch(() => undefined);
   }
 }
 
-const available = await reachable();
+async function createTestDatabase(): Promise<boolean> {
+  try {
+    await adminQuery(`CREATE DATABASE ${DB_NAME}`);
+    return true;
+  } catch (e) {
+    if (process.env.CI === 'true') throw new Error(`PostgreSQL must be reachable in CI (${ADMIN_URL}): ${String(e)}`);
+    return false;
+  }
+}
+
+const available = await createTestDatabase();
+const dbUrl = new globalThis.URL(ADMIN_URL);
+dbUrl.pathname = `/${DB_NAME}`;
+const URL = dbUrl.toString();
+if (available) {
+  afterAll(async () => {
+    await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  });
+}
+
 if (!available) {
   describe('RelayStore acceptance: PostgreSQL', () => {
     it.skip(`skipped: no PostgreSQL at ${URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
