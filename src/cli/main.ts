@@ -11,6 +11,8 @@ import { register as registerHistory } from './commands/history.ts';
 import { register as registerWorkspace } from './commands/workspace.ts';
 import { register as registerDevice } from './commands/device.ts';
 import { register as registerRelay } from './commands/relay.ts';
+import { register as registerSync } from './commands/sync.ts';
+import { register as registerStatus } from './commands/status.ts';
 
 function packageVersion(): string {
   try {
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerWorkspace(program);
   registerDevice(program);
   registerRelay(program);
+  registerSync(program);
+  registerStatus(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { isValidDocumentId } from '@automerge/automerge-repo';
 import { RecordError, type RecordStore } from '../../docs/records/RecordStore.ts';
 import type { RecordDoc } from '../../docs/records/recordTypes.ts';
 import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
+import { OfflineLeaseExpiredError } from '../../docs/sync/LeaseClock.ts';
 import { fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -29,7 +30,7 @@ export async function withRecords<T>(cmd: Command, workspace: string | undefined
   try {
     return await fn(s.value.records, s.value, opts);
   } catch (e) {
-    if (e instanceof RecordError) fail(e.message);
+    if (e instanceof RecordError || e instanceof OfflineLeaseExpiredError) fail(e.message);
     throw e;
   } finally {
     await s.value.close();

@@ -10,12 +10,14 @@ import { saveWorkspace } from '../../identity/workspace/store.ts';
 import type { Role } from '../../identity/workspace/entry.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
 import { appendAndSave, chooseWorkspace, currentKey, deviceKeysOf, parseDuration } from '../workspaceProfile.ts';
+import { registerJoin } from './workspaceJoin.ts';
 
 const DEFAULT_EXPIRY = '7d';
 
 export function register(program: Command): void {
   const workspace = program.command('workspace').description('create a workspace, invite people, list and remove members');
   const pick = (c: Command) => c.option('--workspace <name>', 'the workspace (default: the only one in the profile)');
+  registerJoin(workspace);
 
   workspace
     .command('create <name>')

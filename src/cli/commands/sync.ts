@@ -1,0 +1,88 @@
+// `cloister sync [--watch] [--json]`: one pass through the workspace's relay (log both ways, push the
+// outbox, pull and apply), printing a summary; with --watch it keeps syncing live, reconnecting with
+// backoff, until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
+import { SyncEngine, SyncError, type SyncSummary } from '../../docs/sync/SyncEngine.ts';
+import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
+import { RelayRequestError } from '../../docs/sync/relayClient.ts';
+import { formatRemaining } from '../../docs/sync/syncStatus.ts';
+import { fail, note, oneLine, openVault, optionsOf, printJson } from '../context.ts';
+
+const counts = (m: Record<string, number>): string =>
+  Object.entries(m).map(([k, v]) => `${v} ${k}`).join(', ');
+
+export function summaryLine(s: SyncSummary): string {
+  const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
+  const quarantined = Object.values(s.quarantinedRemote).reduce((a, b) => a + b, 0);
+  const parts = [
+    `pushed ${s.pushed} (acked ${s.acked + s.duplicates}${s.held ? `, held for approval ${s.held}` : ''}${rejected ? `, rejected ${counts(s.rejected)}` : ''}${s.retry ? `, retry later ${s.retry}` : ''})`,
+    `pulled ${s.pulled} (applied ${s.applied}${s.heldRemote ? `, waiting ${s.heldRemote}` : ''}${quarantined ? `, quarantined ${counts(s.quarantinedRemote)}` : ''})`,
+    `log +${s.logReceived}/-${s.logSent}${s.keysShared ? ` (re-keyed ${s.keysShared})` : ''}`,
+    `outbox ${s.outbox}`,
+    `offline time left ${formatRemaining(Number.isFinite(s.offlineRemainingMs) ? s.offlineRemainingMs : null)}`,
+  ];
+  const access = s.access === 'member' ? '' : ` — the relay refuses to serve this device (${s.access}): it is no longer a member`;
+  return `synced via ${s.relay}: ${parts.join('; ')}${access}`;
+}
+
+const message = (e: unknown): string =>
+  e instanceof SyncError || e instanceof RelayRequestError ? e.message : `sync failed: ${e instanceof Error ? e.message : String(e)}`;
+
+export function register(program: Command): void {
+  program
+    .command('sync')
+    .description("sync the workspace through its relay: membership log, push the outbox, pull and apply")
+    .option('--watch', 'keep syncing live until interrupted (SIGINT/SIGTERM)')
+    .option('--relay <url>', "the relay to use (default: the workspace's)")
+    .option('--workspace <name>', 'the workspace (default: the only one in the profile)')
+    .action(async (o: { watch?: boolean; relay?: string; workspace?: string }, cmd: Command) => {
+      const opts = optionsOf(cmd);
+      const vault = await openVault(opts);
+      const s = await openRecordSession({ home: opts.home, vault, ...(o.workspace !== undefined ? { workspace: o.workspace } : {}) });
+      if (!s.ok) fail(describeOpenSessionFailure(s));
+      const session = s.value;
+      let engine: SyncEngine;
+      try {
+        engine = new SyncEngine(syncSessionOf(session, vault, opts.home), {
+          relayUrl: o.relay ?? session.workspace.meta.relay,
+          log: (level, msg, detail) => {
+            if (level !== 'info') note(`${level}: ${msg}${detail?.err ? ` (${String(detail.err)})` : ''}`);
+          },
+        });
+      } catch (e) {
+        await session.close();
+        fail(message(e));
+      }
+      if (!o.watch) {
+        try {
+          const summary = await engine.syncOnce();
+          if (opts.json) printJson(summary);
+          else process.stdout.write(`${summaryLine(summary)}\n`);
+        } catch (e) {
+          await engine.stop().catch(() => undefined);
+          await session.close().catch(() => undefined);
+          fail(message(e));
+        }
+        await engine.stop();
+        await session.close();
+        return;
+      }
+      engine.on('synced', sum => {
+        if (sum.pushed + sum.pulled + sum.logReceived + sum.logSent === 0) return;
+        if (opts.json) printJson(sum);
+        else process.stdout.write(`${summaryLine(sum)}\n`);
+      });
+      engine.on('error', e => note(`sync: ${oneLine(message(e))} (retrying)`));
+      engine.on('disconnected', () => note('sync: connection lost; reconnecting'));
+      engine.start();
+      note(`syncing ${session.workspace.name} via ${engine.relayUrl}; Ctrl-C to stop`);
+      await new Promise<void>(resolve => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await engine.stop();
+      await session.close();
+      process.exit(0);
+    });
+}

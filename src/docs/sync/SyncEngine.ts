@@ -1,0 +1,681 @@
+// The client sync engine for one workspace: connect and authenticate (relayClient), pin the relay key
+// on first use, take leases, sync the membership log both ways (and re-key when an active device has
+// no lockbox for the current epoch), push the outbox pipelined, pull since the persisted cursor and
+// apply in large batches, and — when started — follow live envelopes and log entries, reconnecting
+// with exponential backoff and jitter. Nothing is dropped: acked envelopes leave the outbox, refused
+// ones go to quarantine with the relay's reason, transient refusals stay in the outbox for the next pass.
+import { equalBytes, fromBase64url, toBase64url } from '../../crypto/bytes.ts';
+import type { EpochKey } from '../../crypto/keys.ts';
+import { appendEntry, logEntries } from '../../identity/workspace/log.ts';
+import { keyShareEntry } from '../../identity/workspace/keyShare.ts';
+import type { DeviceKeys } from '../../identity/workspace/signEntry.ts';
+import type { WorkspaceState } from '../../identity/workspace/state.ts';
+import type { StoredWorkspace } from '../../identity/workspace/store.ts';
+import { decodeEnvelope } from '../../protocol/envelope.ts';
+import type { Lease } from '../../protocol/lease.ts';
+import type { PushRejection, WireEnvelope } from '../../protocol/messages.ts';
+import type { ApplyReport, DocSession } from '../DocSession.ts';
+import { envelopeHashOf } from '../envelope/envelopeHash.ts';
+import type { OutboxEntry } from '../outbox.ts';
+import { Mutex } from '../seqLock.ts';
+import type { LeaseClock } from './LeaseClock.ts';
+import type { LiveWorkspace } from './LiveWorkspace.ts';
+import { collectEpochKeys, mergeLogs } from './mergeMembership.ts';
+import { RelayClient, RelayRequestError, type RelayClientOptions } from './relayClient.ts';
+import { resealUnleased } from './resealUnleased.ts';
+import type { SyncStateStore } from './syncState.ts';
+
+/** Where the engine keeps the workspace's log, epoch keys and metadata (Node: identity/workspace/store.ts). */
+export interface WorkspaceStorePort {
+  load(): Promise<StoredWorkspace | undefined>;
+  save(ws: StoredWorkspace): Promise<void>;
+}
+
+/** Everything the engine needs about an open session (see syncSessionOf for the Node profile). */
+export interface SyncSession {
+  docs: DocSession;
+  live: LiveWorkspace;
+  syncState: SyncStateStore;
+  lease: LeaseClock;
+  device: DeviceKeys;
+  workspaceStore: WorkspaceStorePort;
+}
+
+export interface SyncEngineOptions {
+  /** ws://HOST:PORT of the relay (default: the workspace's stored `relay` metadata). */
+  relayUrl?: string;
+  /** WebSocket constructor (default: global WebSocket, else `ws`). Tests inject faulty sockets here. */
+  WebSocketImpl?: RelayClientOptions['WebSocket'];
+  /** Envelopes pushed without waiting for their acks (default 256; the relay closes beyond 1000 queued). */
+  pushWindow?: number;
+  /** Envelopes asked for per pull (default 1000, the relay's maximum). */
+  pullLimit?: number;
+  /** Envelopes handed to one DocSession.applyRemote call (default 10,000): Automerge wants large batches. */
+  applyBatch?: number;
+  /** Reconnect backoff (long-running mode): base and cap, ms (default 500 and 30,000). */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Per-request timeout, ms (default 30,000). */
+  timeoutMs?: number;
+  /** Local clock (default Date.now): entry times, lease observation. */
+  now?: () => number;
+  /** Structured diagnostics (never secrets or payloads). */
+  log?: (level: 'info' | 'warn' | 'error', msg: string, detail?: Record<string, unknown>) => void;
+  /** Random source for jitter (default Math.random). */
+  random?: () => number;
+}
+
+export interface SyncSummary {
+  workspaceId: string;
+  relay: string;
+  /** Envelopes sent this pass, and how each ended. */
+  pushed: number;
+  acked: number;
+  duplicates: number;
+  held: number;
+  /** Refused by the relay and moved to quarantine, by reason. */
+  rejected: Record<string, number>;
+  /** Refused for a passing reason (rate limit, gap behind a refused one): still in the outbox. */
+  retry: number;
+  /** Envelopes received (pull and live) and what became of them. */
+  pulled: number;
+  applied: number;
+  heldRemote: number;
+  quarantinedRemote: Record<string, number>;
+  logReceived: number;
+  logSent: number;
+  logRejected: Record<string, number>;
+  /** rotate_key entries this device appended so every active device holds the current key. */
+  keysShared: number;
+  /** 'member', or why the relay refused pull/subscribe (e.g. 'not_member' after a removal). */
+  access: 'member' | 'not_member' | 'unknown_workspace';
+  cursor: number;
+  outbox: number;
+  offlineRemainingMs: number;
+  ms: number;
+}
+
+export type SyncEvents = {
+  connected: { relayId: string };
+  disconnected: { code: number; reason: string };
+  synced: SyncSummary;
+  applied: ApplyReport;
+  lease: Lease;
+  membership: WorkspaceState;
+  error: Error;
+};
+
+/** A failure a person can act on (one line), with a stable code. */
+export class SyncError extends Error {
+  constructor(
+    readonly code: 'no_relay' | 'relay_key_mismatch' | 'log_invalid' | 'connect_failed' | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SyncError';
+  }
+}
+
+/** Relay refusals that are about timing, not the envelope: keep it in the outbox and retry. */
+const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limited', 'internal', 'seq_gap', 'unknown_workspace']);
+/** Local refusals a later log sync can cure: the cursor does not move past them, so they are pulled again. */
+const RETRYABLE_REMOTE = new Set(['unknown_device', 'unknown_epoch']);
+
+const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
+  workspaceId, relay, pushed: 0, acked: 0, duplicates: 0, held: 0, rejected: {}, retry: 0, pulled: 0, applied: 0, heldRemote: 0,
+  quarantinedRemote: {}, logReceived: 0, logSent: 0, logRejected: {}, keysShared: 0, access: 'member', cursor: 0, outbox: 0,
+  offlineRemainingMs: 0, ms: 0,
+});
+
+const bump = (m: Record<string, number>, k: string, n = 1) => {
+  m[k] = (m[k] ?? 0) + n;
+};
+
+export class SyncEngine {
+  readonly relayUrl: string;
+  readonly #s: SyncSession;
+  readonly #o: SyncEngineOptions;
+  readonly #mutex = new Mutex();
+  readonly #listeners = new Map<keyof SyncEvents, Set<(v: never) => void>>();
+  readonly #now: () => number;
+  #client: RelayClient | undefined;
+  #connecting: Promise<RelayClient> | undefined;
+  #cursor: number | undefined;
+  /** relaySeqs above the persisted cursor already applied from live events (skipped when pulled). */
+  readonly #liveApplied = new Set<number>();
+  #running = false;
+  #attempt = 0;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #liveQueue: WireEnvelope[] = [];
+  #liveScheduled = false;
+  #pushScheduled = false;
+  #pullScheduled = false;
+  #logScheduled = false;
+  #unsubscribers: (() => void)[] = [];
+  #stopped: Promise<void> | undefined;
+  #idle: Promise<unknown> = Promise.resolve();
+
+  constructor(session: SyncSession, options: SyncEngineOptions = {}) {
+    this.#s = session;
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    const url = options.relayUrl;
+    if (!url) throw new SyncError('no_relay', 'this workspace has no relay: pass --relay ws://HOST:PORT (or create it with --relay)');
+    this.relayUrl = url;
+  }
+
+  get workspaceId(): string {
+    return this.#s.live.workspaceId;
+  }
+
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<K extends keyof SyncEvents>(event: K, cb: (v: SyncEvents[K]) => void): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(cb as (v: never) => void);
+    return () => set.delete(cb as (v: never) => void);
+  }
+
+  #emit<K extends keyof SyncEvents>(event: K, v: SyncEvents[K]): void {
+    for (const cb of this.#listeners.get(event) ?? []) {
+      try {
+        (cb as (v: SyncEvents[K]) => void)(v);
+      } catch {
+        /* a listener's failure is not the engine's */
+      }
+    }
+  }
+
+  #log(level: 'info' | 'warn' | 'error', msg: string, detail?: Record<string, unknown>): void {
+    this.#o.log?.(level, msg, { workspace: this.workspaceId, ...detail });
+  }
+
+  /** One full pass: connect if needed, log both ways, lease, push, pull and apply. */
+  syncOnce(): Promise<SyncSummary> {
+    return this.#mutex.run(async () => {
+      const t0 = performance.now();
+      const s = emptySummary(this.workspaceId, this.relayUrl);
+      const client = await this.#connect();
+      await this.#syncLog(client, s);
+      await this.#ensureLease(client);
+      await this.#push(client, s);
+      await this.#pull(client, s);
+      await this.#finish(s, t0);
+      this.#emit('synced', s);
+      return s;
+    });
+  }
+
+  /** Keep syncing (live subscription, pushes soon after each edit, reconnect with backoff) until stop(). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopped = undefined;
+    this.#unsubscribers.push(this.#s.docs.onSealed(() => this.#schedulePush()));
+    this.#cycle(0);
+  }
+
+  /** Stop long-running mode (if started) and close the connection; waits for the pass in progress. */
+  stop(): Promise<void> {
+    return (this.#stopped ??= (async () => {
+      this.#running = false;
+      for (const t of this.#timers) clearTimeout(t);
+      this.#timers.clear();
+      for (const u of this.#unsubscribers.splice(0)) u();
+      await this.#mutex.run(async () => undefined);
+      await this.#idle.catch(() => undefined);
+      this.#client?.close();
+      this.#client = undefined;
+    })());
+  }
+
+  /** Resolves when every push/pull/log pass queued so far has run (handy in tests and benchmarks). */
+  async settled(): Promise<void> {
+    await new Promise(r => setTimeout(r, 0));
+    await this.#idle.catch(() => undefined);
+    await this.#mutex.run(async () => undefined);
+  }
+
+  /** Push now (long-running mode pushes by itself shortly after each sealed envelope). */
+  kick(): void {
+    this.#schedulePush();
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  async #connect(): Promise<RelayClient> {
+    if (this.#client && !this.#client.closed) return this.#client;
+    this.#connecting ??= this.#openClient().finally(() => (this.#connecting = undefined));
+    return this.#connecting;
+  }
+
+  async #openClient(): Promise<RelayClient> {
+    const st = await this.#s.syncState.load();
+    const pinned = st.relayPub ? fromBase64url(st.relayPub) : undefined;
+    const dev = this.#s.device;
+    let client: RelayClient;
+    try {
+      client = await RelayClient.connect({
+        url: this.relayUrl,
+        signingKey: dev.signingKey,
+        devicePub: dev.signingPub,
+        workspaces: [this.workspaceId],
+        ...(pinned ? { expectedRelayPub: pinned } : {}),
+        ...(this.#o.WebSocketImpl ? { WebSocket: this.#o.WebSocketImpl } : {}),
+        ...(this.#o.timeoutMs ? { timeoutMs: this.#o.timeoutMs } : {}),
+      });
+    } catch (e) {
+      if (e instanceof RelayRequestError && e.code === 'relay_key_mismatch')
+        throw new SyncError(
+          'relay_key_mismatch',
+          `the relay at ${this.relayUrl} presented a different key than the one pinned for this workspace on first use (${st.relayPub?.slice(0, 16)}…); refusing to sync`,
+        );
+      throw new SyncError('connect_failed', `cannot reach the relay at ${this.relayUrl}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (pinned && !equalBytes(pinned, client.relayPub)) {
+      client.close();
+      throw new SyncError('relay_key_mismatch', `the relay at ${this.relayUrl} presented a different key than the one pinned for this workspace; refusing to sync`);
+    }
+    if (!pinned) {
+      await this.#s.syncState.update(x => {
+        x.relayPub = toBase64url(client.relayPub);
+      });
+      this.#log('info', 'relay key pinned (first use)', { relayId: client.relayId });
+    }
+    this.#s.lease.observe(this.#now());
+    this.#s.lease.observe(client.relayTime);
+    this.#takeLeases(client);
+    this.#client = client;
+    this.#unsubscribers.push(
+      client.onClose((code, reason) => {
+        if (this.#client === client) this.#client = undefined;
+        this.#emit('disconnected', { code, reason });
+        if (this.#running) this.#scheduleReconnect();
+      }),
+    );
+    this.#emit('connected', { relayId: client.relayId });
+    return client;
+  }
+
+  #takeLeases(client: RelayClient): void {
+    const l = client.leases.get(this.workspaceId);
+    if (!l) return;
+    // relayClient verified it under the relay key it authenticated (the pinned one).
+    const before = this.#s.lease.lease?.leaseId;
+    this.#s.lease.accept(l.lease, l.bytes);
+    if (before !== l.lease.leaseId) this.#emit('lease', l.lease);
+  }
+
+  async #ensureLease(client: RelayClient): Promise<void> {
+    const have = client.leases.get(this.workspaceId);
+    if (have) return this.#takeLeases(client);
+    // No lease at authentication: the workspace was new to the relay then, or we just joined.
+    try {
+      await client.renewLease(this.workspaceId);
+      this.#takeLeases(client);
+    } catch (e) {
+      if (!(e instanceof RelayRequestError) || (e.code !== 'not_member' && e.code !== 'unknown_workspace')) throw e;
+    }
+  }
+
+  // ---- membership log ---------------------------------------------------------------------
+
+  async #syncLog(client: RelayClient, s: SyncSummary): Promise<void> {
+    let remote: Uint8Array[] = [];
+    try {
+      remote = await client.getLog(this.workspaceId);
+    } catch (e) {
+      if (!(e instanceof RelayRequestError) || e.code !== 'unknown_workspace') throw e;
+    }
+    await this.#mergeAndSend(client, remote, s);
+  }
+
+  async #mergeAndSend(client: RelayClient, remote: Uint8Array[], s: SyncSummary): Promise<void> {
+    const stored = await this.#s.workspaceStore.load();
+    const local = [...(stored?.entries ?? []), ...logEntries(this.#s.live.state)];
+    const merged = mergeLogs(this.workspaceId, local, remote);
+    if (!merged.ok) throw new SyncError('log_invalid', `the membership log does not replay (${merged.reason})`);
+    s.logReceived += merged.value.received;
+    for (const entry of merged.value.toSend) {
+      try {
+        await client.appendLog(this.workspaceId, entry);
+        s.logSent++;
+      } catch (e) {
+        if (!(e instanceof RelayRequestError) || (e.code !== 'log_rejected' && e.code !== 'log_conflict')) throw e;
+        bump(s.logRejected, e.message.replace(/^[a-z_]+: /, ''));
+        this.#log('warn', 'relay refused a log entry', { reason: e.message });
+      }
+    }
+    let state = merged.value.state;
+    let keys = collectEpochKeys(state, this.#s.device.deviceId, this.#s.device.boxKey, new Map([...(stored?.epochKeys ?? []), ...this.#s.live.epochKeys]));
+    // Key sharing: an admin device re-keys when an active device lacks the current key (DESIGN → Epoch keys).
+    const share = keyShareEntry(state, this.#s.device, keys, this.#now());
+    if (share) {
+      try {
+        await client.appendLog(this.workspaceId, share.entry.bytes);
+        const next = appendEntry(state, share.entry.bytes, this.#now());
+        if (next.ok) {
+          state = next.value;
+          keys = new Map(keys).set(share.epoch, share.epochKey);
+          s.keysShared++;
+          s.logSent++;
+          this.#log('info', 'rotated the workspace key so every active device holds it', { epoch: share.epoch });
+        }
+      } catch (e) {
+        if (!(e instanceof RelayRequestError)) throw e;
+        this.#log('warn', 'key share refused', { reason: e.message }); // a concurrent entry won; the next pass retries
+      }
+    }
+    await this.#adopt(state, keys, stored);
+  }
+
+  async #adopt(state: WorkspaceState, keys: Map<number, EpochKey>, stored: StoredWorkspace | undefined): Promise<void> {
+    const changed = state.known.size !== this.#s.live.state.known.size || keys.size !== this.#s.live.epochKeys.size;
+    this.#s.live.update(state, keys);
+    // Re-read right before saving: a CLI command may have appended (e.g. an invite) meanwhile.
+    const latest = (await this.#s.workspaceStore.load()) ?? stored;
+    const entries = latest ? mergeLogs(this.workspaceId, [...logEntries(state), ...latest.entries], []) : undefined;
+    const finalState = entries?.ok ? entries.value.state : state;
+    if (finalState !== state) this.#s.live.update(finalState, keys);
+    await this.#s.workspaceStore.save({
+      workspaceId: this.workspaceId,
+      entries: logEntries(finalState),
+      epochKeys: new Map([...(latest?.epochKeys ?? []), ...keys]),
+      meta: { ...(latest?.meta ?? {}), relay: this.relayUrl },
+    });
+    if (changed) this.#emit('membership', finalState);
+  }
+
+  // ---- push ---------------------------------------------------------------------------------
+
+  async #push(client: RelayClient, s: SyncSummary): Promise<void> {
+    await this.#s.docs.flush();
+    const resealed = await resealUnleased(this.#s.docs, this.#s.live, this.#s.lease.leaseId());
+    if (resealed) this.#log('info', 'sealed edits made before the first lease under it', { envelopes: resealed });
+    const entries = await this.#s.docs.outbox.pending();
+    const window = Math.max(1, this.#o.pushWindow ?? 256);
+    const inflight = new Set<Promise<void>>();
+    let failure: unknown;
+    for (const e of entries) {
+      while (inflight.size >= window) await Promise.race(inflight);
+      if (failure) break;
+      const p: Promise<void> = this.#pushOne(client, e, s).then(
+        () => void inflight.delete(p),
+        err => {
+          inflight.delete(p);
+          failure ??= err;
+        },
+      );
+      inflight.add(p);
+    }
+    await Promise.all(inflight);
+    if (failure) throw failure;
+  }
+
+  async #pushOne(client: RelayClient, e: OutboxEntry, s: SyncSummary): Promise<void> {
+    s.pushed++;
+    const r = await client.push(e.bytes);
+    if (r.status === 'acked') {
+      await this.#s.docs.outbox.ack(e.docId, e.seq);
+      if (r.duplicate) s.duplicates++;
+      else s.acked++;
+      return;
+    }
+    if (r.status === 'held') {
+      s.held++; // stored by the relay for an admin; stays in the outbox (a re-send is answered 'held' again)
+      return;
+    }
+    if (TRANSIENT.has(r.reason)) {
+      s.retry++;
+      return;
+    }
+    if (r.reason === 'seq_replay')
+      this.#log('error', 'relay refused an envelope as seq_replay: a client bug (two sessions sealed the same sequence number)', {
+        docId: e.docId, seq: e.seq, detail: r.detail,
+      });
+    await this.#s.docs.quarantine.add(e.bytes, r.reason, r.detail, 'push');
+    await this.#s.docs.outbox.ack(e.docId, e.seq);
+    bump(s.rejected, r.reason);
+  }
+
+  // ---- pull ---------------------------------------------------------------------------------
+
+  async #loadCursor(): Promise<number> {
+    this.#cursor ??= (await this.#s.syncState.load()).relayCursor;
+    return this.#cursor;
+  }
+
+  async #pull(client: RelayClient, s: SyncSummary): Promise<void> {
+    let cursor = await this.#loadCursor();
+    let blocked = false;
+    const limit = this.#o.pullLimit ?? 1000;
+    const batchMax = this.#o.applyBatch ?? 10_000;
+    let buf: WireEnvelope[] = [];
+    for (;;) {
+      let page;
+      try {
+        page = await client.pull(this.workspaceId, cursor, limit);
+      } catch (e) {
+        if (e instanceof RelayRequestError && (e.code === 'not_member' || e.code === 'unknown_workspace')) {
+          s.access = e.code;
+          return;
+        }
+        throw e;
+      }
+      for (const env of page.envelopes) if (!this.#liveApplied.has(env.relaySeq)) buf.push(env);
+      s.pulled += page.envelopes.length;
+      const end = page.nextCursor;
+      if (buf.length >= batchMax || !page.more) {
+        const stop = await this.#apply(buf, s);
+        buf = [];
+        // The persisted cursor never passes an envelope still missing something (DESIGN → Pitfalls).
+        if (stop !== undefined) {
+          if (!blocked) await this.#saveCursor(stop - 1);
+          blocked = true;
+        } else if (!blocked) await this.#saveCursor(end);
+      }
+      cursor = end;
+      if (!page.more) break;
+    }
+  }
+
+  async #saveCursor(c: number): Promise<void> {
+    if (c <= (this.#cursor ?? 0)) return;
+    this.#cursor = c;
+    for (const seq of this.#liveApplied) if (seq <= c) this.#liveApplied.delete(seq);
+    await this.#s.syncState.update(x => {
+      x.relayCursor = Math.max(x.relayCursor, c);
+    });
+  }
+
+  /**
+   * Apply a batch; returns the relaySeq of the first envelope left missing (held for a gap or missing
+   * dependencies, or refused for a reason a later log sync can cure), or undefined if all is in.
+   */
+  async #apply(batch: WireEnvelope[], s: SyncSummary): Promise<number | undefined> {
+    if (batch.length === 0) return undefined;
+    const report = await this.#s.docs.applyRemote(batch.map(e => e.envelope));
+    s.applied += report.applied.length;
+    s.heldRemote += report.held.length;
+    for (const r of report.rejected) bump(s.quarantinedRemote, r.reason);
+    this.#emit('applied', report);
+    const retryable = report.rejected.filter(r => RETRYABLE_REMOTE.has(r.reason));
+    if (report.held.length === 0 && retryable.length === 0) return undefined;
+    const heldKeys = new Set(report.held.map(h => `${h.deviceId}\u0000${h.docId}\u0000${h.seq}`));
+    const badHashes = new Set(retryable.map(r => r.quarantineId.slice(0, r.quarantineId.lastIndexOf('-'))));
+    let first: number | undefined;
+    for (const e of batch) {
+      const d = decodeEnvelope(e.envelope);
+      const h = d.ok ? d.value.header : undefined;
+      const missing = (h && heldKeys.has(`${h.deviceId}\u0000${h.docId}\u0000${h.seq}`)) || (badHashes.size > 0 && badHashes.has(envelopeHashOf(e.envelope)));
+      if (missing && (first === undefined || e.relaySeq < first)) first = e.relaySeq;
+    }
+    return first;
+  }
+
+  async #finish(s: SyncSummary, t0: number): Promise<void> {
+    await this.#s.lease.persist(this.#s.syncState);
+    s.cursor = this.#cursor ?? (await this.#loadCursor());
+    s.outbox = (await this.#s.docs.outbox.pending()).length;
+    s.offlineRemainingMs = this.#s.lease.offlineRemainingMs();
+    s.ms = Math.round(performance.now() - t0);
+  }
+
+  // ---- long-running mode ----------------------------------------------------------------------
+
+  #timer(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  #track(p: Promise<unknown>): void {
+    const prev = this.#idle;
+    this.#idle = Promise.allSettled([prev, p]);
+  }
+
+  /** Connect, subscribe, full pass; on failure back off and try again. */
+  #cycle(delayMs: number): void {
+    this.#timer(delayMs, () => {
+      if (!this.#running) return;
+      const p = (async () => {
+        try {
+          const client = await this.#connect();
+          await this.#subscribe(client);
+          await this.syncOnce();
+          this.#attempt = 0;
+          this.#scheduleLeaseRenewal();
+        } catch (e) {
+          const err = e instanceof Error ? e : new Error(String(e));
+          this.#emit('error', err);
+          this.#log('warn', 'sync pass failed', { err: err.message });
+          if (e instanceof SyncError && (e.code === 'relay_key_mismatch' || e.code === 'log_invalid')) {
+            this.#running = false; // a person must look at this; retrying would not help
+            return;
+          }
+          this.#client?.close();
+          this.#client = undefined;
+          this.#scheduleReconnect();
+        }
+      })();
+      this.#track(p);
+    });
+  }
+
+  #scheduleReconnect(): void {
+    if (!this.#running) return;
+    const base = this.#o.backoff?.baseMs ?? 500;
+    const max = this.#o.backoff?.maxMs ?? 30_000;
+    const exp = Math.min(max, base * 2 ** Math.min(this.#attempt, 20));
+    this.#attempt++;
+    const jittered = exp / 2 + (this.#o.random ?? Math.random)() * (exp / 2);
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#pushScheduled = this.#pullScheduled = this.#logScheduled = this.#liveScheduled = false;
+    this.#liveQueue = []; // the full pass after reconnecting pulls them again
+    this.#cycle(Math.round(jittered));
+  }
+
+  #scheduleLeaseRenewal(): void {
+    const lease = this.#s.lease.lease;
+    if (!lease) return;
+    // Renew when half the offline time is used up (at least every minute, at most every 12 h).
+    const half = Math.min(12 * 3600_000, Math.max(60_000, (lease.notAfter - lease.issuedAt) / 2));
+    this.#timer(half, () => {
+      if (!this.#running || !this.#client) return;
+      this.#track(
+        this.#mutex.run(async () => {
+          if (this.#client) await this.#ensureLeaseFresh(this.#client);
+        }).catch(e => this.#emit('error', e instanceof Error ? e : new Error(String(e)))),
+      );
+      this.#scheduleLeaseRenewal();
+    });
+  }
+
+  async #ensureLeaseFresh(client: RelayClient): Promise<void> {
+    await client.renewLease(this.workspaceId);
+    this.#takeLeases(client);
+    await this.#s.lease.persist(this.#s.syncState);
+  }
+
+  async #subscribe(client: RelayClient): Promise<void> {
+    this.#unsubscribers.push(
+      client.onEnvelope(e => {
+        if (e.workspaceId !== this.workspaceId) return;
+        this.#liveQueue.push({ relaySeq: e.relaySeq, envelope: e.envelope });
+        this.#scheduleLive();
+      }),
+      client.onLogEntry(e => {
+        if (e.workspaceId === this.workspaceId) this.#scheduleLog();
+      }),
+    );
+    try {
+      await client.subscribe(this.workspaceId);
+    } catch (e) {
+      // Not (yet) a member: the pass below still syncs the log and reports access.
+      if (!(e instanceof RelayRequestError) || (e.code !== 'not_member' && e.code !== 'unknown_workspace')) throw e;
+    }
+  }
+
+  #runLater(flag: '#push' | '#pull' | '#log' | '#live', delay: number, fn: (client: RelayClient, s: SyncSummary) => Promise<void>): void {
+    this.#timer(delay, () => {
+      const p = this.#mutex
+        .run(async () => {
+          if (flag === '#push') this.#pushScheduled = false;
+          if (flag === '#pull') this.#pullScheduled = false;
+          if (flag === '#log') this.#logScheduled = false;
+          if (flag === '#live') this.#liveScheduled = false;
+          const client = this.#client;
+          if (!this.#running || !client || client.closed) return;
+          const t0 = performance.now();
+          const s = emptySummary(this.workspaceId, this.relayUrl);
+          await fn(client, s);
+          await this.#finish(s, t0);
+          this.#emit('synced', s);
+        })
+        .catch(e => {
+          this.#emit('error', e instanceof Error ? e : new Error(String(e)));
+          this.#client?.close(); // reconnect (onClose) and start over with a full pass
+        });
+      this.#track(p);
+    });
+  }
+
+  #schedulePush(): void {
+    if (this.#pushScheduled || !this.#running) return;
+    this.#pushScheduled = true;
+    this.#runLater('#push', 5, (c, s) => this.#push(c, s));
+  }
+
+  #scheduleLive(): void {
+    if (this.#liveScheduled) return;
+    this.#liveScheduled = true;
+    this.#runLater('#live', 5, async (_c, s) => {
+      const batch = this.#liveQueue.splice(0);
+      const cursor = await this.#loadCursor();
+      const fresh = batch.filter(e => e.relaySeq > cursor && !this.#liveApplied.has(e.relaySeq));
+      s.pulled += fresh.length;
+      const stop = await this.#apply(fresh, s);
+      for (const e of fresh) if (stop === undefined || e.relaySeq < stop) this.#liveApplied.add(e.relaySeq);
+      // Live events carry no promise of contiguity: a catch-up pull moves the persisted cursor.
+      this.#schedulePull(stop === undefined ? 200 : 1000);
+    });
+  }
+
+  #schedulePull(delay: number): void {
+    if (this.#pullScheduled) return;
+    this.#pullScheduled = true;
+    this.#runLater('#pull', delay, (c, s) => this.#pull(c, s));
+  }
+
+  #scheduleLog(): void {
+    if (this.#logScheduled) return;
+    this.#logScheduled = true;
+    this.#runLater('#log', 20, async (c, s) => {
+      await this.#syncLog(c, s);
+      await this.#ensureLease(c);
+      if (s.access === 'member') this.#schedulePull(50); // new keys may open envelopes held back
+    });
+  }
+}

@@ -1,0 +1,62 @@
+// What `cloister status` shows for one workspace: relay and pinned key, the offline lease and the
+// time left, the outbox, envelopes held for missing predecessors, the quarantine with reasons (e.g.
+// lease_expired pushes), and the relay cursor. Read-only.
+import type { RecordSession } from '../openSession.ts';
+import { describeEnvelopeRejection } from '../rejections.ts';
+
+export interface SyncStatus {
+  workspace: { id: string; name: string; epoch: number };
+  relay: string | null;
+  /** The relay key pinned on first use (base64url), or null before the first connection. */
+  relayKey: string | null;
+  lease: { leaseId: string; issuedAt: number; notAfter: number } | null;
+  /** null before the first lease (no limit yet: the first sync brings one). */
+  offlineRemainingMs: number | null;
+  /** Editing is refused until a fresh lease arrives. */
+  locked: boolean;
+  /** The latest time seen (local clock or relay), ms. */
+  lastSeen: number;
+  outbox: number;
+  pendingRemote: number;
+  quarantine: { id: string; reason: string; description: string; detail?: string; at: string; source: string }[];
+  cursor: number;
+}
+
+export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'syncState' | 'lease' | 'workspace'>): Promise<SyncStatus> {
+  const st = await s.syncState.load();
+  const lease = s.lease.lease;
+  const remaining = lease ? s.lease.offlineRemainingMs() : null;
+  const quarantine = (await s.session.quarantine.list()).map(q => ({
+    id: q.id,
+    reason: q.reason,
+    description: describeEnvelopeRejection(q.reason),
+    ...(q.detail ? { detail: q.detail } : {}),
+    at: new Date(q.at).toISOString(),
+    source: q.source,
+  }));
+  return {
+    workspace: { id: s.live.workspaceId, name: s.live.state.name, epoch: s.live.epoch },
+    relay: s.workspace.meta.relay ?? null,
+    relayKey: st.relayPub ?? null,
+    lease: lease ? { leaseId: lease.leaseId, issuedAt: lease.issuedAt, notAfter: lease.notAfter } : null,
+    offlineRemainingMs: remaining,
+    locked: remaining === 0,
+    lastSeen: s.lease.lastSeen,
+    outbox: (await s.session.outbox.pending()).length,
+    pendingRemote: (await s.session.pending.list()).length,
+    quarantine,
+    cursor: st.relayCursor,
+  };
+}
+
+/** "29d 23h", "4h 12m", "3m 20s", "0s". */
+export function formatRemaining(ms: number | null): string {
+  if (ms === null) return 'no lease yet (sync once to get one)';
+  if (!Number.isFinite(ms)) return 'unlimited';
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${sec}s`;
+  return `${sec}s`;
+}
