@@ -84,8 +84,14 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
     ...(o.flushWindowMs !== undefined ? { flushWindowMs: o.flushWindowMs } : {}),
   });
   if (!s.ok) return s;
+  const closeDocs = s.value.close;
   return ok({
     ...s.value,
+    // The latest time seen outlives the process: a clock turned back after a restart does not unlock editing.
+    async close() {
+      await lease.persist(syncState.value).catch(() => undefined);
+      await closeDocs();
+    },
     workspace: { id: ws.workspaceId, name: state.name, state, epochKeys: ws.epochKeys, meta: ws.meta },
     live,
     syncState: syncState.value,

@@ -12,7 +12,7 @@ import { formatInvitationToken } from '../../src/identity/workspace/invitation.t
 import { createInvitation } from '../../src/identity/workspace/invitations.ts';
 import { appendEntry, logEntries, replayLog } from '../../src/identity/workspace/log.ts';
 import { removeMember } from '../../src/identity/workspace/members.ts';
-import type { Role } from '../../src/identity/workspace/entry.ts';
+import type { Policy, Role } from '../../src/identity/workspace/entry.ts';
 import { loadWorkspace, saveWorkspace } from '../../src/identity/workspace/store.ts';
 import { openRecordSession, type RecordSession } from '../../src/docs/openSession.ts';
 import { SyncEngine, type SyncEngineOptions } from '../../src/docs/sync/SyncEngine.ts';
@@ -43,8 +43,8 @@ export async function makeUser(name: string): Promise<User> {
 }
 
 /** Alice's workspace, stored in her profile (offline, like `workspace create --relay`). */
-export function createStoredWorkspace(u: User, name: string, relay: string): string {
-  const ws = createWorkspace(deviceKeysOfVault(u.vault), name, { now: Date.now() });
+export function createStoredWorkspace(u: User, name: string, relay: string, policy?: Policy): string {
+  const ws = createWorkspace(deviceKeysOfVault(u.vault), name, { now: Date.now(), ...(policy ? { policy } : {}) });
   saveWorkspace(u.home, u.vault.dataKey, { workspaceId: ws.workspaceId, entries: ws.entries, epochKeys: new Map([[0, ws.epochKey]]), meta: { relay } });
   return ws.workspaceId;
 }
@@ -150,4 +150,12 @@ export async function spawnRelay(dbPath: string): Promise<{ url: string; proc: C
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** An in-process relay on a temporary SQLite file with an injectable clock. */
+export async function startTestRelay(now: () => number = Date.now) {
+  const { startRelay } = await import('../../relay/server.ts');
+  const { SqliteStore } = await import('../../relay/store/SqliteStore.ts');
+  const { pino } = await import('pino');
+  return startRelay({ store: new SqliteStore(join(tempDir('cloister-relaydb-'), 'relay.sqlite')), port: 0, now, logger: pino({ level: 'silent' }) });
 }

@@ -306,9 +306,14 @@ export class SyncEngine {
   }
 
   async #ensureLease(client: RelayClient): Promise<void> {
-    const have = client.leases.get(this.workspaceId);
-    if (have) return this.#takeLeases(client);
-    // No lease at authentication: the workspace was new to the relay then, or we just joined.
+    this.#takeLeases(client);
+    // The relay's clock (one round trip) feeds the rollback-resistant clock and says whether to renew.
+    this.#s.lease.observe(await client.ping());
+    const held = this.#s.lease.lease;
+    const fresh = held && held.relayId === client.relayId && held.workspaceId === this.workspaceId &&
+      this.#s.lease.offlineRemainingMs() > (held.notAfter - held.issuedAt) / 2;
+    if (fresh) return;
+    // No lease yet (the workspace was new to the relay at authentication, or we just joined), or half used up.
     try {
       await client.renewLease(this.workspaceId);
       this.#takeLeases(client);
