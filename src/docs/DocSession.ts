@@ -12,6 +12,7 @@ import {
   type Repo,
   type StorageAdapterInterface,
 } from '@automerge/automerge-repo';
+import { equalBytes } from '../crypto/bytes.ts';
 import type { DeviceSigningKey, PublicKey } from '../crypto/keys.ts';
 import { decodeEnvelope, type EnvelopeHeader } from '../protocol/envelope.ts';
 import { actorFor, newSessionNonce } from './actor.ts';
@@ -27,6 +28,7 @@ import { PendingStore } from './pending.ts';
 import { ProvenanceStore } from './provenance.ts';
 import { Quarantine } from './quarantine.ts';
 import { Mutex, type ProfileLock } from './seqLock.ts';
+import { defaultIsSessionAlive, SessionRegistry, type SessionRecord } from './sessions.ts';
 
 export const DEFAULT_FLUSH_WINDOW_MS = 100;
 /** Envelopes are split beyond this many changes or bytes (one seq each). */
@@ -54,6 +56,8 @@ export interface DocSessionOptions {
   leaseId?: () => string;
   flushWindowMs?: number;
   now?: () => number;
+  /** Is another session of this device (found in the registry) still running? Default: pid check in Node. */
+  isSessionAlive?: (rec: SessionRecord) => boolean;
   /** Defaults to a fresh random nonce; pass one only in tests. */
   sessionNonce?: Uint8Array;
   /** Called before every local edit (create/change); throws to refuse it (e.g. the offline lease expired). */
@@ -83,6 +87,11 @@ export class DocSession {
   readonly pending: PendingStore;
   readonly cursors: SeqCursors;
   readonly provenance: ProvenanceStore;
+  readonly sessions: SessionRegistry;
+  #started: Promise<void> | undefined;
+  /** Sessions of this device that ended without a clean close: their unsealed changes get sealed on open. */
+  #crashed: { nonce: Uint8Array; actor: string }[] = [];
+  readonly #recoveries = new Set<Promise<unknown>>();
   readonly #docs = new Map<string, Tracked>();
   readonly #opening = new Map<string, Promise<Tracked | undefined>>();
   readonly #flushMutex = new Mutex();
@@ -98,6 +107,7 @@ export class DocSession {
     this.pending = new PendingStore(o.state);
     this.cursors = new SeqCursors(o.state);
     this.provenance = new ProvenanceStore(o.state);
+    this.sessions = new SessionRegistry(o.state);
     this.#now = o.now ?? Date.now;
   }
 
@@ -122,9 +132,22 @@ export class DocSession {
     return () => this.#sealedListeners.delete(cb);
   }
 
+  /** Register this session (before its first edit) and note which earlier ones crashed. Idempotent. */
+  start(): Promise<void> {
+    this.#started ??= (async () => {
+      const alive = this.o.isSessionAlive ?? defaultIsSessionAlive;
+      this.#crashed = (await this.sessions.list())
+        .filter(r => !equalBytes(r.nonce, this.sessionNonce) && !alive(r))
+        .map(r => ({ nonce: r.nonce, actor: actorFor(this.o.device.signingPub, r.nonce) }));
+      await this.sessions.register(this.sessionNonce, this.#now());
+    })();
+    return this.#started;
+  }
+
   /** Create a document whose first change is by this session's actor (never the Repo's random one). */
   async create<T extends Record<string, unknown>>(init: T, docId?: DocumentId): Promise<{ docId: DocumentId; handle: DocHandle<T> }> {
     this.o.editGate?.();
+    await this.start();
     const id = docId ?? parseAutomergeUrl(generateAutomergeUrl()).documentId;
     const doc = A.from<T>(init, { actor: this.actor });
     const handle = this.o.repo.import<T>(A.save(doc), { docId: id });
@@ -161,6 +184,7 @@ export class DocSession {
   }
 
   async #open(docId: string, createIfMissing: boolean): Promise<Tracked | undefined> {
+    await this.start();
     const known = (await this.o.state.load([KNOWN_PREFIX, docId])) !== undefined;
     if (!known && !createIfMissing) return undefined;
     let handle: DocHandle<unknown> | undefined;
@@ -183,9 +207,39 @@ export class DocSession {
       if (r.ok) mine.push(...r.value.changes);
     }
     if (mine.length) handle.update(d => A.applyChanges(d, mine)[0]);
-    // Own changes an earlier session made but never sealed (crash inside the flush window, before the
-    // edit resolved) stay local only; see the report on recovering them.
-    return this.#track(docId, handle, A.getHeads(handle.doc()));
+    const t = this.#track(docId, handle, A.getHeads(handle.doc()));
+    // Not awaited: #open may run under the profile lock (applyRemote), and sealing takes that lock.
+    if (this.#crashed.length) {
+      const p = this.#recoverUnsealed(docId, handle).catch(() => undefined);
+      this.#recoveries.add(p);
+      void p.then(() => this.#recoveries.delete(p));
+    }
+    return t;
+  }
+
+  /** Seal changes a crashed session of this device made to this doc but never sealed, under that session's nonce. */
+  async #recoverUnsealed(docId: string, handle: DocHandle<unknown>): Promise<void> {
+    const byActor = new Map(this.#crashed.map(c => [c.actor, c]));
+    const found = new Map<string, { change: Uint8Array; seq: number }[]>();
+    for (const change of A.getAllChanges(handle.doc())) {
+      const actor = actorOf(change);
+      if (!byActor.has(actor)) continue;
+      if (!found.has(actor)) found.set(actor, []);
+      found.get(actor)!.push({ change, seq: seqOf(change) });
+    }
+    if (!found.size) return;
+    const sealed = new Map<string, Set<number>>();
+    for (const p of await this.provenance.list(docId)) {
+      if (!sealed.has(p.actor)) sealed.set(p.actor, new Set());
+      for (const q of p.seqs ?? []) sealed.get(p.actor)!.add(q);
+    }
+    for (const [actor, changes] of found) {
+      const missing = changes.filter(c => !sealed.get(actor)?.has(c.seq)).map(c => c.change);
+      const nonce = byActor.get(actor)!.nonce;
+      await this.#flushMutex.run(async () => {
+        for (const batch of splitBatches(missing)) await this.#sealAndStore(docId, batch, nonce, actor);
+      });
+    }
   }
 
   /** Does this profile hold the document locally? */
@@ -233,6 +287,7 @@ export class DocSession {
 
   /** Seal every own change not yet sealed, in every open document (call at sync time and on close). */
   async flush(): Promise<void> {
+    await Promise.all([...this.#recoveries]);
     for (const docId of [...this.#docs.keys()]) await this.flushDoc(docId);
   }
 
@@ -259,7 +314,7 @@ export class DocSession {
     });
   }
 
-  async #sealAndStore(docId: string, changes: Uint8Array[]): Promise<void> {
+  async #sealAndStore(docId: string, changes: Uint8Array[], sessionNonce = this.sessionNonce, actor = this.actor): Promise<void> {
     const { deviceId, userId, signingKey } = this.o.device;
     await this.o.lock.run(async () => {
       await this.cursors.load([{ deviceId, docId }]);
@@ -270,7 +325,7 @@ export class DocSession {
       if (!key) throw new Error(`no document key for epoch ${epoch}`);
       const claimedTime = this.#now();
       const env = sealEnvelope(
-        { workspaceId: this.workspaceId, docId, deviceId, epoch, seq, leaseId: this.o.leaseId?.() ?? '', claimedTime, sessionNonce: this.sessionNonce, changes },
+        { workspaceId: this.workspaceId, docId, deviceId, epoch, seq, leaseId: this.o.leaseId?.() ?? '', claimedTime, sessionNonce, changes },
         key,
         signingKey,
       );
@@ -279,7 +334,7 @@ export class DocSession {
       await this.cursors.save();
       await this.provenance.put({
         docId, envelopeHash: env.envelopeHash, deviceId, userId, seq, claimedTime,
-        actor: this.actor, seqs: changes.map(seqOf),
+        actor, seqs: changes.map(seqOf),
       });
     });
     for (const l of this.#sealedListeners) l(docId, this.cursors.lastSeq(deviceId, docId));
@@ -420,6 +475,8 @@ export class DocSession {
     this.#closed = true;
     for (const t of this.#docs.values()) if (t.timer) clearTimeout(t.timer);
     await this.o.repo.flush();
+    // Clean end: nothing of this session is left unsealed.
+    if (this.#started) await this.sessions.unregister(this.sessionNonce);
   }
 }
 
