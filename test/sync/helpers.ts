@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join as pathJoin } from 'node:path';
 import { MIN_KDF } from '../../src/crypto/argon2.ts';
 import { createVault } from '../../src/identity/vault/createVault.ts';
 import type { UnlockedVault } from '../../src/identity/vault/types.ts';
@@ -22,7 +22,7 @@ import type { EpochKey } from '../../src/crypto/keys.ts';
 
 const dirs: string[] = [];
 export function tempDir(prefix = 'cloister-sync-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(pathJoin(tmpdir(), prefix));
   dirs.push(d);
   return d;
 }
@@ -121,7 +121,7 @@ export async function syncUser(u: User, relayUrl?: string) {
 
 /** A real relay process (`cloister relay --port 0`), its ws url from the 'relay listening' log line. */
 export async function spawnRelay(dbPath: string): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
-  const bin = join(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
+  const bin = pathJoin(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
   const proc = spawn(process.execPath, [bin, 'relay', '--port', '0', '--store', `sqlite:${dbPath}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CLOISTER_LOG_LEVEL: 'info' },
@@ -157,5 +157,5 @@ export async function startTestRelay(now: () => number = Date.now) {
   const { startRelay } = await import('../../relay/server.ts');
   const { SqliteStore } = await import('../../relay/store/SqliteStore.ts');
   const { pino } = await import('pino');
-  return startRelay({ store: new SqliteStore(join(tempDir('cloister-relaydb-'), 'relay.sqlite')), port: 0, now, logger: pino({ level: 'silent' }) });
+  return startRelay({ store: new SqliteStore(pathJoin(tempDir('cloister-relaydb-'), 'relay.sqlite')), port: 0, now, logger: pino({ level: 'silent' }) });
 }
