@@ -373,7 +373,7 @@ export class DocSession {
         else retryDeps.push({ docId, bytes: p.bytes, envelopeHash: p.envelopeHash });
       }
     }
-    await this.cursors.load(uniquePairs(items.map(i => i.header)));
+    await this.cursors.load(items.map(i => ({ deviceId: i.header.deviceId, docId: i.header.docId, seq: i.header.seq })));
     items.sort((a, b) => cmp(a.header.deviceId, b.header.deviceId) || cmp(a.header.docId, b.header.docId) || a.header.seq - b.header.seq);
 
     const accepted = new Map<string, OpenedEnvelope[]>();
@@ -501,12 +501,6 @@ function sameHeads(a: A.Heads, b: A.Heads): boolean {
   if (a.length !== b.length) return false;
   const s = new Set(a);
   return b.every(h => s.has(h));
-}
-
-function uniquePairs(headers: EnvelopeHeader[]): { deviceId: string; docId: string }[] {
-  const m = new Map<string, { deviceId: string; docId: string }>();
-  for (const h of headers) m.set(`${h.deviceId}\u0000${h.docId}`, { deviceId: h.deviceId, docId: h.docId });
-  return [...m.values()];
 }
 
 function splitBatches(changes: Uint8Array[]): Uint8Array[][] {

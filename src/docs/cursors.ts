@@ -1,41 +1,63 @@
-// Per-(device, doc) sequence cursors: the highest seq applied (or sealed, for our own device) and the
-// hash of each envelope at its seq, so a re-delivery is recognised as a no-op and a different
-// envelope at a used seq as a replay. Persisted through the state storage; callers hold the profile
-// lock while they load, advance and save, so sessions on one profile agree.
+// Per-(device, doc) sequence cursors: the highest seq applied (or sealed, for our own device), and the
+// hash of the envelope at each seq, so a re-delivery is recognised as a no-op and a different
+// envelope at a used seq as a replay. Persisted through the state storage: one small record per pair
+// ({last}) and one per (pair, seq) hash, so each advance writes O(1) bytes however long the history.
+// Callers hold the profile lock while they load, advance and save, so sessions on one profile agree.
 import type { StorageAdapterInterface } from '@automerge/automerge-repo';
 import { fromUtf8, utf8 } from '../crypto/bytes.ts';
 import type { SeqView } from './envelope/authority.ts';
 
 const PREFIX = 'cloister-cursor';
+const HASH_PREFIX = 'cloister-seqhash';
 const pairKey = (deviceId: string, docId: string): string => `${deviceId}\u0000${docId}`;
+const seqPart = (seq: number): string => String(seq).padStart(16, '0');
 
 interface Cursor {
   last: number;
-  /** seq → envelope hash */
-  hashes: Record<string, string>;
+  /** seq → envelope hash, for the seqs loaded or advanced in this process */
+  hashes: Map<number, string>;
+}
+
+export interface CursorRef {
+  deviceId: string;
+  docId: string;
+  /** Also load the hash recorded at this seq (to judge an envelope carrying it). */
+  seq?: number;
 }
 
 export class SeqCursors implements SeqView {
   readonly #cursors = new Map<string, Cursor>();
-  readonly #dirty = new Set<string>();
+  readonly #dirty = new Map<string, Set<number>>();
 
   constructor(private readonly storage: StorageAdapterInterface) {}
 
-  /** (Re)load these pairs from storage; call under the profile lock before judging envelopes. */
-  async load(pairs: Iterable<{ deviceId: string; docId: string }>): Promise<void> {
-    for (const { deviceId, docId } of pairs) {
+  /** (Re)load these pairs, and the hashes at the given seqs, from storage; call under the profile lock. */
+  async load(refs: Iterable<CursorRef>): Promise<void> {
+    const byPair = new Map<string, { deviceId: string; docId: string; seqs: Set<number> }>();
+    for (const r of refs) {
+      const k = pairKey(r.deviceId, r.docId);
+      if (!byPair.has(k)) byPair.set(k, { deviceId: r.deviceId, docId: r.docId, seqs: new Set() });
+      if (r.seq !== undefined) byPair.get(k)!.seqs.add(r.seq);
+    }
+    for (const [k, { deviceId, docId, seqs }] of byPair) {
+      let last = 0;
       const bytes = await this.storage.load([PREFIX, deviceId, docId]);
-      let c: Cursor = { last: 0, hashes: {} };
       if (bytes) {
         try {
-          const parsed = JSON.parse(fromUtf8(bytes)) as Cursor;
-          if (Number.isSafeInteger(parsed.last) && parsed.hashes && typeof parsed.hashes === 'object') c = parsed;
+          const parsed = JSON.parse(fromUtf8(bytes)) as { last?: unknown };
+          if (Number.isSafeInteger(parsed.last)) last = parsed.last as number;
         } catch {
-          // A damaged cursor reads as empty; later envelopes then show as duplicates of nothing (replays) or gaps, never silently applied twice.
+          // A damaged cursor reads as 0: later envelopes then look like gaps or replays, never applied twice.
         }
       }
-      this.#cursors.set(pairKey(deviceId, docId), c);
-      this.#dirty.delete(pairKey(deviceId, docId));
+      const hashes = new Map<number, string>();
+      for (const seq of seqs) {
+        if (seq > last) continue;
+        const h = await this.storage.load([HASH_PREFIX, deviceId, docId, seqPart(seq)]);
+        if (h) hashes.set(seq, fromUtf8(h));
+      }
+      this.#cursors.set(k, { last, hashes });
+      this.#dirty.delete(k);
     }
   }
 
@@ -44,24 +66,27 @@ export class SeqCursors implements SeqView {
   }
 
   envelopeHashAt(deviceId: string, docId: string, seq: number): string | undefined {
-    return this.#cursors.get(pairKey(deviceId, docId))?.hashes[String(seq)];
+    return this.#cursors.get(pairKey(deviceId, docId))?.hashes.get(seq);
   }
 
-  /** Record seq (must be last+1, or any seq for our own sealing after a reload) with its envelope hash. */
+  /** Record an envelope at seq (next in line for others' envelopes; freshly allocated for our own). */
   advance(deviceId: string, docId: string, seq: number, envelopeHash: string): void {
     const k = pairKey(deviceId, docId);
-    const c = this.#cursors.get(k) ?? { last: 0, hashes: {} };
+    const c = this.#cursors.get(k) ?? { last: 0, hashes: new Map() };
     c.last = Math.max(c.last, seq);
-    c.hashes[String(seq)] = envelopeHash;
+    c.hashes.set(seq, envelopeHash);
     this.#cursors.set(k, c);
-    this.#dirty.add(k);
+    if (!this.#dirty.has(k)) this.#dirty.set(k, new Set());
+    this.#dirty.get(k)!.add(seq);
   }
 
-  /** Write every advanced cursor. */
+  /** Write every advance: hashes first, then the cursor, so a crash never leaves a seq without its hash. */
   async save(): Promise<void> {
-    for (const k of this.#dirty) {
+    for (const [k, seqs] of this.#dirty) {
       const [deviceId = '', docId = ''] = k.split('\u0000');
-      await this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify(this.#cursors.get(k))));
+      const c = this.#cursors.get(k)!;
+      for (const seq of seqs) await this.storage.save([HASH_PREFIX, deviceId, docId, seqPart(seq)], utf8(c.hashes.get(seq)!));
+      await this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify({ last: c.last })));
     }
     this.#dirty.clear();
   }

@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FixtureAuthority, makeDevice } from './fixtures.ts';
+import { FixtureAuthority, makeDevice, sealAs, someChanges } from './fixtures.ts';
 import { openSession, outboxOf } from './sessionFixtures.ts';
 
 const alice = makeDevice('alice');
@@ -86,6 +86,17 @@ describe('records', () => {
     expect(report.duplicates).toBe(1);
     expect(await headsOf(b, id)).toEqual(before);
     expect((await b.records.get(id))!.title).toBe('Replay 2');
+    // After bob restarts, the same old envelopes are still recognised: no-ops, not replays.
+    await b.session.close();
+    const b2 = await openSession(bob, auth, b.profile);
+    open.push(b2);
+    const again = await b2.session.applyRemote(envs);
+    expect(again).toMatchObject({ applied: [], rejected: [], held: [], duplicates: envs.length });
+    expect(await b2.session.quarantine.list()).toEqual([]);
+    // A different envelope at a used seq is a replay: quarantined, and the record is unchanged.
+    const other = sealAs(auth, alice, id, 1, someChanges(alice.actor, 1));
+    expect((await b2.session.applyRemote([other.bytes])).rejected.map(r => r.reason)).toEqual(['seq_replay']);
+    expect(await headsOf(b2, id)).toEqual(before);
   });
 
   it('a concurrent edit and delete merge: the record stays deleted and the edit is not lost', async () => {
