@@ -6,6 +6,7 @@
 import * as A from '@automerge/automerge';
 import {
   generateAutomergeUrl,
+  isValidDocumentId,
   parseAutomergeUrl,
   type DocHandle,
   type DocumentId,
@@ -360,6 +361,8 @@ export class DocSession {
     for (const bytes of envelopes) {
       const d = decodeEnvelope(bytes);
       if (!d.ok) await reject(bytes, d.reason, d.detail, source);
+      // Records are Automerge documents: an id that isn't a DocumentId can't name one of ours.
+      else if (!isValidDocumentId(d.value.header.docId)) await reject(bytes, 'envelope_malformed', 'doc id', source);
       else items.push({ bytes, header: d.value.header });
     }
     const docIds = new Set(items.map(i => i.header.docId));
