@@ -151,3 +151,22 @@ describe('records', () => {
     expect(typeof h[1]!.claimedTime).toBe('number');
   });
 });
+
+describe('records for a UI', () => {
+  it("bob's screen hears about alice's keystrokes as they are applied, and both see the merged notes", async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const id = await a.records.create({ title: 'Live', notes: 'hello world' });
+    await b.session.applyRemote(await outboxOf(a));
+    let heard = 0;
+    const stop = await b.records.subscribe(id, () => heard++);
+    await Promise.all([a.records.spliceNotes(id, 5, 0, ','), b.records.spliceNotes(id, 11, 0, '!')]);
+    await b.session.applyRemote(await outboxOf(a));
+    await a.session.applyRemote(await outboxOf(b));
+    expect(heard).toBeGreaterThan(0);
+    stop();
+    expect((await a.records.get(id))!.notes).toBe('hello, world!');
+    expect((await b.records.get(id))!.notes).toBe('hello, world!');
+    await expect(a.records.spliceNotes(id, 99, 0, 'x')).rejects.toMatchObject({ code: 'record_invalid' });
+  });
+});

@@ -132,6 +132,36 @@ export class RecordStore {
     await Promise.all(waits);
   }
 
+  /** Edit the notes in place (a keystroke: insert and/or delete at a position); merges with concurrent edits. */
+  async spliceNotes(id: string, index: number, deleteCount: number, insert = ''): Promise<void> {
+    const current = await this.get(id);
+    if (!current) throw new RecordError('record_not_found', `no record ${id}`);
+    if (current.deleted) throw new RecordError('record_deleted', `record ${id} is deleted`);
+    if (!Number.isInteger(index) || index < 0 || index > current.notes.length || !Number.isInteger(deleteCount) || deleteCount < 0)
+      throw new RecordError('record_invalid', 'splice position out of range');
+    const user = this.session.device.userId;
+    const t = this.now();
+    await this.session.change<RecordDoc>(id, d => {
+      A.splice(d, ['notes'], index, deleteCount, insert);
+      d.updatedAt = t;
+      d.updatedBy = user;
+    });
+  }
+
+  /**
+   * Call `cb` whenever a record (or, with 'index', the list) changes, by a local edit or by sync.
+   * Returns the unsubscribe function. For UIs: re-read with get()/list() in the callback.
+   */
+  async subscribe(id: string | 'index', cb: () => void): Promise<() => void> {
+    const handle = await this.session.open<unknown>(id === 'index' ? this.indexId : id);
+    if (!handle) throw new RecordError('record_not_found', `no record ${id}`);
+    const listener = () => cb();
+    handle.on('change', listener);
+    return () => {
+      handle.off('change', listener);
+    };
+  }
+
   /** Delete as a tombstone: the flag only ever goes true, so it wins a merge; concurrent edits are kept. */
   async remove(id: string): Promise<void> {
     const current = await this.get(id);
