@@ -396,14 +396,25 @@ export class SyncEngine {
     await this.#s.docs.flush();
     const resealed = await resealUnleased(this.#s.docs, this.#s.live, this.#s.lease.leaseId());
     if (resealed) this.#log('info', 'sealed edits made before the first lease under it', { envelopes: resealed });
-    const entries = await this.#s.docs.outbox.pending();
+    // A few rounds: envelopes refused as rate_limited (and the seq_gaps behind them) go again after a pause.
+    for (let round = 0; ; round++) {
+      const limited = { n: 0, rate: 0 };
+      await this.#pushRound(client, await this.#s.docs.outbox.pending(), s, limited);
+      if (limited.rate === 0 || round >= 3) break;
+      s.retry -= limited.n;
+      await new Promise(r => setTimeout(r, 500 * (round + 1)));
+    }
+  }
+
+  /** Send every entry without waiting for acks (at most `pushWindow` in flight). */
+  async #pushRound(client: RelayClient, entries: OutboxEntry[], s: SyncSummary, limited: { n: number; rate: number }): Promise<void> {
     const window = Math.max(1, this.#o.pushWindow ?? 256);
     const inflight = new Set<Promise<void>>();
     let failure: unknown;
     for (const e of entries) {
       while (inflight.size >= window) await Promise.race(inflight);
       if (failure) break;
-      const p: Promise<void> = this.#pushOne(client, e, s).then(
+      const p: Promise<void> = this.#pushOne(client, e, s, limited).then(
         () => void inflight.delete(p),
         err => {
           inflight.delete(p);
@@ -416,7 +427,7 @@ export class SyncEngine {
     if (failure) throw failure;
   }
 
-  async #pushOne(client: RelayClient, e: OutboxEntry, s: SyncSummary): Promise<void> {
+  async #pushOne(client: RelayClient, e: OutboxEntry, s: SyncSummary, limited: { n: number; rate: number }): Promise<void> {
     s.pushed++;
     const r = await client.push(e.bytes);
     if (r.status === 'acked') {
@@ -431,6 +442,8 @@ export class SyncEngine {
     }
     if (TRANSIENT.has(r.reason)) {
       s.retry++;
+      if (r.reason === 'rate_limited' || r.reason === 'seq_gap') limited.n++;
+      if (r.reason === 'rate_limited') limited.rate++;
       return;
     }
     if (r.reason === 'seq_replay')
@@ -523,6 +536,8 @@ export class SyncEngine {
     s.outbox = (await this.#s.docs.outbox.pending()).length;
     s.offlineRemainingMs = this.#s.lease.offlineRemainingMs();
     s.ms = Math.round(performance.now() - t0);
+    // Rate-limited or waiting behind one that was: try again shortly (long-running mode only).
+    if (this.#running && s.retry > 0) this.#timer(5_000, () => this.#schedulePush());
   }
 
   // ---- long-running mode ----------------------------------------------------------------------
