@@ -2,7 +2,7 @@
 // that merges), and history (verified device and user per envelope). Every mutating call resolves
 // only once its envelopes are in the outbox (DocSession.change).
 import * as A from '@automerge/automerge';
-import { isValidDocumentId, type DocumentId } from '@automerge/automerge-repo';
+import { generateAutomergeUrl, isValidDocumentId, parseAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
 import type { DocSession } from '../DocSession.ts';
 import { indexDocIdFor } from './indexDocId.ts';
 import type { HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary } from './recordTypes.ts';
@@ -40,9 +40,10 @@ export class RecordStore {
     for (const k of Object.keys(input.fields ?? {})) checkFieldKey(k);
     const t = this.now();
     const user = this.session.device.userId;
-    const { docId } = await this.session.create<RecordDoc & Record<string, unknown>>(
+    const docId = parseAutomergeUrl(generateAutomergeUrl()).documentId;
+    await this.session.create<RecordDoc & Record<string, unknown>>(
       {
-        id: '',
+        id: docId,
         title: input.title,
         fields: { ...(input.fields ?? {}) },
         notes: input.notes ?? '',
@@ -53,10 +54,9 @@ export class RecordStore {
         updatedBy: user,
         deleted: false,
       },
+      docId,
     );
-    const recordFlushed = this.session.change<RecordDoc>(docId, d => {
-      d.id = docId;
-    });
+    const recordFlushed = this.session.whenFlushed(docId);
     const indexed = this.session.change<IndexDoc>(this.indexId, d => {
       d[docId] = { title: input.title, deleted: false };
     });
