@@ -22,7 +22,7 @@ export function register(program: Command): void {
         const out = [
           `workspace  ${st.workspace.name} (${st.workspace.id}), key epoch ${st.workspace.epoch}`,
           `relay      ${st.relay ?? 'none (workspace create --relay or workspace join)'}${st.relayKey ? `, key ${st.relayKey.slice(0, 16)}…` : ''}`,
-          `offline    ${formatRemaining(st.offlineRemainingMs)} left${st.locked ? ' — editing is locked: reconnect (cloister sync) to continue' : ''}${st.lease ? ` (lease until ${new Date(st.lease.notAfter).toISOString()})` : ''}`,
+          `offline    ${st.offlineRemainingMs === null ? formatRemaining(null) : `${formatRemaining(st.offlineRemainingMs)} left`}${st.locked ? ' — editing is locked: reconnect (cloister sync) to continue' : ''}${st.lease ? ` (lease until ${new Date(st.lease.notAfter).toISOString()})` : ''}`,
           `outbox     ${st.outbox} envelope(s) waiting for the relay`,
           `held       ${st.pendingRemote} received envelope(s) waiting for earlier ones`,
           `cursor     ${st.cursor}`,

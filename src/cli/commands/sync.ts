@@ -17,7 +17,7 @@ export function summaryLine(s: SyncSummary): string {
   const quarantined = Object.values(s.quarantinedRemote).reduce((a, b) => a + b, 0);
   const parts = [
     `pushed ${s.pushed} (acked ${s.acked + s.duplicates}${s.held ? `, held for approval ${s.held}` : ''}${rejected ? `, rejected ${counts(s.rejected)}` : ''}${s.retry ? `, retry later ${s.retry}` : ''})`,
-    `pulled ${s.pulled} (applied ${s.applied}${s.heldRemote ? `, waiting ${s.heldRemote}` : ''}${quarantined ? `, quarantined ${counts(s.quarantinedRemote)}` : ''})`,
+    `pulled ${s.pulled} (applied ${s.applied}${s.alreadyHad ? `, already had ${s.alreadyHad}` : ''}${s.heldRemote ? `, waiting ${s.heldRemote}` : ''}${quarantined ? `, quarantined ${counts(s.quarantinedRemote)}` : ''})`,
     `log +${s.logReceived}/-${s.logSent}${s.keysShared ? ` (re-keyed ${s.keysShared})` : ''}`,
     `outbox ${s.outbox}`,
     `offline time left ${formatRemaining(Number.isFinite(s.offlineRemainingMs) ? s.offlineRemainingMs : null)}`,

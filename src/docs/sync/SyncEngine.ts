@@ -79,6 +79,8 @@ export interface SyncSummary {
   /** Envelopes received (pull and live) and what became of them. */
   pulled: number;
   applied: number;
+  /** Pulled envelopes this device already had (its own, or re-deliveries). */
+  alreadyHad: number;
   heldRemote: number;
   quarantinedRemote: Record<string, number>;
   logReceived: number;
@@ -121,7 +123,7 @@ const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limi
 const RETRYABLE_REMOTE = new Set(['unknown_device', 'unknown_epoch']);
 
 const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
-  workspaceId, relay, pushed: 0, acked: 0, duplicates: 0, held: 0, rejected: {}, retry: 0, pulled: 0, applied: 0, heldRemote: 0,
+  workspaceId, relay, pushed: 0, acked: 0, duplicates: 0, held: 0, rejected: {}, retry: 0, pulled: 0, applied: 0, alreadyHad: 0, heldRemote: 0,
   quarantinedRemote: {}, logReceived: 0, logSent: 0, logRejected: {}, keysShared: 0, access: 'member', cursor: 0, outbox: 0,
   offlineRemainingMs: 0, ms: 0,
 });
@@ -513,6 +515,7 @@ export class SyncEngine {
     if (batch.length === 0) return undefined;
     const report = await this.#s.docs.applyRemote(batch.map(e => e.envelope));
     s.applied += report.applied.length;
+    s.alreadyHad += report.duplicates;
     s.heldRemote += report.held.length;
     for (const r of report.rejected) bump(s.quarantinedRemote, r.reason);
     this.#emit('applied', report);
