@@ -34,13 +34,32 @@ export class FileLock implements ProfileLock {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      if (await this.#isStale()) {
-        // Another waiter may recover it at the same moment; O_EXCL on the retry decides who wins.
-        await fs.rm(this.lockPath, { force: true });
-        continue;
-      }
+      if ((await this.#isStale()) && (await this.#recover())) continue;
       if (Date.now() > deadline) throw new LockTimeoutError(`profile lock ${this.lockPath} held too long`);
       await new Promise(r => setTimeout(r, Math.min(2 + attempt, 25)));
+    }
+  }
+
+  /**
+   * Remove a stale lock file, but only while holding `<lock>.recover` and after checking again that it
+   * is still stale: otherwise two waiters could both see it stale, one take the lock afresh, and the
+   * other delete that live lock. A recover marker left by a dead recoverer is dropped after 5 s.
+   */
+  async #recover(): Promise<boolean> {
+    const marker = `${this.lockPath}.recover`;
+    try {
+      await (await fs.open(marker, 'wx', 0o600)).close();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const st = await fs.stat(marker).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 5000) await fs.rm(marker, { force: true });
+      return false;
+    }
+    try {
+      if (await this.#isStale()) await fs.rm(this.lockPath, { force: true });
+      return true;
+    } finally {
+      await fs.rm(marker, { force: true });
     }
   }
 

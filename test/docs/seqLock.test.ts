@@ -49,4 +49,23 @@ describe('sequence numbers across processes', () => {
     await expect(new FileLock(lockPath, 200).run(async () => 'never')).rejects.toThrow(/held too long/);
     rmSync(lockPath);
   });
+
+  it('many waiters recovering the same stale lock still exclude each other', async () => {
+    const lockPath = join(dir, 'stale2.lock');
+    writeFileSync(lockPath, '999999999');
+    let inside = 0;
+    let maxInside = 0;
+    // Separate FileLock objects: they share nothing in memory, only the file (like separate processes).
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        new FileLock(lockPath, 10_000).run(async () => {
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          await new Promise(r => setTimeout(r, 5));
+          inside--;
+        }),
+      ),
+    );
+    expect(maxInside).toBe(1);
+  });
 });
