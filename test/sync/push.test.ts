@@ -14,19 +14,14 @@ afterAll(cleanupDirs);
 function countingSocket() {
   const c = { sent: 0, received: 0, maxAhead: 0 };
   class Counting extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      this.addEventListener('message', () => void c.received++);
+    }
     override send(data: Parameters<WebSocket['send']>[0]): void {
       c.sent++;
       c.maxAhead = Math.max(c.maxAhead, c.sent - c.received);
       super.send(data);
-    }
-    override set onmessage(fn: WebSocket['onmessage']) {
-      super.onmessage = fn && (ev => {
-        c.received++;
-        fn.call(this, ev);
-      });
-    }
-    override get onmessage(): WebSocket['onmessage'] {
-      return super.onmessage;
     }
   }
   return { c, Ctor: Counting };
