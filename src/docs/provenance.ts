@@ -25,6 +25,11 @@ export class ProvenanceStore {
     await this.storage.save([PREFIX, p.docId, p.envelopeHash], utf8(JSON.stringify(p)));
   }
 
+  /** Forget one envelope's record (e.g. when the sync engine re-seals a never-pushed envelope). */
+  async remove(docId: string, envelopeHash: string): Promise<void> {
+    await this.storage.remove([PREFIX, docId, envelopeHash]);
+  }
+
   async list(docId: string): Promise<Provenance[]> {
     const out: Provenance[] = [];
     for (const c of await this.storage.loadRange([PREFIX, docId])) {

@@ -34,6 +34,11 @@ describe('cloister sync, status and workspace join', () => {
       expect(s1.outbox).toBe(0);
       expect(s1.rejected).toEqual({});
 
+      // The edits made before the first lease were re-sealed under it: history lists each change once.
+      const hist = JSON.parse(A(['history', recordId, '--json']).stdout) as { entries: { verified: boolean; changes: number }[] };
+      expect(hist.entries.every(e => e.verified)).toBe(true);
+      expect(hist.entries).toHaveLength(1); // one envelope carried the record's creation (not also its pre-lease twin)
+
       const joined = B(['workspace', 'join', code, '--relay', relay.url]);
       expect(joined.code, joined.stderr).toBe(0);
       expect(joined.stderr).toMatch(/joined team as writer/);

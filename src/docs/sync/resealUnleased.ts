@@ -35,6 +35,7 @@ export async function resealUnleased(docs: DocSession, live: LiveWorkspace, leas
       await docs.cursors.load([{ deviceId, docId: h.docId }]);
       docs.cursors.advance(deviceId, h.docId, h.seq, env.envelopeHash);
       await docs.cursors.save();
+      await docs.provenance.remove(h.docId, opened.value.envelopeHash);
       await docs.provenance.put({
         docId: h.docId, envelopeHash: env.envelopeHash, deviceId, userId: docs.device.userId, seq: h.seq, claimedTime: h.claimedTime,
         actor: opened.value.actor, seqs: opened.value.seqs,
