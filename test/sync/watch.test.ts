@@ -62,3 +62,25 @@ describe('long-running sync', () => {
     }
   }, 60_000);
 });
+
+describe('long-running sync next to other processes', () => {
+  it('pushes envelopes another session of the same profile sealed into the outbox', async () => {
+    const relay = await startRelay({ store: new SqliteStore(pathJoin(tempDir('cloister-relaydb-'), 'relay.sqlite')), port: 0, logger: pino({ level: 'silent' }) });
+    const alice = await makeUser('alice');
+    createStoredWorkspace(alice, 'poll', relay.url);
+    const watcher = await open(alice, relay.url, { outboxPollMs: 100 });
+    try {
+      await watcher.engine.syncOnce();
+      watcher.engine.start();
+      const cli = await open(alice, relay.url); // like `cloister record add` in another terminal
+      const id = await cli.s.records.create({ title: 'from another process' });
+      await cli.s.close();
+      await until('the watcher pushed it', async () => (await watcher.s.session.outbox.pending()).length === 0);
+      expect(await watcher.s.session.outbox.pending()).toEqual([]); // acked by the relay
+      expect(id).toBeTruthy();
+    } finally {
+      await watcher.close();
+      await relay.close();
+    }
+  }, 60_000);
+});

@@ -56,6 +56,8 @@ export interface SyncEngineOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** Per-request timeout, ms (default 30,000). */
   timeoutMs?: number;
+  /** Long-running mode: how often to look for envelopes other processes of this profile sealed (default 2000 ms). */
+  outboxPollMs?: number;
   /** Local clock (default Date.now): entry times, lease observation. */
   now?: () => number;
   /** Structured diagnostics (never secrets or payloads). */
@@ -128,6 +130,8 @@ const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
   offlineRemainingMs: 0, ms: 0,
 });
 
+const outboxKey = (entries: readonly OutboxEntry[]): string => entries.map(e => `${e.docId}:${e.seq}`).join(',');
+
 const bump = (m: Record<string, number>, k: string, n = 1) => {
   m[k] = (m[k] ?? 0) + n;
 };
@@ -147,6 +151,8 @@ export class SyncEngine {
   #running = false;
   #attempt = 0;
   #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #polls = new Set<ReturnType<typeof setTimeout>>();
+  #lastPushed = '';
   #liveQueue: WireEnvelope[] = [];
   #liveScheduled = false;
   #pushScheduled = false;
@@ -214,14 +220,34 @@ export class SyncEngine {
     this.#stopped = undefined;
     this.#unsubscribers.push(this.#s.docs.onSealed(() => this.#schedulePush()));
     this.#cycle(0);
+    this.#pollOutbox();
+  }
+
+  /** Other processes on this profile (e.g. `cloister record add` next to `sync --watch`) fill the outbox on disk too. */
+  #pollOutbox(): void {
+    const every = this.#o.outboxPollMs ?? 2_000;
+    const t = setTimeout(() => {
+      this.#polls.delete(t);
+      if (!this.#running) return;
+      void this.#s.docs.outbox.pending().then(
+        p => {
+          // Only when something new appeared: held or gap-blocked envelopes are not re-sent every poll.
+          if (p.length > 0 && outboxKey(p) !== this.#lastPushed && this.#client && !this.#client.closed) this.#schedulePush();
+        },
+        () => undefined,
+      );
+      this.#pollOutbox();
+    }, every);
+    this.#polls.add(t);
   }
 
   /** Stop long-running mode (if started) and close the connection; waits for the pass in progress. */
   stop(): Promise<void> {
     return (this.#stopped ??= (async () => {
       this.#running = false;
-      for (const t of this.#timers) clearTimeout(t);
+      for (const t of [...this.#timers, ...this.#polls]) clearTimeout(t);
       this.#timers.clear();
+      this.#polls.clear();
       for (const u of this.#unsubscribers.splice(0)) u();
       await this.#mutex.run(async () => undefined);
       await this.#idle.catch(() => undefined);
@@ -401,7 +427,9 @@ export class SyncEngine {
     // A few rounds: envelopes refused as rate_limited (and the seq_gaps behind them) go again after a pause.
     for (let round = 0; ; round++) {
       const limited = { n: 0, rate: 0 };
-      await this.#pushRound(client, await this.#s.docs.outbox.pending(), s, limited);
+      const entries = await this.#s.docs.outbox.pending();
+      this.#lastPushed = outboxKey(entries);
+      await this.#pushRound(client, entries, s, limited);
       if (limited.rate === 0 || round >= 3) break;
       s.retry -= limited.n;
       await new Promise(r => setTimeout(r, 500 * (round + 1)));
