@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as A from '@automerge/automerge';
 import { MIN_KDF } from '../../src/crypto/argon2.ts';
+import { openRecordSession } from '../../src/docs/openSession.ts';
+import { unlockVault } from '../../src/identity/vault/unlockVault.ts';
 import { createVault } from '../../src/identity/vault/createVault.ts';
 import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
 import { saveWorkspace } from '../../src/identity/workspace/store.ts';
@@ -72,12 +75,25 @@ describe('cloister record / history', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
 
-    // Nothing on disk names the record or holds its title.
-    for (const f of allFiles(join(home, 'docs'))) {
-      expect(f.includes(id)).toBe(false);
+    // Nothing on disk names the record, holds its text, or shows a change hash (hex or raw).
+    const vault = await unlockVault(home, 'pw');
+    if (!vault.ok) throw new Error(vault.reason);
+    const s = await openRecordSession({ home, vault: vault.value });
+    if (!s.ok) throw new Error(s.reason);
+    const hashes: string[] = [];
+    for (const docId of [id, s.value.records.indexId]) {
+      const handle = await s.value.session.open<unknown>(docId);
+      hashes.push(...A.getAllChanges(handle!.doc()).map(c => A.decodeChange(c).hash));
+    }
+    await s.value.close();
+    expect(hashes.length).toBeGreaterThan(3);
+    const secrets = [Buffer.from('Boiler'), Buffer.from('cellar'), Buffer.from('check valve'), Buffer.from(id), Buffer.from(s.value.records.indexId),
+      ...hashes.flatMap(h => [Buffer.from(h), Buffer.from(h, 'hex')])];
+    for (const f of allFiles(home)) {
+      expect(f.includes(id), f).toBe(false);
+      for (const h of hashes) expect(f.includes(h), f).toBe(false);
       const bytes = readFileSync(f);
-      expect(bytes.includes(Buffer.from('Boiler'))).toBe(false);
-      expect(bytes.includes(Buffer.from(id))).toBe(false);
+      for (const secret of secrets) expect(bytes.includes(secret), `${f} holds ${secret.toString('hex').slice(0, 16)}`).toBe(false);
     }
   }, 60_000);
 
