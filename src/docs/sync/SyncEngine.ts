@@ -78,6 +78,8 @@ export interface SyncSummary {
   rejected: Record<string, number>;
   /** Refused for a passing reason (rate limit, gap behind a refused one): still in the outbox. */
   retry: number;
+  /** Why local edits could not be sealed this pass (e.g. no key for the current epoch yet), if so. */
+  unsealed?: string;
   /** Envelopes received (pull and live) and what became of them. */
   pulled: number;
   applied: number;
@@ -421,7 +423,13 @@ export class SyncEngine {
   // ---- push ---------------------------------------------------------------------------------
 
   async #push(client: RelayClient, s: SyncSummary): Promise<void> {
-    await this.#s.docs.flush();
+    try {
+      await this.#s.docs.flush();
+    } catch (e) {
+      // e.g. no key yet for the current epoch (an admin's next sync re-keys): push and pull the rest anyway.
+      s.unsealed = e instanceof Error ? e.message : String(e);
+      this.#log('warn', 'could not seal local edits yet', { err: s.unsealed });
+    }
     const resealed = await resealUnleased(this.#s.docs, this.#s.live, this.#s.lease.leaseId());
     if (resealed) this.#log('info', 'sealed edits made before the first lease under it', { envelopes: resealed });
     // A few rounds: envelopes refused as rate_limited (and the seq_gaps behind them) go again after a pause.
