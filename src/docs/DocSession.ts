@@ -2,7 +2,9 @@
 // session's pinned actor, local changes batched into signed, encrypted envelopes in the outbox, and
 // remote envelopes checked and applied in one applyChanges call per document per batch.
 // Guarantees: an awaited change() has its envelope on disk (outbox) before it resolves; every remote
-// envelope ends up applied, held (pending, encrypted) or quarantined with a reason — never dropped.
+// envelope ends up applied, held (pending, encrypted) or quarantined with a reason — never dropped;
+// a crashed session's unsealed changes are sealed by the next one (sessions.ts), so peers never wait
+// forever on a dependency that only ever existed on this disk.
 import * as A from '@automerge/automerge';
 import {
   generateAutomergeUrl,
