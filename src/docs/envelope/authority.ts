@@ -18,6 +18,12 @@ export interface EnvelopeAuthority {
   deviceInfo(deviceId: string): EnvelopeDeviceInfo | undefined;
   /** May this device write now? true, or why not (member removed, device revoked, reader role). */
   canWriteDevice(deviceId: string): true | WriteRefusal;
+  /**
+   * Optional: may this device have written an envelope sealed under `epoch`? Lets a reader keep what a
+   * since-removed member (or revoked device) wrote under an epoch it still belonged to, which the relay
+   * accepted before the removal. Used instead of canWriteDevice when present.
+   */
+  canWriteDeviceAt?(deviceId: string, epoch: number): true | WriteRefusal;
   /** The document key for this epoch and document, or undefined if this reader holds no key for the epoch. */
   documentKey(epoch: number, docId: string): DocumentKey | undefined;
 }

@@ -51,7 +51,7 @@ export function openEnvelope(
   const device = authority.deviceInfo(h.deviceId);
   if (!device) return fail('unknown_device');
   if (!verifyEnvelopeSignature(env, device.signingPub)) return fail('bad_signature');
-  const right = authority.canWriteDevice(h.deviceId);
+  const right = authority.canWriteDeviceAt ? authority.canWriteDeviceAt(h.deviceId, h.epoch) : authority.canWriteDevice(h.deviceId);
   if (right !== true) return fail(right);
 
   const key = authority.documentKey(h.epoch, h.docId);

@@ -46,6 +46,29 @@ export class LiveWorkspace implements EnvelopeAuthority {
   canWriteDevice(id: string): true | WriteRefusal {
     return this.#authority.canWriteDevice(id);
   }
+  /**
+   * A removed member's or revoked device's envelope is kept if it was sealed under an epoch whose key
+   * the device legitimately held (it had a lockbox there) and its role allowed writing: the relay, which
+   * checks membership at push time, accepted it before the removal. Without this, whoever pulls it after
+   * the removal would quarantine an accepted edit and diverge from those who pulled it earlier. The
+   * trade-off: post-removal writes under an old epoch are then refused by the relay only (docs/OFFLINE.md).
+   */
+  canWriteDeviceAt(id: string, epoch: number): true | WriteRefusal {
+    const now = this.#authority.canWriteDevice(id);
+    if (now !== 'not_a_member' && now !== 'device_revoked') return now;
+    const d = this.#state.devices.get(id);
+    const role = d && this.#state.members.get(d.userId)?.role;
+    if (!d || (role !== 'admin' && role !== 'writer')) return now;
+    const rec = this.#state.epochs.get(epoch);
+    return rec?.lockboxes.has(id) || this.#heldBefore(id, epoch) ? true : now;
+  }
+
+  /** Did the device hold a lockbox in some epoch >= `epoch` (so it had this epoch's key through the chain)? */
+  #heldBefore(id: string, epoch: number): boolean {
+    for (const [e, rec] of this.#state.epochs) if (e >= epoch && rec.lockboxes.has(id)) return true;
+    return false;
+  }
+
   documentKey(epoch: number, docId: string): DocumentKey | undefined {
     return this.#authority.documentKey(epoch, docId);
   }
