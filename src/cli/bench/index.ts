@@ -4,12 +4,13 @@
 import { cpus } from 'node:os';
 import { cryptoBench } from './cryptoBench.ts';
 import { docsSuite } from './docsBench.ts';
+import { automergeVersionSuite } from './automergeVersionBench.ts';
 import type { BenchContext, BenchSuite, Figures } from './suite.ts';
 
 export type { BenchContext, BenchSuite, Figures };
 
 /** Every suite, in the order they run. Others add theirs here (docsBench, syncBench, …). */
-export const SUITES: BenchSuite[] = [cryptoBench, docsSuite];
+export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
   const unknown = (only ?? []).filter((n) => !SUITES.some((s) => s.name === n));
