@@ -66,7 +66,13 @@ export async function joinViaRelay(o: JoinOptions): Promise<Result<Joined, JoinF
     const alreadyMember = isActiveDevice(state, keys.deviceId);
     if (!alreadyMember) {
       const j = buildJoin(state, code, keys, Math.max(now(), client.relayTime));
-      if (!j.ok) return fail('join_refused', `${describeRejection(j.reason)} (${j.reason})`);
+      if (!j.ok)
+        return fail(
+          'join_refused',
+          j.reason === 'invitation_unknown'
+            ? `the relay's log has no such invitation yet: the admin must sync after \`workspace invite\` (${j.reason})`
+            : `${describeRejection(j.reason)} (${j.reason})`,
+        );
       try {
         await client.appendLog(workspaceId, j.value.entry.bytes);
       } catch (e) {
