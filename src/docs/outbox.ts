@@ -31,9 +31,14 @@ export class Outbox {
     return out.sort((a, b) => (a.docId < b.docId ? -1 : a.docId > b.docId ? 1 : a.seq - b.seq));
   }
 
-  /** The highest seq waiting for this doc, or 0. */
+  /** The highest seq waiting for this doc, or 0. Reads every entry: not for the sealing hot path. */
   async maxSeq(docId: string): Promise<number> {
     return (await this.pending(docId)).reduce((m, e) => Math.max(m, e.seq), 0);
+  }
+
+  /** The envelope waiting at (doc, seq), if any: one read, whatever the outbox's size. */
+  async get(docId: string, seq: number): Promise<Uint8Array | undefined> {
+    return this.storage.load([PREFIX, docId, seqPart(seq)]);
   }
 
   /** The relay has stored (doc, seq): forget it. */
