@@ -400,6 +400,7 @@ export class DocSession {
     items.sort((a, b) => cmp(a.header.deviceId, b.header.deviceId) || cmp(a.header.docId, b.header.docId) || a.header.seq - b.header.seq);
 
     const accepted = new Map<string, OpenedEnvelope[]>();
+    const ownDuplicates = new Map<string, OpenedEnvelope[]>();
     const seen = new Set<string>();
     for (const item of items) {
       const h = item.header;
@@ -415,6 +416,12 @@ export class DocSession {
       if (env.order === 'duplicate') {
         report.duplicates++;
         if (item.held) await this.pending.remove('gap', h.docId, env.envelopeHash);
+        // Our own envelope coming back: a crashed process may have sealed (and pushed) it without its
+        // Repo ever saving the changes. The cursor says "done", the document may not: check below.
+        if (h.deviceId === this.o.device.deviceId) {
+          if (!ownDuplicates.has(h.docId)) ownDuplicates.set(h.docId, []);
+          ownDuplicates.get(h.docId)!.push(env);
+        }
       } else if (env.order === 'gap') {
         if (!item.held) await this.pending.put('gap', h.docId, env.envelopeHash, item.bytes);
         report.held.push({ docId: h.docId, deviceId: h.deviceId, seq: h.seq, why: 'seq_gap' });
@@ -441,6 +448,12 @@ export class DocSession {
     const byteMap = new Map<string, Uint8Array>();
     for (const i of items) byteMap.set(envelopeHashFromBytes(i.bytes), i.bytes);
     for (const p of retryDeps) byteMap.set(p.envelopeHash, p.bytes);
+    for (const [docId, envs] of ownDuplicates) {
+      const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, true))!;
+      const doc = t.handle.doc();
+      const lost = envs.filter(e => !A.hasHeads(doc, e.changes.map(changeHashOf)));
+      if (lost.length) accepted.set(docId, [...lost, ...(accepted.get(docId) ?? [])]);
+    }
     for (const docId of new Set([...accepted.keys(), ...depsByDoc.keys()])) {
       const fresh = accepted.get(docId) ?? [];
       const retried = depsByDoc.get(docId) ?? [];
