@@ -23,6 +23,7 @@ import type { LiveWorkspace } from './LiveWorkspace.ts';
 import { collectEpochKeys, mergeLogs } from './mergeMembership.ts';
 import { RelayClient, RelayRequestError, type RelayClientOptions } from './relayClient.ts';
 import { resealUnleased } from './resealUnleased.ts';
+import { settleResubmitted } from './resubmit.ts';
 import type { SyncStateStore } from './syncState.ts';
 
 /** Where the engine keeps the workspace's log, epoch keys and metadata (Node: identity/workspace/store.ts). */
@@ -442,6 +443,8 @@ export class SyncEngine {
       s.retry -= limited.n;
       await new Promise(r => setTimeout(r, 500 * (round + 1)));
     }
+    // Resubmitted lease_expired envelopes leave the quarantine once the relay has acked them (resubmit.ts).
+    if (s.acked + s.duplicates > 0 || Object.keys(s.rejected).length > 0) await settleResubmitted(this.#s.docs);
   }
 
   /** Send every entry without waiting for acks (at most `pushWindow` in flight). */

@@ -3,6 +3,7 @@
 // lease_expired pushes), and the relay cursor. Read-only.
 import type { RecordSession } from '../openSession.ts';
 import { describeEnvelopeRejection } from '../rejections.ts';
+import { blockedDocuments } from './resubmit.ts';
 
 export interface SyncStatus {
   workspace: { id: string; name: string; epoch: number };
@@ -19,6 +20,8 @@ export interface SyncStatus {
   outbox: number;
   pendingRemote: number;
   quarantine: { id: string; reason: string; description: string; detail?: string; at: string; source: string }[];
+  /** Documents whose outbox waits behind an own envelope the relay refused (resolve: cloister quarantine resubmit). */
+  blocked: { docId: string; seq: number; quarantineId: string; reason: string; waiting: number }[];
   cursor: number;
 }
 
@@ -45,6 +48,7 @@ export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'sy
     outbox: (await s.session.outbox.pending()).length,
     pendingRemote: (await s.session.pending.list()).length,
     quarantine,
+    blocked: await blockedDocuments(s.session),
     cursor: st.relayCursor,
   };
 }

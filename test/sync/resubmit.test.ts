@@ -1,0 +1,158 @@
+// Resubmitting lease_expired envelopes: with the relay's clock injected, alice's envelope pushed after
+// its lease's notAfter is refused and quarantined, and her later edits to that record wait behind it
+// (seq_gap). Only her explicit resubmit under a fresh lease puts it back — same seq, same changes, new
+// lease id — after which bob receives everything and later edits flow again. Nothing is dropped.
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeEnvelope } from '../../src/protocol/envelope.ts';
+import { openEnvelope } from '../../src/docs/envelope/openEnvelope.ts';
+import { exportQuarantine } from '../../src/docs/sync/quarantineExport.ts';
+import { blockedDocuments, listQuarantine, NO_FRESH_LEASE_MESSAGE, resubmitQuarantined } from '../../src/docs/sync/resubmit.ts';
+import { syncStatus } from '../../src/docs/sync/syncStatus.ts';
+import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay, type Open } from './helpers.ts';
+
+afterAll(cleanupDirs);
+
+const MAX_OFFLINE = 60_000;
+
+/** Alice (policy reject) and bob share a record; alice's offline edit reaches the relay after its lease. */
+async function lateEdit(offlineEdits = 1) {
+  let clock = Date.now();
+  const relay = await startTestRelay(() => clock);
+  const [alice, bob] = await Promise.all([makeUser('alice'), makeUser('bob')]);
+  const ws = createStoredWorkspace(alice, 'ops', relay.url, { maxOfflineMs: MAX_OFFLINE, leasePolicy: 'reject' });
+  const code = invite(alice, ws, 'writer');
+  const a = await open(alice);
+  await a.engine.syncOnce();
+  await join(bob, code, relay.url);
+  await a.engine.syncOnce();
+  const id = await a.s.records.create({ title: 'VPN', fields: { user: 'alice' } });
+  expect((await a.engine.syncOnce()).acked).toBeGreaterThan(0);
+  const lease1 = a.s.lease.lease!;
+  await a.s.records.update(id, { notes: 'written offline under lease 1' });
+  for (let i = 1; i < offlineEdits; i++) await a.s.records.update(id, { fields: { user: 'alice', step: String(i) } });
+  clock += 2 * MAX_OFFLINE; // the relay sees it only after lease 1's notAfter
+  const late = await a.engine.syncOnce();
+  expect(late.rejected).toEqual({ lease_expired: 1 });
+  return { relay, alice, bob, a, id, lease1, advance: (ms: number) => (clock += ms) };
+}
+
+describe('resubmitting lease_expired envelopes', () => {
+  it('a lease_expired envelope stays in quarantine until alice resubmits it under a fresh lease, then bob receives it and later edits flow again', async () => {
+    const { relay, bob, a, id } = await lateEdit(2); // the second waits behind the first (seq_gap), under lease 1 too
+    let b: Open | undefined;
+    try {
+      // A later edit of the same record waits behind the refused seq; status says so and how to resolve.
+      await a.s.records.update(id, { title: 'VPN (rotated)' });
+      const blockedPass = await a.engine.syncOnce();
+      expect(blockedPass.retry).toBeGreaterThan(0);
+      expect(blockedPass.outbox).toBeGreaterThan(0);
+      const st = await syncStatus(a.s);
+      expect(st.blocked).toEqual([expect.objectContaining({ reason: 'lease_expired', waiting: expect.any(Number) })]);
+      expect(st.blocked[0]!.waiting).toBeGreaterThan(0);
+      expect(st.quarantine).toHaveLength(1);
+
+      // Bob sees neither edit yet.
+      b = await open(bob);
+      await b.engine.syncOnce();
+      expect((await b.s.records.get(id))?.title).toBe('VPN');
+      expect((await b.s.records.get(id))?.notes ?? '').toBe('');
+
+      // Alice resubmits: it is back in the outbox, still listed in the quarantine until the relay acks.
+      const r = await resubmitQuarantined(a.s, 'all');
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.value.resubmitted).toHaveLength(1);
+      expect(r.value.resealedBehind).toBe(1); // it names lease 1 too: the relay would refuse it next
+      expect((await listQuarantine(a.s.session)).map(i => i.state)).toEqual(['resubmitted']);
+      expect(await blockedDocuments(a.s.session)).toEqual([]);
+      const pass = await a.engine.syncOnce();
+      expect(pass.rejected).toEqual({});
+      expect(pass.outbox).toBe(0);
+      expect(await a.s.session.quarantine.list()).toEqual([]);
+
+      await b.engine.syncOnce();
+      const seen = await b.s.records.get(id);
+      expect(seen?.notes).toBe('written offline under lease 1');
+      expect(seen?.title).toBe('VPN (rotated)');
+      expect(seen?.fields).toMatchObject({ step: '1' });
+
+      // Later edits flow again.
+      await a.s.records.update(id, { notes: 'after the resubmit' });
+      expect((await a.engine.syncOnce()).acked).toBeGreaterThan(0);
+      await b.engine.syncOnce();
+      expect((await b.s.records.get(id))?.notes).toBe('after the resubmit');
+      expect((await b.engine.syncOnce()).quarantinedRemote).toEqual({});
+    } finally {
+      await b?.close();
+      await a.close();
+      await relay.close();
+    }
+  }, 60_000);
+
+  it('resubmit refuses without a fresh lease', async () => {
+    const { relay, a } = await lateEdit();
+    try {
+      const lease2 = a.s.lease.lease!;
+      a.s.lease.observe(lease2.notAfter + 1); // the current lease has run out too
+      const r = await resubmitQuarantined(a.s, 'all');
+      expect(r).toEqual({ ok: false, reason: 'no_fresh_lease', message: NO_FRESH_LEASE_MESSAGE });
+      expect(NO_FRESH_LEASE_MESSAGE).toMatch(/connect first: cloister sync/);
+      expect((await listQuarantine(a.s.session)).map(i => i.state)).toEqual(['resubmittable']);
+      expect(await a.s.session.outbox.pending()).toEqual([]);
+    } finally {
+      await a.close();
+      await relay.close();
+    }
+  }, 60_000);
+
+  it('a resubmitted envelope carries the same seq and changes and a new lease id', async () => {
+    const { relay, a, lease1 } = await lateEdit();
+    try {
+      const [q] = await a.s.session.quarantine.list();
+      const r = await resubmitQuarantined(a.s, [q!.id.slice(0, 12)]); // a unique prefix is enough
+      expect(r.ok && r.value.resubmitted.length).toBe(1);
+      const [e] = await a.s.session.outbox.pending();
+      const before = decodeEnvelope(q!.bytes);
+      const after = decodeEnvelope(e!.bytes);
+      if (!before.ok || !after.ok) throw new Error('undecodable');
+      expect(before.value.header.leaseId).toBe(lease1.leaseId);
+      expect(after.value.header.leaseId).toBe(a.s.lease.leaseId());
+      expect(after.value.header.leaseId).not.toBe(lease1.leaseId);
+      expect(after.value.header.seq).toBe(before.value.header.seq);
+      expect(e!.seq).toBe(before.value.header.seq);
+      const oldOpen = openEnvelope(q!.bytes, a.s.live, a.s.session.cursors, { skipSequence: true });
+      const newOpen = openEnvelope(e!.bytes, a.s.live, a.s.session.cursors, { skipSequence: true });
+      if (!oldOpen.ok || !newOpen.ok) throw new Error('unopenable');
+      expect(newOpen.value.changes).toEqual(oldOpen.value.changes);
+      expect(newOpen.value.actor).toBe(oldOpen.value.actor);
+      // Twice is refused per entry, not duplicated.
+      const again = await resubmitQuarantined(a.s, [q!.id]);
+      expect(again.ok && again.value.skipped.map(s => s.why)).toEqual([expect.stringMatching(/already resubmitted/)]);
+      expect(await a.s.session.outbox.pending()).toHaveLength(1);
+    } finally {
+      await a.close();
+      await relay.close();
+    }
+  }, 60_000);
+
+  it('quarantine export lists the envelope and its reason', async () => {
+    const { relay, a } = await lateEdit();
+    try {
+      const ex = await exportQuarantine(a.s.session, a.s.live);
+      expect(ex.items).toHaveLength(1);
+      const [item] = ex.items;
+      expect(item).toMatchObject({ reason: 'lease_expired', source: 'push', state: 'resubmittable', description: expect.stringMatching(/expired/) });
+      const [q] = await a.s.session.quarantine.list();
+      expect(item!.envelope).toBe(Buffer.from(q!.bytes).toString('base64url'));
+      expect(JSON.stringify(ex)).not.toContain('written offline under lease 1');
+      expect(item!.changes).toBeUndefined();
+      const dec = await exportQuarantine(a.s.session, a.s.live, { decrypt: true });
+      expect(dec.decrypted).toBe(true);
+      expect(dec.items[0]!.changes!.length).toBeGreaterThan(0);
+      expect(JSON.stringify(dec)).toContain('written offline under lease 1');
+    } finally {
+      await a.close();
+      await relay.close();
+    }
+  }, 60_000);
+});
