@@ -13,6 +13,7 @@ import { register as registerDevice } from './commands/device.ts';
 import { register as registerRelay } from './commands/relay.ts';
 import { register as registerSync } from './commands/sync.ts';
 import { register as registerStatus } from './commands/status.ts';
+import { register as registerQuarantine } from './commands/quarantine.ts';
 
 function packageVersion(): string {
   try {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerRelay(program);
   registerSync(program);
   registerStatus(program);
+  registerQuarantine(program);
   return program;
 }
 

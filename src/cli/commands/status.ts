@@ -28,6 +28,12 @@ export function register(program: Command): void {
           `cursor     ${st.cursor}`,
           `quarantine ${st.quarantine.length} envelope(s)`,
           ...st.quarantine.map(q => `  ${q.at}  ${q.reason}  ${q.description}${q.detail ? ` (${q.detail})` : ''}  [${q.source}]`),
+          ...(st.blocked.length
+            ? [
+                `blocked    ${st.blocked.length} document(s) wait behind a refused envelope — resolve with: cloister quarantine resubmit --all (then cloister sync)`,
+                ...st.blocked.map(b => `  doc ${b.docId} at seq ${b.seq} (${b.reason}), ${b.waiting} later envelope(s) waiting  [${b.quarantineId}]`),
+              ]
+            : []),
         ];
         process.stdout.write(`${out.join('\n')}\n`);
       } finally {
