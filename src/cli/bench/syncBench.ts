@@ -1,0 +1,157 @@
+// Sync figures: 10,000 keystroke changes (one Automerge change per keystroke on a record's notes,
+// typed offline on device A, sealed with the default batching) going from A through a loopback relay
+// (in-process, SQLite on a temporary file) until device B has the same heads — timed from the start
+// of A's sync pass to B converged — side by side with automerge-repo's own plaintext WebSocket sync
+// of the same edits (automergeRepoSyncAnchor.ts), alternated, median of 3 each, and their ratio.
+import * as A from '@automerge/automerge';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startRelay } from '../../../relay/server.ts';
+import { SqliteStore } from '../../../relay/store/SqliteStore.ts';
+import { MIN_KDF } from '../../crypto/argon2.ts';
+import type { RecordDoc } from '../../docs/records/recordTypes.ts';
+import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
+import { deviceKeysOfVault } from '../../docs/sync/nodeSyncSession.ts';
+import { openNodeSync, type NodeSync } from '../../docs/sync/openNodeSync.ts';
+import { createVault } from '../../identity/vault/createVault.ts';
+import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
+import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
+import { createInvitation } from '../../identity/workspace/invitations.ts';
+import { appendEntry, logEntries, replayLog } from '../../identity/workspace/log.ts';
+import { saveWorkspace } from '../../identity/workspace/store.ts';
+import { automergeRepoSyncMs } from './automergeRepoSyncAnchor.ts';
+import { median, round } from './measure.ts';
+import type { BenchSuite, Figures } from './suite.ts';
+
+const KEYSTROKES = 10_000;
+const RUNS = 3;
+
+interface Setup {
+  a: NodeSync;
+  b: NodeSync;
+  close(): Promise<void>;
+}
+
+/** A relay on a temporary SQLite file, alice (admin, device A) and bob (writer, device B) joined through it. */
+async function setUp(): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'cloister-syncbench-'));
+  // Limits raised so a burst is never rate-limited: the figure is about throughput, not policy.
+  const relay = await startRelay({
+    store: new SqliteStore(join(dir, 'relay.sqlite')),
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    limits: { pushBurst: 1_000_000, pushPerSecond: 1_000_000, maxFrameBytes: 16 * 1024 * 1024, maxBatchBytes: 16 * 1024 * 1024 },
+  });
+  const homeA = join(dir, 'alice');
+  const homeB = join(dir, 'bob');
+  const { vault: vaultA } = await createVault(homeA, 'alice bench password', { kdf: MIN_KDF });
+  const { vault: vaultB } = await createVault(homeB, 'bob bench password', { kdf: MIN_KDF });
+  const now = Date.now();
+  const ws = createWorkspace(deviceKeysOfVault(vaultA), 'bench', { now });
+  const st = replayLog(ws.entries);
+  if (!st.ok) throw new Error(st.reason);
+  const inv = createInvitation(st.value, deviceKeysOfVault(vaultA), ws.epochKey, { role: 'writer', expiresAt: now + 3600_000, now });
+  const next = appendEntry(st.value, inv.entry.bytes, now);
+  if (!next.ok) throw new Error(next.reason);
+  saveWorkspace(homeA, vaultA.dataKey, { workspaceId: ws.workspaceId, entries: logEntries(next.value), epochKeys: new Map([[0, ws.epochKey]]), meta: { relay: relay.url } });
+
+  const engine = { relayUrl: relay.url, timeoutMs: 120_000 };
+  const a = await openNodeSync({ home: homeA, vault: vaultA, engine });
+  if (!a.ok) throw new Error(`open A: ${a.reason}`);
+  await a.value.engine.syncOnce(); // the relay learns the workspace and the invitation
+  const j = await joinViaRelay({ home: homeB, vault: vaultB, token: formatInvitationToken(ws.workspaceId, inv.code), relayUrl: relay.url });
+  if (!j.ok) throw new Error(`join B: ${j.reason}`);
+  const b = await openNodeSync({ home: homeB, vault: vaultB, engine });
+  if (!b.ok) throw new Error(`open B: ${b.reason}`);
+  await b.value.engine.syncOnce();
+  await a.value.engine.syncOnce(); // A learns B's join
+  return {
+    a: a.value,
+    b: b.value,
+    async close() {
+      await Promise.allSettled([a.value.close(), b.value.close()]);
+      await relay.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const headsOf = (doc: A.Doc<unknown>): string => [...A.getHeads(doc)].sort().join();
+
+/** One run: a fresh record both devices hold, 10k keystrokes typed offline on A, then A syncs and B syncs until it has A's heads. */
+async function syncRun(s: Setup, keystrokes: number): Promise<{ ms: number; envelopes: number; sealMs: number }> {
+  const { a, b } = s;
+  const id = await a.session.records.create({ title: 'bench notes' });
+  await a.engine.syncOnce();
+  await b.engine.syncOnce();
+  const before = (await a.session.session.outbox.pending()).length;
+  // Typed offline: one change per keystroke, not awaited one by one, so the default flush window batches them.
+  const typed: Promise<void>[] = [];
+  const tSeal = performance.now();
+  for (let i = 0; i < keystrokes; i++) {
+    const ch = String.fromCharCode(97 + (i % 26));
+    typed.push(a.session.session.change<RecordDoc>(id, d => A.splice(d, ['notes'], i, 0, ch)));
+  }
+  await Promise.all(typed);
+  const sealMs = performance.now() - tSeal;
+  const envelopes = (await a.session.session.outbox.pending()).length - before;
+  const want = headsOf((await a.session.session.open<RecordDoc>(id))!.doc());
+
+  const t0 = performance.now(); // from the start of A's sync pass …
+  await a.engine.syncOnce();
+  for (let pass = 0; ; pass++) {
+    await b.engine.syncOnce();
+    const h = await b.session.session.open<RecordDoc>(id);
+    if (h && headsOf(h.doc()) === want) break; // … to B converged (same heads)
+    if (pass > 20) throw new Error('device B did not converge');
+  }
+  const ms = performance.now() - t0;
+  const notes = (await b.session.records.get(id))?.notes.length;
+  if (notes !== keystrokes) throw new Error(`device B has ${notes} characters, want ${keystrokes}`);
+  return { ms, envelopes, sealMs };
+}
+
+/** `keystrokes`/`runs` are for tests; the figure names say 10k whatever they are. */
+export async function syncBench(log: (m: string) => void = () => undefined, o: { keystrokes?: number; runs?: number } = {}): Promise<Figures> {
+  const keystrokes = o.keystrokes ?? KEYSTROKES;
+  const runs = o.runs ?? RUNS;
+  log('  relay on SQLite (temp file), devices A and B joined through it');
+  const s = await setUp();
+  try {
+    const ours: number[] = [];
+    const anchor: number[] = [];
+    const seal: number[] = [];
+    let envelopes = 0;
+    for (let r = 0; r < runs; r++) {
+      const run = await syncRun(s, keystrokes);
+      ours.push(run.ms);
+      seal.push(run.sealMs);
+      envelopes = run.envelopes;
+      anchor.push(await automergeRepoSyncMs(keystrokes));
+      log(`  run ${r + 1}: cloister ${run.ms.toFixed(0)} ms (${run.envelopes} envelopes), automerge-repo ${anchor[r]!.toFixed(0)} ms`);
+    }
+    const oursMs = median(ours);
+    const anchorMs = median(anchor);
+    return {
+      /** A's sync start → B converged (same heads), 10k keystroke changes, encrypted, via the relay. */
+      sync_10k_ms: round(oursMs),
+      automerge_repo_sync_10k_ms: round(anchorMs),
+      sync_over_automerge_repo_ratio: round(oursMs / anchorMs, 2),
+      sync_10k_envelopes: envelopes,
+      /** Before the timed part: typing the 10k keystrokes offline on A until every envelope is in the outbox. */
+      sync_10k_type_and_seal_ms: round(median(seal)),
+      sync_10k_runs_ms: ours.map(x => round(x)),
+      automerge_repo_sync_10k_runs_ms: anchor.map(x => round(x)),
+    };
+  } finally {
+    await s.close();
+  }
+}
+
+export const syncSuite: BenchSuite = {
+  name: 'sync',
+  description: '10k keystroke changes A → loopback relay → B converged, vs automerge-repo plaintext sync',
+  run: ctx => syncBench(ctx.log),
+};
