@@ -1,0 +1,115 @@
+// Show and edit one record: title, fields (key = value rows) and notes; or fill in a new one.
+// Saving a change resolves once its signed, encrypted envelope is stored locally.
+import { useEffect, useState, type FormEvent } from 'react';
+import type { RecordDoc } from '../docs/records/recordTypes.ts';
+
+export interface RecordDraft {
+  title: string;
+  fields: Record<string, string>;
+  notes: string;
+}
+
+type Row = { key: string; value: string };
+
+const rowsOf = (fields: Record<string, string>): Row[] =>
+  Object.entries(fields).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
+
+export function RecordEditor(props: {
+  record?: RecordDoc;
+  onSave: (draft: RecordDraft) => Promise<void>;
+  onDelete?: () => Promise<void>;
+}) {
+  const { record } = props;
+  const [title, setTitle] = useState(record?.title ?? '');
+  const [rows, setRows] = useState<Row[]>(record ? rowsOf(record.fields) : []);
+  const [notes, setNotes] = useState(record?.notes ?? '');
+  const [error, setError] = useState('');
+  const [status, setStatus] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  // A different record, or the same one changed elsewhere (another tab, sync): show what is stored.
+  useEffect(() => {
+    setTitle(record?.title ?? '');
+    setRows(record ? rowsOf(record.fields) : []);
+    setNotes(record?.notes ?? '');
+    setError('');
+  }, [record]);
+
+  const setRow = (i: number, r: Partial<Row>) => setRows(rows.map((x, j) => (j === i ? { ...x, ...r } : x)));
+
+  async function run(what: () => Promise<void>, done: string) {
+    setError('');
+    setStatus('');
+    setBusy(true);
+    try {
+      await what();
+      setStatus(done);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!title.trim()) return setError('a record needs a title');
+    const fields: Record<string, string> = {};
+    for (const r of rows) {
+      const key = r.key.trim();
+      if (!key && !r.value) continue;
+      if (!key) return setError('every field needs a name');
+      if (key in fields) return setError(`the field "${key}" appears twice`);
+      fields[key] = r.value;
+    }
+    void run(() => props.onSave({ title: title.trim(), fields, notes }), 'Saved');
+  }
+
+  return (
+    <form className="editor" onSubmit={submit} data-testid="record-editor">
+      {record?.deleted && <p className="error">This record was deleted.</p>}
+      <label>
+        Title
+        <input data-testid="title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={1000} />
+      </label>
+      <fieldset>
+        <legend>Fields</legend>
+        {rows.map((r, i) => (
+          <div className="field-row" key={i}>
+            <input aria-label="field name" data-testid="field-key" placeholder="name" value={r.key} onChange={(e) => setRow(i, { key: e.target.value })} />
+            <span>=</span>
+            <input aria-label="field value" data-testid="field-value" placeholder="value" value={r.value} onChange={(e) => setRow(i, { value: e.target.value })} />
+            <button type="button" aria-label="remove field" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+              ×
+            </button>
+          </div>
+        ))}
+        <button type="button" data-testid="add-field" onClick={() => setRows([...rows, { key: '', value: '' }])}>
+          Add field
+        </button>
+      </fieldset>
+      <label>
+        Notes
+        <textarea data-testid="notes" rows={8} value={notes} onChange={(e) => setNotes(e.target.value)} />
+      </label>
+      <div className="actions">
+        <button type="submit" data-testid="save" disabled={busy || record?.deleted}>
+          {busy ? 'Saving…' : record ? 'Save' : 'Add record'}
+        </button>
+        {props.onDelete && !record?.deleted && (
+          <button type="button" data-testid="delete" className="danger" disabled={busy} onClick={() => confirmDelete()}>
+            Delete
+          </button>
+        )}
+        {status && <span className="muted" data-testid="status">{status}</span>}
+      </div>
+      {error && <p role="alert" className="error" data-testid="editor-error">{error}</p>}
+    </form>
+  );
+
+  function confirmDelete() {
+    if (!props.onDelete) return;
+    if (!window.confirm(`Delete "${record?.title ?? ''}"?`)) return;
+    void run(props.onDelete, 'Deleted');
+  }
+}

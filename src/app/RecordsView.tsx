@@ -1,0 +1,98 @@
+// The unlocked app: the record list beside the selected record (or a new one), kept current through
+// RecordStore.subscribe (local edits, other tabs' edits are picked up on reload).
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { RecordDoc, RecordSummary } from '../docs/records/recordTypes.ts';
+import type { AppRecords } from './openAppRecords.ts';
+import { RecordEditor, type RecordDraft } from './RecordEditor.tsx';
+import { RecordList } from './RecordList.tsx';
+
+export function RecordsView({ app }: { app: AppRecords }) {
+  const { records } = app;
+  const [list, setList] = useState<RecordSummary[]>([]);
+  const [selected, setSelected] = useState<string | undefined>();
+  const [record, setRecord] = useState<RecordDoc | undefined>();
+  const [error, setError] = useState('');
+  const inFlight = useRef(0);
+
+  // An edit is durable once its envelope is stored (a moment after the click): until then, leaving
+  // the page asks first.
+  useEffect(() => {
+    const guard = (e: BeforeUnloadEvent) => {
+      if (inFlight.current > 0) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', guard);
+    return () => window.removeEventListener('beforeunload', guard);
+  }, []);
+
+  async function tracked<T>(p: () => Promise<T>): Promise<T> {
+    inFlight.current++;
+    try {
+      return await p();
+    } finally {
+      inFlight.current--;
+    }
+  }
+
+  const refreshList = useCallback(() => {
+    records.list().then(
+      (l) => setList([...l].sort((a, b) => a.title.localeCompare(b.title))),
+      (e: Error) => setError(e.message),
+    );
+  }, [records]);
+
+  useEffect(() => {
+    refreshList();
+    let off: (() => void) | undefined;
+    let gone = false;
+    void records.subscribe('index', refreshList).then((u) => (gone ? u() : (off = u)));
+    return () => {
+      gone = true;
+      off?.();
+    };
+  }, [records, refreshList]);
+
+  useEffect(() => {
+    setRecord(undefined);
+    if (!selected) return;
+    const load = () => records.get(selected).then(setRecord, (e: Error) => setError(e.message));
+    load();
+    let off: (() => void) | undefined;
+    let gone = false;
+    void records.subscribe(selected, load).then((u) => (gone ? u() : (off = u)));
+    return () => {
+      gone = true;
+      off?.();
+    };
+  }, [records, selected]);
+
+  async function save(draft: RecordDraft) {
+    if (!selected) {
+      const id = await tracked(() => records.create({ title: draft.title, fields: draft.fields, notes: draft.notes }));
+      setSelected(id);
+      return;
+    }
+    const fields: Record<string, string | null> = { ...draft.fields };
+    for (const k of Object.keys(record?.fields ?? {})) if (!(k in draft.fields)) fields[k] = null;
+    await tracked(() => records.update(selected, { title: draft.title, fields, notes: draft.notes }));
+  }
+
+  async function remove() {
+    if (!selected) return;
+    await tracked(() => records.remove(selected));
+    setSelected(undefined);
+  }
+
+  return (
+    <div className="records">
+      <RecordList records={list} selected={selected} onSelect={setSelected} onNew={() => setSelected(undefined)} />
+      <main>
+        {error && <p role="alert" className="error">{error}</p>}
+        {selected && !record ? (
+          <p>Loading…</p>
+        ) : (
+          <RecordEditor key={selected ?? 'new'} record={record} onSave={save} onDelete={selected ? remove : undefined} />
+        )}
+      </main>
+    </div>
+  );
+}
