@@ -2,13 +2,32 @@
 // its lease's notAfter is refused and quarantined, and her later edits to that record wait behind it
 // (seq_gap). Only her explicit resubmit under a fresh lease puts it back — same seq, same changes, new
 // lease id — after which bob receives everything and later edits flow again. Nothing is dropped.
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join as pathJoin } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../src/protocol/envelope.ts';
 import { openEnvelope } from '../../src/docs/envelope/openEnvelope.ts';
 import { exportQuarantine } from '../../src/docs/sync/quarantineExport.ts';
 import { blockedDocuments, listQuarantine, NO_FRESH_LEASE_MESSAGE, resubmitQuarantined } from '../../src/docs/sync/resubmit.ts';
 import { syncStatus } from '../../src/docs/sync/syncStatus.ts';
-import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay, type Open } from './helpers.ts';
+import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay, tempDir, type Open, type User } from './helpers.ts';
+
+const BIN = pathJoin(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
+function cli(u: User, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], {
+    input: `${u.name} password\n`, encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+/** Asynchronous: the in-process relay must keep serving while the CLI talks to it. */
+function cliAsync(u: User, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise(resolve => {
+    const child = execFile(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' } },
+      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }));
+    child.stdin!.end(`${u.name} password\n`);
+  });
+}
 
 afterAll(cleanupDirs);
 
@@ -155,4 +174,41 @@ describe('resubmitting lease_expired envelopes', () => {
       await relay.close();
     }
   }, 60_000);
+
+  it('from the command line: status names the blocked document, quarantine list/export show it, resubmit then sync clears it', async () => {
+    const { relay, alice, a, id } = await lateEdit();
+    try {
+      await a.s.records.update(id, { title: 'VPN (rotated)' });
+      await a.engine.syncOnce(); // waits behind the refused seq
+      await a.close();
+
+      const status = cli(alice, 'status');
+      expect(status.code, `${status.err} ${status.out}`).toBe(0);
+      expect(status.out).toMatch(/blocked +1 document\(s\).*cloister quarantine resubmit/);
+      const list = cli(alice, 'quarantine', 'list', '--json');
+      expect(list.code, list.err).toBe(0);
+      const items = JSON.parse(list.out) as { id: string; reason: string; docId: string; seq: number; state: string }[];
+      expect(items).toEqual([expect.objectContaining({ reason: 'lease_expired', docId: id, state: 'resubmittable' })]);
+      const out = pathJoin(tempDir(), 'q.json');
+      const ex = cli(alice, 'quarantine', 'export', '--out', out);
+      expect(ex.code, ex.err).toBe(0);
+      const exported = JSON.parse(readFileSync(out, 'utf8')) as { items: { id: string; reason: string; envelope: string }[] };
+      expect(exported.items.map(i => [i.id, i.reason])).toEqual([[items[0]!.id, 'lease_expired']]);
+      expect(readFileSync(out, 'utf8')).not.toContain('written offline');
+
+      const bad = cli(alice, 'quarantine', 'resubmit');
+      expect(bad.code).toBe(2);
+      const re = cli(alice, 'quarantine', 'resubmit', '--all');
+      expect(re.code, re.err).toBe(0);
+      expect(re.out).toMatch(/resubmitted 1 envelope\(s\).*cloister sync/);
+      const sync = await cliAsync(alice, 'sync', '--json');
+      expect(sync.code, sync.err).toBe(0);
+      expect(JSON.parse(sync.out)).toMatchObject({ rejected: {}, outbox: 0 });
+      expect(JSON.parse(cli(alice, 'quarantine', 'list', '--json').out)).toEqual([]);
+      expect(cli(alice, 'status').out).not.toMatch(/blocked/);
+    } finally {
+      await a.close().catch(() => undefined);
+      await relay.close();
+    }
+  }, 90_000);
 });
