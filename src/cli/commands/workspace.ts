@@ -11,6 +11,7 @@ import type { Role } from '../../identity/workspace/entry.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
 import { appendAndSave, chooseWorkspace, currentKey, deviceKeysOf, parseDuration } from '../workspaceProfile.ts';
 import { registerJoin } from './workspaceJoin.ts';
+import { registerHeld } from './workspaceHeld.ts';
 
 const DEFAULT_EXPIRY = '7d';
 
@@ -18,6 +19,7 @@ export function register(program: Command): void {
   const workspace = program.command('workspace').description('create a workspace, invite people, list and remove members');
   const pick = (c: Command) => c.option('--workspace <name>', 'the workspace (default: the only one in the profile)');
   registerJoin(workspace);
+  registerHeld(workspace);
 
   workspace
     .command('create <name>')
