@@ -1,19 +1,20 @@
 // Create or unlock the browser vault. On create the recovery key is shown once, and the app opens
 // only after the person confirms they wrote it down. A wrong password says "wrong password", no more.
 import { useEffect, useState, type FormEvent } from 'react';
-import { browserVaultExists, createBrowserVault, unlockBrowserVault } from '../identity/vault/browserVault.ts';
+import { browserVaultExists, createBrowserVault, recoverBrowserVault, unlockBrowserVault } from '../identity/vault/browserVault.ts';
 import { idbBytesStore } from '../identity/vault/idbBytes.ts';
 import { describeVaultFailure, type UnlockedVault } from '../identity/vault/types.ts';
 
 export const VAULT_DB = 'cloister-vault';
 const store = idbBytesStore(VAULT_DB);
 
-type Mode = 'checking' | 'create' | 'unlock' | 'recovery';
+type Mode = 'checking' | 'create' | 'unlock' | 'recover' | 'recovery';
 
 export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) => void }) {
   const [mode, setMode] = useState<Mode>('checking');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
+  const [recoveryKey, setRecoveryKey] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ vault: UnlockedVault; recoveryKey: string }>();
@@ -28,7 +29,7 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError('');
-    if (mode === 'create' && password !== confirm) return setError('the passwords do not match');
+    if ((mode === 'create' || mode === 'recover') && password !== confirm) return setError('the passwords do not match');
     setBusy(true);
     try {
       if (mode === 'create') {
@@ -36,6 +37,11 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
         if (!r.ok) return setError(describeVaultFailure(r));
         setCreated(r.value);
         setMode('recovery');
+      } else if (mode === 'recover') {
+        const r = await recoverBrowserVault(store, recoveryKey, password);
+        if (!r.ok) return setError(describeVaultFailure(r));
+        setRecoveryKey('');
+        onUnlocked(r.value);
       } else {
         const r = await unlockBrowserVault(store, password);
         if (!r.ok) return setError(describeVaultFailure(r));
@@ -65,23 +71,35 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
     );
   }
 
+  const newPassword = mode === 'create' || mode === 'recover';
   return (
     <form className="gate" onSubmit={submit}>
-      <h2>{mode === 'create' ? 'Create your vault' : 'Unlock your vault'}</h2>
+      <h2>{mode === 'create' ? 'Create your vault' : mode === 'recover' ? 'Set a new password with your recovery key' : 'Unlock your vault'}</h2>
       {mode === 'create' && <p>Choose a password. It never leaves this browser; your records are encrypted under it.</p>}
+      {mode === 'recover' && (
+        <label>
+          Recovery key
+          <input data-testid="recovery-input" autoComplete="off" spellCheck={false} value={recoveryKey} onChange={(e) => setRecoveryKey(e.target.value)} autoFocus />
+        </label>
+      )}
       <label>
-        Password
-        <input type="password" data-testid="password" autoComplete={mode === 'create' ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
+        {mode === 'recover' ? 'New password' : 'Password'}
+        <input type="password" data-testid="password" autoComplete={newPassword ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} autoFocus={mode !== 'recover'} />
       </label>
-      {mode === 'create' && (
+      {newPassword && (
         <label>
           Repeat password
           <input type="password" data-testid="password-confirm" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
         </label>
       )}
       <button type="submit" data-testid="vault-submit" disabled={busy || password.length === 0}>
-        {busy ? 'Working…' : mode === 'create' ? 'Create vault' : 'Unlock'}
+        {busy ? 'Working…' : mode === 'create' ? 'Create vault' : mode === 'recover' ? 'Set new password' : 'Unlock'}
       </button>
+      {(mode === 'unlock' || mode === 'recover') && (
+        <button type="button" className="link" data-testid="toggle-recover" onClick={() => { setError(''); setMode(mode === 'unlock' ? 'recover' : 'unlock'); }}>
+          {mode === 'unlock' ? 'Forgot your password? Use your recovery key' : 'Back to unlock'}
+        </button>
+      )}
       {error && <p role="alert" className="error" data-testid="vault-error">{error}</p>}
     </form>
   );

@@ -1,6 +1,7 @@
 // The web app end to end in Debian's Chromium (playwright-core): alice creates a vault in the browser,
 // sees her recovery key once, adds a record, reloads, is told "wrong password" for a wrong one, unlocks,
-// edits and deletes the record; nothing in IndexedDB holds the record's text in the clear.
+// edits and deletes the record, and later sets a new password with the recovery key (her records stay);
+// nothing in IndexedDB holds the record's text in the clear.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -151,6 +152,23 @@ if (!haveChromium && inCi) {
       await page.reload();
       await unlock(password);
       await byId('empty-list').waitFor({ timeout: 20_000 });
+
+      // Forgot the password: the recovery key shown at creation sets a new one; the records stay.
+      await byId('title').fill('Boathouse code');
+      await byId('save').click();
+      await byId('delete').waitFor({ timeout: 20_000 });
+      await page.reload();
+      await byId('toggle-recover').click();
+      await byId('recovery-input').fill(recoveryKey);
+      await byId('password').fill('a new password');
+      await byId('password-confirm').fill('a new password');
+      await byId('vault-submit').click();
+      await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
+      await page.reload();
+      await unlock(password);
+      expect((await byId('vault-error').textContent({ timeout: 20_000 }))!.trim()).toBe('wrong password');
+      await unlock('a new password');
+      await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
     }, 60_000);
   });
 }

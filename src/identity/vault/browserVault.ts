@@ -3,17 +3,18 @@
 // at unlock re-wraps in place. There is no back-off counter here: a page reload would reset it, so
 // the Argon2id cost per guess is the only throttle (the same real defence as on disk).
 import { DEFAULT_KDF, kdfNeedsUpgrade, validateKdfParams } from '../../crypto/argon2.ts';
-import { randomBytes, toBase64url } from '../../crypto/bytes.ts';
+import { randomBytes, toBase64url, wipe } from '../../crypto/bytes.ts';
+import { DOMAIN } from '../../crypto/domains.ts';
 import { generateSigningKey } from '../../crypto/ed25519.ts';
 import { asKey, type DataKey, type DeviceSigningKey, type RecoveryKey, type SigningSecretKey } from '../../crypto/keys.ts';
 import { generateBoxKey } from '../../crypto/lockbox.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import type { BytesStore } from './idbBytes.ts';
-import { formatRecoveryKey } from './recoveryKey.ts';
+import { formatRecoveryKey, parseRecoveryKey } from './recoveryKey.ts';
 import { openWithPassword, strongerKdf } from './rewrap.ts';
-import { newSalt, toUnlockedVault, wrapWithPassword, wrapWithRecoveryKey, type VaultSecrets } from './secrets.ts';
+import { newSalt, recoveryKek, toUnlockedVault, unwrap, wrapWithPassword, wrapWithRecoveryKey, type VaultSecrets } from './secrets.ts';
 import type { UnlockedVault, VaultFailure, VaultKdfOptions } from './types.ts';
-import { decodeVaultFile, encodeVaultFile, VAULT_VERSION, type VaultHeader } from './vaultFile.ts';
+import { decodeVaultFile, encodeVaultFile, recoveryAd, VAULT_VERSION, type VaultFile, type VaultHeader } from './vaultFile.ts';
 
 /** The key the vault's bytes live under in the store. */
 export const BROWSER_VAULT_KEY = 'vault';
@@ -49,8 +50,7 @@ export async function createBrowserVault(store: BytesStore, password: string, op
   return ok({ vault: toUnlockedVault(userId, secrets, kdf.value), recoveryKey: shown });
 }
 
-/** Unlock with the password; a wrong one is `wrong_password` and nothing more. */
-export async function unlockBrowserVault(store: BytesStore, password: string, opts: VaultKdfOptions = {}): Promise<Result<UnlockedVault, VaultFailure>> {
+async function readFile(store: BytesStore): Promise<Result<VaultFile, VaultFailure>> {
   let bytes: Uint8Array | undefined;
   try {
     bytes = await store.get(BROWSER_VAULT_KEY);
@@ -58,7 +58,20 @@ export async function unlockBrowserVault(store: BytesStore, password: string, op
     return fail('vault_io', (e as Error).message);
   }
   if (!bytes) return fail('vault_missing');
-  const file = decodeVaultFile(bytes);
+  return decodeVaultFile(bytes);
+}
+
+/** A new password wrap (fresh salt, `kdf`), the recovery wrap kept byte for byte; replaces the stored vault. */
+async function rewrap(store: BytesStore, file: VaultFile, secrets: VaultSecrets, password: string, kdf: VaultHeader['kdf']): Promise<VaultHeader> {
+  const header: VaultHeader = { ...file.header, kdf, salt: newSalt() };
+  const passwordWrap = await wrapWithPassword(secrets, header, password);
+  await store.put(BROWSER_VAULT_KEY, encodeVaultFile(header, passwordWrap, file.recoveryWrap));
+  return header;
+}
+
+/** Unlock with the password; a wrong one is `wrong_password` and nothing more. */
+export async function unlockBrowserVault(store: BytesStore, password: string, opts: VaultKdfOptions = {}): Promise<Result<UnlockedVault, VaultFailure>> {
+  const file = await readFile(store);
   if (!file.ok) return file;
   const secrets = await openWithPassword(file.value, password);
   if (!secrets.ok) return secrets;
@@ -66,13 +79,45 @@ export async function unlockBrowserVault(store: BytesStore, password: string, op
   const target = opts.kdf ?? DEFAULT_KDF;
   if (kdfNeedsUpgrade(kdf, target)) {
     try {
-      const header: VaultHeader = { ...file.value.header, kdf: strongerKdf(kdf, target), salt: newSalt() };
-      const passwordWrap = await wrapWithPassword(secrets.value, header, password);
-      await store.put(BROWSER_VAULT_KEY, encodeVaultFile(header, passwordWrap, file.value.recoveryWrap));
-      kdf = header.kdf;
+      kdf = (await rewrap(store, file.value, secrets.value, password, strongerKdf(kdf, target))).kdf;
     } catch {
       /* the old vault is intact; the upgrade waits for next time */
     }
   }
   return ok(toUnlockedVault(file.value.header.userId, secrets.value, kdf));
+}
+
+/** Change the password: only the password wrap changes (no data is re-encrypted). */
+export async function changeBrowserPassword(store: BytesStore, oldPassword: string, newPassword: string, opts: VaultKdfOptions = {}): Promise<Result<UnlockedVault, VaultFailure>> {
+  if (newPassword.length === 0) return fail('password_empty');
+  const file = await readFile(store);
+  if (!file.ok) return file;
+  const secrets = await openWithPassword(file.value, oldPassword);
+  if (!secrets.ok) return secrets;
+  try {
+    const header = await rewrap(store, file.value, secrets.value, newPassword, strongerKdf(file.value.header.kdf, opts.kdf ?? DEFAULT_KDF));
+    return ok(toUnlockedVault(header.userId, secrets.value, header.kdf));
+  } catch (e) {
+    return fail('vault_io', (e as Error).message);
+  }
+}
+
+/** Forgot the password: open the recovery wrap with the recovery key and set a new password. */
+export async function recoverBrowserVault(store: BytesStore, recoveryKey: string, newPassword: string, opts: VaultKdfOptions = {}): Promise<Result<UnlockedVault, VaultFailure>> {
+  if (newPassword.length === 0) return fail('password_empty');
+  const key = parseRecoveryKey(recoveryKey);
+  if (!key.ok) return key;
+  const file = await readFile(store);
+  if (!file.ok) return file;
+  const userId = file.value.header.userId;
+  const kek = recoveryKek(key.value, userId);
+  const secrets = unwrap(kek, file.value.recoveryWrap, DOMAIN.vaultRecovery, recoveryAd(userId));
+  wipe(kek, key.value);
+  if (!secrets.ok) return secrets.reason === 'wrong_key' ? fail('wrong_recovery_key') : fail(secrets.reason, secrets.detail);
+  try {
+    const header = await rewrap(store, file.value, secrets.value, newPassword, strongerKdf(file.value.header.kdf, opts.kdf ?? DEFAULT_KDF));
+    return ok(toUnlockedVault(userId, secrets.value, header.kdf));
+  } catch (e) {
+    return fail('vault_io', (e as Error).message);
+  }
 }
