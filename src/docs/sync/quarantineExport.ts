@@ -61,7 +61,7 @@ function jsonSafe(v: unknown): unknown {
 }
 
 /** Consecutive one-character text inserts (how Automerge encodes a typed string) become one `insertText` op. */
-function compactOps(ops: readonly A.Op[]): unknown[] {
+function compactOps(ops: A.DecodedChange["ops"]): unknown[] {
   const out: unknown[] = [];
   let run: { action: 'insertText'; obj: string; after: string; text: string } | undefined;
   for (const op of ops) {
