@@ -102,6 +102,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
+  console.log(`faults.test proxy stats (seed ${SEED}): ${JSON.stringify(proxy?.stats)}`);
   await a?.close().catch(() => undefined);
   await b?.close().catch(() => undefined);
   await proxy?.close();
