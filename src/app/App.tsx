@@ -2,6 +2,7 @@
 // closes the session and forgets the keys held in memory. Everything works offline.
 import { useEffect, useState } from 'react';
 import type { UnlockedVault } from '../identity/vault/types.ts';
+import { ChangePassword } from './ChangePassword.tsx';
 import { openAppRecords, type AppRecords } from './openAppRecords.ts';
 import { RecordsView } from './RecordsView.tsx';
 import { VaultGate } from './VaultGate.tsx';
@@ -10,6 +11,8 @@ export function App() {
   const [vault, setVault] = useState<UnlockedVault>();
   const [app, setApp] = useState<AppRecords>();
   const [error, setError] = useState('');
+  const [changing, setChanging] = useState(false);
+  const [notice, setNotice] = useState('');
 
   useEffect(() => {
     if (!vault) return;
@@ -38,14 +41,20 @@ export function App() {
         {vault && (
           <span className="who">
             {app ? `${app.workspaceName} · ` : ''}device {vault.device.deviceId.slice(0, 8)}
-            <button type="button" data-testid="lock" onClick={() => setVault(undefined)}>
+            <button type="button" data-testid="open-change-password" onClick={() => (setNotice(''), setChanging(true))}>
+              Change password
+            </button>
+            <button type="button" data-testid="lock" onClick={() => (setChanging(false), setNotice(''), setVault(undefined))}>
               Lock
             </button>
           </span>
         )}
       </header>
+      {notice && <p className="muted" data-testid="notice">{notice}</p>}
       {!vault ? (
         <VaultGate onUnlocked={setVault} />
+      ) : changing ? (
+        <ChangePassword onDone={(changed) => (setChanging(false), setNotice(changed ? 'Password changed.' : ''))} />
       ) : error ? (
         <p role="alert" className="error">{error}</p>
       ) : !app ? (

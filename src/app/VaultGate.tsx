@@ -2,11 +2,8 @@
 // only after the person confirms they wrote it down. A wrong password says "wrong password", no more.
 import { useEffect, useState, type FormEvent } from 'react';
 import { browserVaultExists, createBrowserVault, recoverBrowserVault, unlockBrowserVault } from '../identity/vault/browserVault.ts';
-import { idbBytesStore } from '../identity/vault/idbBytes.ts';
 import { describeVaultFailure, type UnlockedVault } from '../identity/vault/types.ts';
-
-export const VAULT_DB = 'cloister-vault';
-const store = idbBytesStore(VAULT_DB);
+import { vaultStore as store } from './vaultStore.ts';
 
 type Mode = 'checking' | 'create' | 'unlock' | 'recover' | 'recovery';
 

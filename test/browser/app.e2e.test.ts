@@ -1,6 +1,7 @@
 // The web app end to end in Debian's Chromium (playwright-core): alice creates a vault in the browser,
 // sees her recovery key once, adds a record, reloads, is told "wrong password" for a wrong one, unlocks,
-// edits and deletes the record, and later sets a new password with the recovery key (her records stay);
+// edits and deletes the record, later sets a new password with the recovery key (her records stay),
+// changes it again, and edits from a second tab;
 // nothing in IndexedDB holds the record's text in the clear.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CLOISTER_CHROMIUM ?? '/usr/bin/chromium'; // override only to test the missing-browser paths
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const haveChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
@@ -169,6 +170,32 @@ if (!haveChromium && inCi) {
       expect((await byId('vault-error').textContent({ timeout: 20_000 }))!.trim()).toBe('wrong password');
       await unlock('a new password');
       await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
+
+      // Change the password while unlocked: a wrong current one is refused, then the new one unlocks.
+      await byId('open-change-password').click();
+      await byId('current-password').fill('not it');
+      await byId('new-password').fill('final password');
+      await byId('new-password-confirm').fill('final password');
+      await byId('change-password-submit').click();
+      expect((await byId('change-password-error').textContent({ timeout: 20_000 }))!.trim()).toBe('wrong password');
+      await byId('current-password').fill('a new password');
+      await byId('change-password-submit').click();
+      await expect.poll(() => byId('notice').textContent(), { timeout: 20_000 }).toBe('Password changed.');
+
+      // A second tab of the same origin opens the same records beside the first; its edit is there on reload.
+      const tab2 = await context.newPage();
+      await tab2.goto(relay.httpUrl);
+      await tab2.getByTestId('password').fill('final password');
+      await tab2.getByTestId('vault-submit').click();
+      await expect.poll(() => tab2.getByTestId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
+      await tab2.getByTestId('new-record').click();
+      await tab2.getByTestId('title').fill('From tab two');
+      await tab2.getByTestId('save').click();
+      await tab2.getByTestId('delete').waitFor({ timeout: 20_000 });
+      await tab2.close();
+      await page.reload();
+      await unlock('final password');
+      await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code', 'From tab two']);
     }, 60_000);
   });
 }
