@@ -1,24 +1,48 @@
-// The web app: unlock (or create) the vault, then open this browser's encrypted records. Locking
-// closes the session and forgets the keys held in memory. Everything works offline.
+// The web app: unlock (or create) the vault, then open this browser's encrypted records in one of its
+// workspaces (a personal one to start; joined team workspaces sync live). Locking closes the session
+// and forgets the keys held in memory. Everything but joining and syncing works offline.
 import { useEffect, useState } from 'react';
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import { ChangePassword } from './ChangePassword.tsx';
-import { openAppRecords, type AppRecords } from './openAppRecords.ts';
+import { JoinWorkspace } from './JoinWorkspace.tsx';
+import { ensureWorkspaces, openAppRecords, type AppRecords, type WorkspaceChoice } from './openAppRecords.ts';
 import { RecordsView } from './RecordsView.tsx';
+import { SyncStatus } from './SyncStatus.tsx';
 import { VaultGate } from './VaultGate.tsx';
+
+type Panel = 'records' | 'password' | 'join';
 
 export function App() {
   const [vault, setVault] = useState<UnlockedVault>();
+  const [workspaces, setWorkspaces] = useState<WorkspaceChoice[]>([]);
+  const [chosen, setChosen] = useState<string>();
   const [app, setApp] = useState<AppRecords>();
   const [error, setError] = useState('');
-  const [changing, setChanging] = useState(false);
+  const [panel, setPanel] = useState<Panel>('records');
   const [notice, setNotice] = useState('');
 
+  async function loadWorkspaces(v: UnlockedVault, select?: string) {
+    try {
+      const list = await ensureWorkspaces(v);
+      setWorkspaces(list);
+      setChosen((c) => select ?? c ?? list[0]?.workspaceId);
+    } catch (e) {
+      setError(`cannot read this browser's workspaces: ${(e as Error).message}`);
+    }
+  }
+
   useEffect(() => {
-    if (!vault) return;
+    setWorkspaces([]);
+    setChosen(undefined);
+    setError('');
+    if (vault) void loadWorkspaces(vault);
+  }, [vault]);
+
+  useEffect(() => {
+    if (!vault || !chosen) return;
     let current: AppRecords | undefined;
     let gone = false;
-    openAppRecords(vault).then(
+    openAppRecords(vault, chosen).then(
       (r) => {
         if (!r.ok) return setError(`cannot open this browser's records: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
         if (gone) return void r.value.close();
@@ -32,7 +56,13 @@ export function App() {
       setApp(undefined);
       void current?.close();
     };
-  }, [vault]);
+  }, [vault, chosen]);
+
+  const lock = () => {
+    setPanel('records');
+    setNotice('');
+    setVault(undefined);
+  };
 
   return (
     <div className="app">
@@ -40,11 +70,25 @@ export function App() {
         <h1>Cloister</h1>
         {vault && (
           <span className="who">
-            {app ? `${app.workspaceName} · ` : ''}device {vault.device.deviceId.slice(0, 8)}
-            <button type="button" data-testid="open-change-password" onClick={() => (setNotice(''), setChanging(true))}>
+            {workspaces.length > 1 ? (
+              <select aria-label="workspace" data-testid="workspace-select" value={chosen} onChange={(e) => (setPanel('records'), setChosen(e.target.value))}>
+                {workspaces.map((w) => (
+                  <option key={w.workspaceId} value={w.workspaceId}>
+                    {w.name}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <span data-testid="workspace-name">{workspaces[0]?.name ?? ''}</span>
+            )}
+            <span>· device {vault.device.deviceId.slice(0, 8)}</span>
+            <button type="button" data-testid="open-join" onClick={() => (setNotice(''), setPanel('join'))}>
+              Join workspace
+            </button>
+            <button type="button" data-testid="open-change-password" onClick={() => (setNotice(''), setPanel('password'))}>
               Change password
             </button>
-            <button type="button" data-testid="lock" onClick={() => (setChanging(false), setNotice(''), setVault(undefined))}>
+            <button type="button" data-testid="lock" onClick={lock}>
               Lock
             </button>
           </span>
@@ -53,14 +97,28 @@ export function App() {
       {notice && <p className="muted" data-testid="notice">{notice}</p>}
       {!vault ? (
         <VaultGate onUnlocked={setVault} />
-      ) : changing ? (
-        <ChangePassword onDone={(changed) => (setChanging(false), setNotice(changed ? 'Password changed.' : ''))} />
+      ) : panel === 'password' ? (
+        <ChangePassword onDone={(changed) => (setPanel('records'), setNotice(changed ? 'Password changed.' : ''))} />
+      ) : panel === 'join' ? (
+        <JoinWorkspace
+          vault={vault}
+          onDone={(joined) => {
+            setPanel('records');
+            if (joined) {
+              setNotice('Joined. Records arrive as the workspace syncs.');
+              void loadWorkspaces(vault, joined);
+            }
+          }}
+        />
       ) : error ? (
         <p role="alert" className="error">{error}</p>
       ) : !app ? (
         <p>Opening your records…</p>
       ) : (
-        <RecordsView app={app} />
+        <>
+          <SyncStatus app={app} />
+          <RecordsView key={app.workspaceId} app={app} />
+        </>
       )}
     </div>
   );

@@ -1,27 +1,43 @@
 // After unlock: the app's records. On first use it creates a personal workspace signed by this
-// vault's device (its log and epoch-0 key sealed in IndexedDB), then opens the encrypted browser
-// DocSession for it. Every value written to IndexedDB is sealed under (a subkey of) the data key.
+// vault's device (its log and epoch-0 key sealed in IndexedDB); then it opens the encrypted browser
+// DocSession for the chosen workspace, with the sync state and offline lease the sync engine uses.
+// Every value written to IndexedDB is sealed under (a subkey of) the data key.
 import type { DataKey } from '../crypto/keys.ts';
 import { fail, ok, type Result } from '../crypto/result.ts';
 import { openBrowserDocSession, type BrowserDocSession } from '../docs/openBrowserDocSession.ts';
+import { LeaseClock } from '../docs/sync/LeaseClock.ts';
 import { LiveWorkspace } from '../docs/sync/LiveWorkspace.ts';
+import type { SyncSession } from '../docs/sync/SyncEngine.ts';
+import type { SyncStateStore } from '../docs/sync/syncState.ts';
 import { idbBytesStore, type BytesStore } from '../identity/vault/idbBytes.ts';
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import { createWorkspace } from '../identity/workspace/createWorkspace.ts';
 import { replayLog } from '../identity/workspace/log.ts';
 import type { DeviceKeys } from '../identity/workspace/signEntry.ts';
+import { openBrowserSyncState } from './browserSyncState.ts';
 import { listBrowserWorkspaces, saveBrowserWorkspace, workspaceStorageName, type BrowserStoredWorkspace } from './browserWorkspaceStore.ts';
 
 export const WORKSPACES_DB = 'cloister-workspaces';
 export const PERSONAL_WORKSPACE_NAME = 'Personal';
+export const workspacesStore: BytesStore = idbBytesStore(WORKSPACES_DB);
 
 export interface AppRecords extends BrowserDocSession {
+  workspaceId: string;
   workspaceName: string;
+  /** The relay this workspace syncs through (joined workspaces), if any. */
+  relayUrl?: string;
+  /** What the sync engine needs (src/docs/sync/SyncEngine.ts). */
+  sync: SyncSession;
 }
 
 export type AppRecordsFailure = 'workspace_unreadable' | 'storage_wrong_key' | 'storage_keycheck_corrupt' | 'storage_unavailable';
 
-function deviceKeysOf(vault: UnlockedVault): DeviceKeys {
+export interface WorkspaceChoice {
+  workspaceId: string;
+  name: string;
+}
+
+export function deviceKeysOf(vault: UnlockedVault): DeviceKeys {
   return {
     userId: vault.userId,
     deviceId: vault.device.deviceId,
@@ -33,20 +49,26 @@ function deviceKeysOf(vault: UnlockedVault): DeviceKeys {
   };
 }
 
-/** The workspace the app shows: the first one stored, or a new personal one. Under a Web Lock, so
- * two tabs (or React's double-run effects) opening at once don't each create one. */
-async function ensureWorkspace(store: BytesStore, vault: UnlockedVault): Promise<BrowserStoredWorkspace> {
+/** Every workspace stored in this browser, creating the personal one first if there is none. Under a
+ * Web Lock, so two tabs (or React's double-run effects) opening at once don't each create one. */
+export async function ensureWorkspaces(vault: UnlockedVault, store: BytesStore = workspacesStore): Promise<WorkspaceChoice[]> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  return locks ? locks.request(`${WORKSPACES_DB}-create`, { mode: 'exclusive' }, () => findOrCreate(store, vault)) : findOrCreate(store, vault);
+  const stored = locks ? await locks.request(`${WORKSPACES_DB}-create`, { mode: 'exclusive' }, () => findOrCreate(store, vault)) : await findOrCreate(store, vault);
+  const out: WorkspaceChoice[] = [];
+  for (const ws of stored) {
+    const st = replayLog(ws.entries);
+    if (st.ok) out.push({ workspaceId: ws.workspaceId, name: st.value.name });
+  }
+  return out;
 }
 
-async function findOrCreate(store: BytesStore, vault: UnlockedVault): Promise<BrowserStoredWorkspace> {
+async function findOrCreate(store: BytesStore, vault: UnlockedVault): Promise<BrowserStoredWorkspace[]> {
   const existing = await listBrowserWorkspaces(store, vault.dataKey);
-  if (existing.length > 0) return existing[0]!;
+  if (existing.length > 0) return existing;
   const created = createWorkspace(deviceKeysOf(vault), PERSONAL_WORKSPACE_NAME, { now: Date.now() });
   const ws: BrowserStoredWorkspace = { workspaceId: created.workspaceId, entries: created.entries, epochKeys: new Map([[0, created.epochKey]]), meta: {} };
   await saveBrowserWorkspace(store, vault.dataKey, ws);
-  return ws;
+  return [ws];
 }
 
 /** Database name prefix for a workspace's documents: a keyed hash, never the workspace id. */
@@ -54,20 +76,52 @@ export function docsDbPrefix(dataKey: DataKey, workspaceId: string): string {
   return `cloister-docs-${workspaceStorageName(dataKey, workspaceId)}`;
 }
 
-export async function openAppRecords(vault: UnlockedVault, opts: { flushWindowMs?: number } = {}): Promise<Result<AppRecords, AppRecordsFailure>> {
-  const store = idbBytesStore(WORKSPACES_DB);
-  const ws = await ensureWorkspace(store, vault);
+export async function openAppRecords(vault: UnlockedVault, workspaceId: string, opts: { flushWindowMs?: number } = {}): Promise<Result<AppRecords, AppRecordsFailure>> {
+  const store = workspacesStore;
+  const ws = (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);
+  if (!ws) return fail('workspace_unreadable', 'not stored in this browser');
   const state = replayLog(ws.entries);
   if (!state.ok) return fail('workspace_unreadable', state.reason);
   const live = new LiveWorkspace(state.value, ws.epochKeys);
+  const prefix = docsDbPrefix(vault.dataKey, ws.workspaceId);
+  const syncState = await openBrowserSyncState(prefix, vault.dataKey);
+  if (!syncState.ok) return syncState;
+  const lease = await LeaseClock.load(syncState.value);
   const opened = await openBrowserDocSession({
-    name: docsDbPrefix(vault.dataKey, ws.workspaceId),
+    name: prefix,
     dataKey: vault.dataKey,
     authority: live,
     device: { deviceId: vault.device.deviceId, userId: vault.userId, signingKey: vault.device.signingKey, signingPub: vault.device.signingPub },
     currentEpoch: () => live.epoch,
+    leaseId: () => lease.leaseId(),
+    editGate: () => lease.assertCanEdit(),
     ...(opts.flushWindowMs !== undefined ? { flushWindowMs: opts.flushWindowMs } : {}),
   });
   if (!opened.ok) return opened;
-  return ok({ ...opened.value, workspaceName: state.value.name });
+  const docs = opened.value;
+  return ok({
+    ...docs,
+    async close() {
+      await lease.persist(syncState.value).catch(() => undefined);
+      await docs.close();
+    },
+    workspaceId: ws.workspaceId,
+    workspaceName: state.value.name,
+    ...(ws.meta.relay ? { relayUrl: ws.meta.relay } : {}),
+    sync: {
+      docs: docs.session,
+      live,
+      syncState: syncState.value as SyncStateStore,
+      lease,
+      device: deviceKeysOf(vault),
+      workspaceStore: {
+        async load() {
+          return (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);
+        },
+        async save(next) {
+          await saveBrowserWorkspace(store, vault.dataKey, next);
+        },
+      },
+    },
+  });
 }

@@ -1,0 +1,52 @@
+// Join a team workspace with the code `cloister workspace invite` printed; it syncs through the relay
+// that served this page unless another is given.
+import { useState, type FormEvent } from 'react';
+import type { UnlockedVault } from '../identity/vault/types.ts';
+import { joinInBrowser } from './joinInBrowser.ts';
+import { workspacesStore } from './openAppRecords.ts';
+
+export const defaultRelayUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+
+export function JoinWorkspace({ vault, onDone }: { vault: UnlockedVault; onDone: (joinedId?: string) => void }) {
+  const [token, setToken] = useState('');
+  const [relayUrl, setRelayUrl] = useState(defaultRelayUrl);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      const r = await joinInBrowser({ vault, token, relayUrl: relayUrl.trim(), store: workspacesStore });
+      if (!r.ok) return setError(r.detail ?? r.reason);
+      onDone(r.value.workspaceId);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="gate" onSubmit={submit} data-testid="join-workspace">
+      <h2>Join a workspace</h2>
+      <p>Paste the code from <code>cloister workspace invite</code> (it looks like <code>WORKSPACE.CODE</code>).</p>
+      <label>
+        Invitation code
+        <input data-testid="invite-code" autoComplete="off" spellCheck={false} value={token} onChange={(e) => setToken(e.target.value)} autoFocus />
+      </label>
+      <label>
+        Relay
+        <input data-testid="relay-url" value={relayUrl} onChange={(e) => setRelayUrl(e.target.value)} />
+      </label>
+      <div className="actions">
+        <button type="submit" data-testid="join-submit" disabled={busy || !token.trim()}>
+          {busy ? 'Joining…' : 'Join'}
+        </button>
+        <button type="button" onClick={() => onDone()} disabled={busy}>
+          Cancel
+        </button>
+      </div>
+      {error && <p role="alert" className="error" data-testid="join-error">{error}</p>}
+    </form>
+  );
+}
