@@ -1,0 +1,110 @@
+// The web app syncing with the command line through a real relay: alice (CLI) creates a team
+// workspace, adds a record and invites bob; bob, in Chromium, joins with the invitation code, sees
+// alice's record arrive, adds his own, and alice's next `cloister sync` brings it to her terminal.
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+
+const CHROMIUM = process.env.CLOISTER_CHROMIUM ?? '/usr/bin/chromium'; // override only to test the missing-browser paths
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const haveChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI === 'true';
+const root = join(import.meta.dirname, '..', '..');
+const BIN = join(root, 'bin', 'cloister.js');
+
+if (!haveChromium && inCi) {
+  describe('web app sync in Chromium', () => {
+    it('needs Debian chromium at /usr/bin/chromium in CI', () => {
+      throw new Error(`${CHROMIUM} is missing: CI must install the chromium package (.ci/run does)`);
+    });
+  });
+} else {
+  if (!haveChromium) console.warn(`[sync.e2e] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  describe.skipIf(!haveChromium)('web app sync in Chromium', () => {
+    let dir: string;
+    let home: string;
+    let relay: RunningRelay;
+    let context: BrowserContext;
+    let page: Page;
+    const PW = 'alice pw';
+
+    // Asynchronous on purpose: the relay runs in this process, so a blocking spawn would starve it.
+    const alice = async (...args: string[]): Promise<string> => {
+      const child = promisify(execFile)(process.execPath, [BIN, ...args, '--home', home, '--password-stdin'], {
+        encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: 'min' },
+      });
+      child.child.stdin!.end(`${PW}\n`);
+      try {
+        return (await child).stdout;
+      } catch (e) {
+        throw new Error(`cloister ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`);
+      }
+    };
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-sync-'));
+      home = join(dir, 'alice');
+      const outDir = join(dir, 'web');
+      const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+      if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+      relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+      context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+      page = context.pages()[0] ?? (await context.newPage());
+      page.on('pageerror', (e) => console.error('[page error]', e));
+    }, 60_000);
+
+    afterAll(async () => {
+      await context?.close();
+      await relay?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const byId = (id: string) => page.getByTestId(id);
+
+    it('bob joins alice\'s workspace from the browser; records flow both ways through the relay', async () => {
+      await alice('init');
+      await alice('workspace', 'create', 'Lighthouse crew', '--relay', relay.url);
+      await alice('record', 'add', '--title', 'Keeper rota', '--field', 'monday=alice', '--notes', 'Swap with bob on storms.');
+      const { code } = JSON.parse(await alice('workspace', 'invite', '--role', 'writer', '--json')) as { code: string };
+      await alice('sync');
+
+      await page.goto(relay.httpUrl);
+      await byId('password').fill('bob pw');
+      await byId('password-confirm').fill('bob pw');
+      await byId('vault-submit').click();
+      await byId('recovery-done').click({ timeout: 20_000 });
+      await byId('empty-list').waitFor({ timeout: 20_000 }); // his personal workspace
+
+      await byId('open-join').click();
+      expect(await byId('relay-url').inputValue()).toBe(relay.url.replace(/\/?$/, '/'));
+      await byId('invite-code').fill(code);
+      await byId('join-submit').click();
+      await expect.poll(() => byId('workspace-select').locator('option:checked').textContent(), { timeout: 20_000 }).toBe('Lighthouse crew');
+      await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Keeper rota']);
+      await byId('record-item').click();
+      await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
+      expect(await byId('notes').inputValue()).toBe('Swap with bob on storms.');
+
+      await byId('new-record').click();
+      await byId('title').fill('Foghorn test');
+      await byId('notes').fill('Thursdays at noon.');
+      await byId('save').click();
+      await byId('delete').waitFor({ timeout: 20_000 });
+      await expect.poll(() => byId('sync-status').textContent(), { timeout: 20_000 }).toMatch(/Synced .* · 0 waiting to send/);
+
+      await expect
+        .poll(async () => {
+          await alice('sync');
+          return (JSON.parse(await alice('record', 'list', '--json')) as { title: string }[]).map((r) => r.title).sort();
+        }, { timeout: 30_000, intervals: [500, 1000, 2000] })
+        .toEqual(['Foghorn test', 'Keeper rota']);
+    }, 90_000);
+  });
+}
