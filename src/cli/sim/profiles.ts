@@ -1,0 +1,96 @@
+// Real profiles for the simulation: a vault per user (minimum Argon2id, to keep setup fast), the admin's
+// workspace stored offline, invitations and removals appended to the admin's stored log (the next sync
+// pushes them), joins through the relay, and a record session with a sync engine per replica.
+import { join as pathJoin } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { MIN_KDF } from '../../crypto/argon2.ts';
+import type { EpochKey } from '../../crypto/keys.ts';
+import { createVault } from '../../identity/vault/createVault.ts';
+import type { UnlockedVault } from '../../identity/vault/types.ts';
+import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
+import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
+import { createInvitation } from '../../identity/workspace/invitations.ts';
+import { appendEntry, logEntries, replayLog } from '../../identity/workspace/log.ts';
+import { removeMember } from '../../identity/workspace/members.ts';
+import { loadWorkspace, saveWorkspace } from '../../identity/workspace/store.ts';
+import { openRecordSession, type RecordSession } from '../../docs/openSession.ts';
+import { SyncEngine, type SyncEngineOptions } from '../../docs/sync/SyncEngine.ts';
+import { deviceKeysOfVault, syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
+import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
+
+export interface SimUser {
+  name: string;
+  home: string;
+  vault: UnlockedVault;
+}
+
+export async function makeUser(dir: string, name: string): Promise<SimUser> {
+  const home = pathJoin(dir, name);
+  mkdirSync(home, { recursive: true });
+  const { vault } = await createVault(home, `${name} sim password`, { kdf: MIN_KDF });
+  return { name, home, vault };
+}
+
+export function createStoredWorkspace(u: SimUser, name: string, relay: string, now: number): string {
+  const ws = createWorkspace(deviceKeysOfVault(u.vault), name, { now });
+  saveWorkspace(u.home, u.vault.dataKey, { workspaceId: ws.workspaceId, entries: ws.entries, epochKeys: new Map([[0, ws.epochKey]]), meta: { relay } });
+  return ws.workspaceId;
+}
+
+function stored(u: SimUser, workspaceId: string) {
+  const w = loadWorkspace(u.home, u.vault.dataKey, workspaceId);
+  if (!w.ok) throw new Error(`no workspace in ${u.name}'s profile: ${w.reason}`);
+  const st = replayLog(w.value.entries);
+  if (!st.ok) throw new Error(`${u.name}'s log does not replay: ${st.reason}`);
+  return { w: w.value, state: st.value };
+}
+
+function appendOwn(u: SimUser, workspaceId: string, entry: Uint8Array, now: number, key?: { epoch: number; key: EpochKey }): void {
+  const { w, state } = stored(u, workspaceId);
+  const next = appendEntry(state, entry, now);
+  if (!next.ok) throw new Error(`own entry refused: ${next.reason}`);
+  const epochKeys = new Map(w.epochKeys);
+  if (key) epochKeys.set(key.epoch, key.key);
+  saveWorkspace(u.home, u.vault.dataKey, { ...w, entries: logEntries(next.value), epochKeys });
+}
+
+/** Like `workspace invite --role writer --json`: the printed code. */
+export function invite(admin: SimUser, workspaceId: string, now: number): string {
+  const { w, state } = stored(admin, workspaceId);
+  const inv = createInvitation(state, deviceKeysOfVault(admin.vault), w.epochKeys.get(state.epoch)!, { role: 'writer', expiresAt: now + 3600_000, now });
+  appendOwn(admin, workspaceId, inv.entry.bytes, now);
+  return formatInvitationToken(workspaceId, inv.code);
+}
+
+/** Like `workspace remove MEMBER`: a remove_member entry with a key rotation, in the admin's stored log. */
+export function removeFromWorkspace(admin: SimUser, workspaceId: string, victim: SimUser, now: number): void {
+  const { w, state } = stored(admin, workspaceId);
+  const { entry, epochKey } = removeMember(state, deviceKeysOfVault(admin.vault), new Map(w.epochKeys), victim.vault.userId, now);
+  appendOwn(admin, workspaceId, entry.bytes, now, { epoch: state.epoch + 1, key: epochKey });
+}
+
+export async function joinWorkspace(u: SimUser, token: string, relayUrl: string): Promise<void> {
+  const j = await joinViaRelay({ home: u.home, vault: u.vault, token, relayUrl });
+  if (!j.ok) throw new Error(`${u.name} could not join: ${j.reason} ${j.detail ?? ''}`);
+}
+
+export interface OpenReplica {
+  s: RecordSession;
+  engine: SyncEngine;
+  close(): Promise<void>;
+}
+
+export async function openReplica(u: SimUser, relayUrl: string, o: SyncEngineOptions = {}): Promise<OpenReplica> {
+  const r = await openRecordSession({ home: u.home, vault: u.vault, flushWindowMs: 0 });
+  if (!r.ok) throw new Error(`${u.name}: open failed: ${r.reason}`);
+  const s = r.value;
+  const engine = new SyncEngine(syncSessionOf(s, u.vault, u.home), { relayUrl, timeoutMs: 10_000, ...o });
+  return {
+    s,
+    engine,
+    async close() {
+      await engine.stop();
+      await s.close();
+    },
+  };
+}

@@ -1,0 +1,462 @@
+// `cloister sim`: a seeded, replayable simulation of many replicas editing records through the real
+// vault, envelope, crypto, sync-engine and relay code (in-process relay on loopback, SQLite in a temp
+// directory). The seed fixes every choice (ops, sync order, scheduled faults); network timing may vary,
+// but the outcome must not: at the end every remaining replica holds identical heads for every document
+// and every edit whose call resolved. See docs/SIM.md.
+import * as A from '@automerge/automerge';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex, utf8 } from '../../crypto/bytes.ts';
+import type { PublicKey } from '../../crypto/keys.ts';
+import { decodeEnvelope } from '../../protocol/envelope.ts';
+import { RelayClient } from '../../docs/sync/relayClient.ts';
+import type { SyncSummary } from '../../docs/sync/SyncEngine.ts';
+import { parseFaults, SimUsageError, type Fault } from './faults.ts';
+import { Mallory, type ForgeryResult } from './malicious.ts';
+import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from './profiles.ts';
+import { createRng, type Rng } from './rng.ts';
+import { NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
+
+export const SIM_LIMITS = { maxReplicas: 16, maxOps: 5000 };
+
+export interface SimOptions {
+  replicas: number;
+  ops: number;
+  seed: number;
+  faults?: Fault[] | string;
+  /** Trace file (JSON lines); default trace.jsonl in the run's temp directory (kept). */
+  trace?: string;
+  /** Keep the profiles and relay database after the run (default: only the trace is kept). */
+  keep?: boolean;
+  /** Progress lines (stderr in the CLI). */
+  log?: (msg: string) => void;
+}
+
+export interface SimReport {
+  converged: boolean;
+  seed: number;
+  replicas: number;
+  ops: number;
+  faults: Fault[];
+  /** Envelopes refused, by reason: by the relay (pushes) and by replicas (pulled envelopes they quarantined). */
+  rejected: { relay: Record<string, number>; replicas: Record<string, number> };
+  /** Edits whose call resolved, and how many of them every remaining replica holds at the end. */
+  edits: { made: number; present: number; missing: number; byRemovedMember: number; byRemovedMemberPresent: number; refused: Record<string, number> };
+  /** Per replica: a digest of the sorted heads of every document it holds (equal digests = converged). */
+  heads: { replica: string; removed: boolean; docs: number; digest: string }[];
+  records: { created: number; deleted: number };
+  syncs: { ok: number; failed: number; skippedPartitioned: number; finalRounds: number };
+  wire: { connections: number; forwarded: number; duplicated: number; cut: number; reordered: number };
+  replays?: { pushed: number; duplicate: number; seq_replay: number; accepted: number; other: number };
+  forgeries?: { pushed: number; byKind: Record<string, number>; asExpected: number; unexpected: ForgeryResult[]; forgedDocsPresent: number };
+  removed: string[];
+  /** Anything that broke a property (empty when converged). */
+  problems: string[];
+  timings: { setupMs: number; opsMs: number; finalSyncMs: number; totalMs: number };
+  trace: string;
+  dir: string;
+}
+
+interface Replica {
+  name: string;
+  user: SimUser;
+  proxy: WireProxy;
+  o: OpenReplica;
+  removed: boolean;
+  partitionedUntil: number;
+}
+
+interface EditMark {
+  replica: number;
+  docId: string;
+  heads: A.Heads;
+  afterRemoval: boolean;
+}
+
+const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
+const FIELDS = ['user', 'host', 'port', 'vlan', 'owner'];
+const ACTIONS = [
+  ['create', 8],
+  ['edit_field', 18],
+  ['edit_title', 12],
+  ['splice_notes', 20],
+  ['delete', 2],
+  ['sync', 30],
+] as const;
+type Action = (typeof ACTIONS)[number][0];
+
+function pickAction(rng: Rng): Action {
+  const total = ACTIONS.reduce((s, [, w]) => s + w, 0);
+  let x = rng.next() * total;
+  for (const [a, w] of ACTIONS) if ((x -= w) < 0) return a;
+  return 'sync';
+}
+
+const add = (m: Record<string, number>, k: string, n = 1) => {
+  if (n) m[k] = (m[k] ?? 0) + n;
+};
+const quiet = (s: SyncSummary) => s.acked + s.applied + s.logReceived + s.logSent + s.keysShared === 0 && s.outbox === 0;
+
+export function validateSimOptions(o: SimOptions): Fault[] {
+  const int = (name: string, v: number, lo: number, hi: number) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new SimUsageError(`--${name} must be an integer from ${lo} to ${hi}`);
+  };
+  int('replicas', o.replicas, 1, SIM_LIMITS.maxReplicas);
+  int('ops', o.ops, 0, SIM_LIMITS.maxOps);
+  int('seed', o.seed, 0, 2 ** 32 - 1);
+  return Array.isArray(o.faults) ? parseFaults(o.faults.join(',')) : parseFaults(o.faults);
+}
+
+export async function runSim(o: SimOptions): Promise<SimReport> {
+  const faults = validateSimOptions(o);
+  const has = (f: Fault) => faults.includes(f);
+  const log = o.log ?? (() => undefined);
+  const t0 = performance.now();
+  const dir = mkdtempSync(pathJoin(tmpdir(), `cloister-sim-${o.seed}-`));
+  const tracePath = o.trace ?? pathJoin(dir, 'trace.jsonl');
+  const trace: string[] = [];
+  const emit = (line: Record<string, unknown>) => trace.push(JSON.stringify(line));
+  const rng = createRng(o.seed);
+  emit({ t: 'start', seed: o.seed, replicas: o.replicas, ops: o.ops, faults });
+
+  const { startRelay } = await import('../../../relay/server.ts');
+  const { SqliteStore } = await import('../../../relay/store/SqliteStore.ts');
+  const { pino } = await import('pino');
+  mkdirSync(pathJoin(dir, 'relay'));
+  mkdirSync(pathJoin(dir, 'profiles'));
+  const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: Date.now, logger: pino({ level: 'silent' }) });
+
+  const replicas: Replica[] = [];
+  let mallory: Mallory | undefined;
+  const problems: string[] = [];
+  const rejected = { relay: {} as Record<string, number>, replicas: {} as Record<string, number> };
+  const refused: Record<string, number> = {};
+  const syncs = { ok: 0, failed: 0, skippedPartitioned: 0, finalRounds: 0 };
+  const edits: EditMark[] = [];
+  const created: string[] = [];
+  let deleted = 0;
+  const removedNames: string[] = [];
+  const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0 };
+  const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
+  const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
+  let report: SimReport | undefined;
+
+  const record = (s: SyncSummary) => {
+    for (const [k, v] of Object.entries(s.rejected)) add(rejected.relay, k, v);
+    for (const [k, v] of Object.entries(s.quarantinedRemote)) add(rejected.replicas, k, v);
+  };
+  const sync = async (r: Replica): Promise<SyncSummary | string> => {
+    try {
+      const s = await r.o.engine.syncOnce();
+      record(s);
+      syncs.ok++;
+      return s;
+    } catch (e) {
+      syncs.failed++;
+      return (e as Error).message.slice(0, 200);
+    }
+  };
+  /** Sync until one pass succeeds (faults may cut a few). */
+  const syncHard = async (r: Replica, tries = 20): Promise<SyncSummary> => {
+    let last = '';
+    for (let i = 0; i < tries; i++) {
+      const s = await sync(r);
+      if (typeof s !== 'string') return s;
+      last = s;
+    }
+    throw new Error(`${r.name} could not sync: ${last}`);
+  };
+
+  try {
+    // ---- setup: admin creates the workspace, everyone else joins through the relay
+    const users = await Promise.all(Array.from({ length: o.replicas }, (_, i) => makeUser(pathJoin(dir, 'profiles'), `r${i}`)));
+    const admin = users[0]!;
+    const ws = createStoredWorkspace(admin, 'sim', relay.url, Date.now());
+    const codes = users.slice(1).map(() => invite(admin, ws, Date.now()));
+    const malloryUser = has('malicious') ? await makeUser(pathJoin(dir, 'profiles'), 'mallory') : undefined;
+    const malloryCode = malloryUser ? invite(admin, ws, Date.now()) : undefined;
+    for (const [i, u] of users.entries()) {
+      const proxy = await startWireProxy(relay.url, rng.fork(`proxy-${i}`));
+      if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url);
+      const op = await openReplica(u, proxy.url);
+      const r: Replica = { name: u.name, user: u, proxy, o: op, removed: false, partitionedUntil: -1 };
+      replicas.push(r);
+      await syncHard(r);
+    }
+    if (malloryUser && malloryCode) {
+      await joinWorkspace(malloryUser, malloryCode, relay.url);
+      const mo = await openReplica(malloryUser, relay.url);
+      await mo.engine.syncOnce();
+      mallory = new Mallory(malloryUser, mo, ws, relay.url);
+    }
+    for (const r of replicas) await syncHard(r);
+    timings.setupMs = Math.round(performance.now() - t0);
+    log(`setup: ${o.replicas} replicas in ${timings.setupMs} ms`);
+
+    // ---- ops
+    const tOps = performance.now();
+    for (const r of replicas)
+      r.proxy.faults = {
+        duplicate: has('duplicate') ? 0.1 : 0,
+        cut: has('drop') ? 0.25 : 0,
+        cutMax: 40,
+        reorder: has('reorder') ? 0.15 : 0,
+      };
+    const removalAt = has('removal') && o.replicas >= 3 ? Math.floor(o.ops / 2) : -1;
+    const malloryRemovalAt = has('malicious') ? Math.floor((o.ops * 3) / 4) : -1;
+
+    for (let i = 0; i < o.ops; i++) {
+      // scheduled faults first, from the same stream
+      if (has('partition') && rng.chance(0.03)) {
+        const ri = rng.int(0, o.replicas - 1);
+        const until = i + rng.int(5, 40);
+        replicas[ri]!.partitionedUntil = until;
+        emit({ t: 'fault', i, fault: 'partition', replica: ri, until });
+      }
+      if (i === removalAt) {
+        const ri = rng.int(1, o.replicas - 1);
+        const victim = replicas[ri]!;
+        removeFromWorkspace(admin, ws, victim.user, Date.now());
+        await syncHard(replicas[0]!);
+        victim.removed = true;
+        removedNames.push(victim.name);
+        emit({ t: 'fault', i, fault: 'removal', replica: ri });
+      }
+      if (mallory && i === malloryRemovalAt) {
+        removeFromWorkspace(admin, ws, mallory.user, Date.now());
+        await syncHard(replicas[0]!);
+        mallory.removed = true;
+        emit({ t: 'fault', i, fault: 'malicious', action: 'remove_mallory' });
+      }
+      if (mallory && rng.chance(0.03)) {
+        const victim = replicas[rng.int(0, o.replicas - 1)]!.user.vault.device;
+        const f = await mallory.forge(rng, { deviceId: victim.deviceId, devicePub: victim.signingPub as PublicKey });
+        forgeries.pushed++;
+        add(forgeries.byKind, f.kind);
+        if (f.expect.at === 'relay') {
+          if (f.relay === f.expect.reason) {
+            forgeries.asExpected++;
+            add(rejected.relay, f.relay);
+          } else forgeries.unexpected.push(f);
+        } else if (f.relay !== 'acked') forgeries.unexpected.push(f);
+        emit({ t: 'fault', i, fault: 'malicious', kind: f.kind, expect: f.expect, result: f.relay });
+      }
+      if (has('replay') && rng.chance(0.04)) {
+        const pi = rng.int(0, o.replicas - 1);
+        const src = replicas[pi]!;
+        const pick = rng.next();
+        if (src.proxy.captured.length > 0) {
+          const env = src.proxy.captured[Math.floor(pick * src.proxy.captured.length)]!;
+          const d = decodeEnvelope(env);
+          const owner = replicas.find(r => d.ok && r.user.vault.device.deviceId === d.value.header.deviceId) ?? src;
+          let result: string;
+          try {
+            const dev = owner.user.vault.device;
+            const c = await RelayClient.connect({ url: relay.url, signingKey: dev.signingKey, devicePub: dev.signingPub as PublicKey, timeoutMs: 10_000 });
+            try {
+              const p = await c.push(env);
+              result = p.status === 'acked' ? (p.duplicate ? 'duplicate' : 'accepted') : p.status === 'held' ? 'held' : p.reason;
+            } finally {
+              c.close();
+            }
+          } catch (e) {
+            result = `error: ${(e as Error).message}`;
+          }
+          replays.pushed++;
+          if (result === 'duplicate') replays.duplicate++;
+          else if (result === 'seq_replay') {
+            replays.seq_replay++;
+            add(rejected.relay, 'seq_replay');
+          } else if (result === 'accepted') {
+            replays.accepted++;
+            problems.push(`replayed envelope accepted as new (from ${owner.name})`);
+          } else if (result === 'not_a_member') add(rejected.relay, 'not_a_member');
+          else replays.other++;
+          emit({ t: 'fault', i, fault: 'replay', proxy: pi, pick: Math.round(pick * 1e6), result });
+        } else emit({ t: 'fault', i, fault: 'replay', proxy: pi, result: 'nothing_captured' });
+      }
+
+      // the op
+      const ri = rng.int(0, o.replicas - 1);
+      const r = replicas[ri]!;
+      const action: Action = created.length === 0 ? 'create' : pickAction(rng);
+      const target = rng.int(0, Math.max(0, created.length - 1));
+      const word = rng.pick(WORDS);
+      const field = rng.pick(FIELDS);
+      const pos = rng.next();
+      const del = rng.int(0, 3);
+      const line: Record<string, unknown> = { t: 'op', i, replica: ri, action };
+      if (action === 'sync') {
+        if (r.partitionedUntil >= i) {
+          syncs.skippedPartitioned++;
+          line.result = 'partitioned';
+        } else {
+          const s = await sync(r);
+          line.result = typeof s === 'string' ? `error: ${s}` : { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access };
+        }
+        emit(line);
+        continue;
+      }
+      const store = r.o.s.records;
+      const docSession = r.o.s.session;
+      const mark = async (docId: string) => {
+        const h = await docSession.open<unknown>(docId);
+        if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>), afterRemoval: r.removed });
+      };
+      try {
+        if (action === 'create') {
+          const id = await store.create({ title: `${word} ${created.length}`, fields: { [field]: word }, notes: `${word} notes` });
+          created.push(id);
+          line.record = created.length - 1;
+          await mark(id);
+          await mark(store.indexId);
+        } else {
+          const id = created[target]!;
+          line.record = target;
+          const cur = await store.get(id);
+          if (!cur) throw Object.assign(new Error('not here yet'), { code: 'record_not_here' });
+          if (action === 'edit_field') await store.update(id, { fields: { [field]: `${word} ${i}` } });
+          else if (action === 'edit_title') await store.update(id, { title: `${word} ${i}` });
+          else if (action === 'splice_notes') {
+            const at = Math.floor(pos * (cur.notes.length + 1));
+            await store.spliceNotes(id, at, Math.min(del, cur.notes.length - at), ` ${word}`);
+          } else {
+            await store.remove(id);
+            deleted++;
+          }
+          await mark(id);
+          if (action === 'edit_title' || action === 'delete') await mark(store.indexId);
+        }
+        line.result = 'ok';
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? 'error';
+        add(refused, code);
+        line.result = code;
+      }
+      emit(line);
+    }
+    timings.opsMs = Math.round(performance.now() - tOps);
+    log(`ops: ${o.ops} in ${timings.opsMs} ms`);
+
+    // ---- end: faults off, sync everyone still a member until quiet
+    const tFinal = performance.now();
+    mallory?.close();
+    for (const r of replicas) {
+      r.proxy.faults = { ...NO_FAULTS };
+      r.partitionedUntil = -1;
+    }
+    const active = replicas.filter(r => !r.removed);
+    for (;;) {
+      syncs.finalRounds++;
+      const order = rng.shuffle(active);
+      const summaries: SyncSummary[] = [];
+      for (const r of order) summaries.push(await syncHard(r));
+      emit({ t: 'final_round', round: syncs.finalRounds, order: order.map(r => r.name) });
+      if (syncs.finalRounds > 1 && summaries.every(quiet)) break;
+      if (syncs.finalRounds >= 12) {
+        problems.push(`not quiet after ${syncs.finalRounds} final rounds`);
+        break;
+      }
+    }
+    // the removed replicas try once more: their pushes must be refused
+    for (const r of replicas.filter(x => x.removed)) await sync(r);
+    timings.finalSyncMs = Math.round(performance.now() - tFinal);
+
+    // ---- compare
+    const heads: SimReport['heads'] = [];
+    const docSets = await Promise.all(active.map(async r => {
+      const ids = new Set<string>([r.o.s.records.indexId]);
+      for (const s of await r.o.s.records.list({ includeDeleted: true })) ids.add(s.id);
+      for (const id of created) if (await r.o.s.session.has(id as never)) ids.add(id);
+      return ids;
+    }));
+    const allDocs = [...new Set(docSets.flatMap(s => [...s]))].sort();
+    for (const r of replicas) {
+      const parts: string[] = [];
+      let docs = 0;
+      for (const id of allDocs) {
+        const h = (await r.o.s.session.has(id as never)) ? await r.o.s.session.open<unknown>(id) : undefined;
+        if (h) docs++;
+        parts.push(`${id}:${h ? [...A.getHeads(h.doc() as A.Doc<unknown>)].sort().join(',') : '-'}`);
+      }
+      heads.push({ replica: r.name, removed: r.removed, docs, digest: toHex(sha256(utf8(parts.join('\n')))).slice(0, 32) });
+    }
+    const activeDigests = new Set(heads.filter(h => !h.removed).map(h => h.digest));
+    if (activeDigests.size > 1) problems.push(`replicas differ: ${activeDigests.size} distinct heads digests`);
+
+    const editsReport = { made: 0, present: 0, missing: 0, byRemovedMember: 0, byRemovedMemberPresent: 0, refused };
+    for (const e of edits) {
+      const removedAuthor = replicas[e.replica]!.removed;
+      let everywhere = true;
+      for (const r of active) {
+        const h = (await r.o.s.session.has(e.docId as never)) ? await r.o.s.session.open<unknown>(e.docId) : undefined;
+        if (!h || !A.hasHeads(h.doc() as A.Doc<unknown>, e.heads)) everywhere = false;
+      }
+      if (removedAuthor) {
+        editsReport.byRemovedMember++;
+        if (everywhere) editsReport.byRemovedMemberPresent++;
+        continue;
+      }
+      editsReport.made++;
+      if (everywhere) editsReport.present++;
+      else editsReport.missing++;
+    }
+    if (editsReport.missing > 0) problems.push(`${editsReport.missing} resolved edits missing on some replica`);
+
+    if (mallory) {
+      const forged = new Set(mallory.forgedDocs);
+      for (const r of active) for (const id of forged) if (await r.o.s.session.has(id as never)) forgeries.forgedDocsPresent++;
+      if (forgeries.forgedDocsPresent > 0) problems.push(`${forgeries.forgedDocsPresent} forged documents present on replicas`);
+      if (forgeries.unexpected.length > 0) problems.push(`${forgeries.unexpected.length} forgeries not refused as expected`);
+    }
+    for (const r of active) {
+      const q = await r.o.s.session.quarantine.list();
+      const own = q.filter(x => {
+        const d = decodeEnvelope(x.bytes);
+        return d.ok && d.value.header.deviceId === r.user.vault.device.deviceId;
+      });
+      if (own.length > 0) problems.push(`${r.name} has ${own.length} own envelopes in quarantine (${[...new Set(own.map(x => x.reason))].join(', ')})`);
+    }
+
+    const wire = { connections: 0, forwarded: 0, duplicated: 0, cut: 0, reordered: 0 };
+    for (const r of replicas) for (const k of Object.keys(wire) as (keyof typeof wire)[]) wire[k] += r.proxy.stats[k];
+    timings.totalMs = Math.round(performance.now() - t0);
+    report = {
+      converged: problems.length === 0,
+      seed: o.seed,
+      replicas: o.replicas,
+      ops: o.ops,
+      faults,
+      rejected,
+      edits: editsReport,
+      heads,
+      records: { created: created.length, deleted },
+      syncs,
+      wire,
+      ...(has('replay') ? { replays } : {}),
+      ...(mallory ? { forgeries } : {}),
+      removed: removedNames,
+      problems,
+      timings,
+      trace: tracePath,
+      dir,
+    };
+    emit({ t: 'end', converged: report.converged, problems });
+    return report;
+  } finally {
+    writeFileSync(tracePath, trace.join('\n') + '\n');
+    for (const r of replicas) {
+      await r.o.close().catch(() => undefined);
+      await r.proxy.close().catch(() => undefined);
+    }
+    if (mallory) await mallory.open.close().catch(() => undefined);
+    await relay.close().catch(() => undefined);
+    if (!o.keep) {
+      rmSync(pathJoin(dir, 'profiles'), { recursive: true, force: true });
+      rmSync(pathJoin(dir, 'relay'), { recursive: true, force: true });
+    }
+    void report;
+  }
+}
