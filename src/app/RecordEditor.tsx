@@ -1,6 +1,8 @@
 // Show and edit one record: title, fields (key = value rows) and notes; or fill in a new one.
-// Saving a change resolves once its signed, encrypted envelope is stored locally.
-import { useEffect, useState, type FormEvent } from 'react';
+// Saving a change resolves once its signed, encrypted envelope is stored locally. Only what was edited
+// here is saved (against the version the form started from), so changes that arrived meanwhile from
+// another device or tab are kept; an untouched form follows the stored record live.
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { RecordDoc } from '../docs/records/recordTypes.ts';
 
 export interface RecordDraft {
@@ -14,25 +16,47 @@ type Row = { key: string; value: string };
 const rowsOf = (fields: Record<string, string>): Row[] =>
   Object.entries(fields).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
 
+const draftOf = (r?: RecordDoc): RecordDraft => ({ title: r?.title ?? '', fields: { ...(r?.fields ?? {}) }, notes: r?.notes ?? '' });
+
+function sameRows(rows: Row[], fields: Record<string, string>): boolean {
+  const a = rows.filter((r) => r.key || r.value);
+  return a.length === Object.keys(fields).length && a.every((r) => fields[r.key] === r.value);
+}
+
 export function RecordEditor(props: {
   record?: RecordDoc;
-  onSave: (draft: RecordDraft) => Promise<void>;
+  /** `base` is the version the form started from: save only what differs from it. Resolves with the
+   * record as stored afterwards (with any concurrent changes), which the form then shows. */
+  onSave: (draft: RecordDraft, base: RecordDraft) => Promise<RecordDoc | undefined>;
   onDelete?: () => Promise<void>;
 }) {
   const { record } = props;
-  const [title, setTitle] = useState(record?.title ?? '');
-  const [rows, setRows] = useState<Row[]>(record ? rowsOf(record.fields) : []);
-  const [notes, setNotes] = useState(record?.notes ?? '');
+  const [base, setBase] = useState<RecordDraft>(() => draftOf(record));
+  const [title, setTitle] = useState(base.title);
+  const [rows, setRows] = useState<Row[]>(() => rowsOf(base.fields));
+  const [notes, setNotes] = useState(base.notes);
   const [error, setError] = useState('');
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
+  const [changedElsewhere, setChangedElsewhere] = useState(false);
 
-  // A different record, or the same one changed elsewhere (another tab, sync): show what is stored.
+  const dirty = title !== base.title || notes !== base.notes || !sameRows(rows, base.fields);
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
+
+  // The stored record changed (this form's save, another tab, sync): follow it unless edits are pending.
+  function show(d: RecordDraft) {
+    dirtyRef.current = false;
+    setBase(d);
+    setTitle(d.title);
+    setRows(rowsOf(d.fields));
+    setNotes(d.notes);
+    setChangedElsewhere(false);
+  }
+
   useEffect(() => {
-    setTitle(record?.title ?? '');
-    setRows(record ? rowsOf(record.fields) : []);
-    setNotes(record?.notes ?? '');
-    setError('');
+    if (dirtyRef.current) setChangedElsewhere(true);
+    else show(draftOf(record));
   }, [record]);
 
   const setRow = (i: number, r: Partial<Row>) => setRows(rows.map((x, j) => (j === i ? { ...x, ...r } : x)));
@@ -62,12 +86,21 @@ export function RecordEditor(props: {
       if (key in fields) return setError(`the field "${key}" appears twice`);
       fields[key] = r.value;
     }
-    void run(() => props.onSave({ title: title.trim(), fields, notes }), 'Saved');
+    const draft = { title: title.trim(), fields, notes };
+    void run(async () => {
+      const stored = await props.onSave(draft, base);
+      show(stored ? draftOf(stored) : draft); // saved: follow the stored record again
+    }, 'Saved');
   }
 
   return (
     <form className="editor" onSubmit={submit} data-testid="record-editor">
       {record?.deleted && <p className="error">This record was deleted.</p>}
+      {changedElsewhere && !record?.deleted && (
+        <p className="muted" data-testid="changed-elsewhere">
+          This record changed elsewhere while you were editing. Saving applies only your changes and keeps the others.
+        </p>
+      )}
       <label>
         Title
         <input data-testid="title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={1000} />

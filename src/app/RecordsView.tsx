@@ -65,15 +65,25 @@ export function RecordsView({ app }: { app: AppRecords }) {
     };
   }, [records, selected]);
 
-  async function save(draft: RecordDraft) {
+  async function save(draft: RecordDraft, base: RecordDraft): Promise<RecordDoc | undefined> {
     if (!selected) {
       const id = await tracked(() => records.create({ title: draft.title, fields: draft.fields, notes: draft.notes }));
       setSelected(id);
-      return;
+      return undefined;
     }
-    const fields: Record<string, string | null> = { ...draft.fields };
-    for (const k of Object.keys(record?.fields ?? {})) if (!(k in draft.fields)) fields[k] = null;
-    await tracked(() => records.update(selected, { title: draft.title, fields, notes: draft.notes }));
+    // Only what this form changed relative to where it started; concurrent changes to the rest stay.
+    const fields: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(draft.fields)) if (base.fields[k] !== v) fields[k] = v;
+    for (const k of Object.keys(base.fields)) if (!(k in draft.fields)) fields[k] = null;
+    const patch = {
+      ...(draft.title !== base.title ? { title: draft.title } : {}),
+      ...(Object.keys(fields).length ? { fields } : {}),
+      ...(draft.notes !== base.notes ? { notes: draft.notes } : {}),
+    };
+    if (Object.keys(patch).length) await tracked(() => records.update(selected, patch));
+    const stored = await records.get(selected);
+    setRecord(stored);
+    return stored;
   }
 
   async function remove() {

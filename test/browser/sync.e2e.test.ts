@@ -1,6 +1,7 @@
 // The web app syncing with the command line through a real relay: alice (CLI) creates a team
 // workspace, adds a record and invites bob; bob, in Chromium, joins with the invitation code, sees
-// alice's record arrive, adds his own, and alice's next `cloister sync` brings it to her terminal.
+// alice's record arrive, adds his own, and alice's next `cloister sync` brings it to her terminal;
+// when both edit one record at once, each keeps the other's change.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -103,8 +104,29 @@ if (!haveChromium && inCi) {
         .poll(async () => {
           await alice('sync');
           return (JSON.parse(await alice('record', 'list', '--json')) as { title: string }[]).map((r) => r.title).sort();
-        }, { timeout: 30_000, intervals: [500, 1000, 2000] })
+        }, { timeout: 30_000, interval: 1000 })
         .toEqual(['Foghorn test', 'Keeper rota']);
+
+      // Both edit the same record at once: bob's form keeps his pending change, says the record changed
+      // elsewhere, and saving applies only his field, so alice's new title stays.
+      const list = JSON.parse(await alice('record', 'list', '--json')) as { id: string; title: string }[];
+      const rota = list.find((r) => r.title === 'Keeper rota')!.id;
+      await byId('record-item').filter({ hasText: 'Keeper rota' }).click();
+      await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
+      await byId('field-value').fill('bob');
+      await alice('record', 'edit', rota, '--title', 'Keeper rota (winter)');
+      await alice('sync');
+      await byId('changed-elsewhere').waitFor({ timeout: 20_000 });
+      expect(await byId('field-value').inputValue()).toBe('bob');
+      await byId('save').click();
+      await expect.poll(() => byId('title').inputValue(), { timeout: 20_000 }).toBe('Keeper rota (winter)');
+      await expect
+        .poll(async () => {
+          await alice('sync');
+          const r = JSON.parse(await alice('record', 'show', rota, '--json')) as { title: string; fields: Record<string, string> };
+          return [r.title, r.fields.monday];
+        }, { timeout: 30_000, interval: 1000 })
+        .toEqual(['Keeper rota (winter)', 'bob']);
     }, 90_000);
   });
 }
