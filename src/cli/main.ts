@@ -14,6 +14,7 @@ import { register as registerRelay } from './commands/relay.ts';
 import { register as registerSync } from './commands/sync.ts';
 import { register as registerStatus } from './commands/status.ts';
 import { register as registerQuarantine } from './commands/quarantine.ts';
+import { register as registerSim } from './commands/sim.ts';
 
 function packageVersion(): string {
   try {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerStatus(program);
   registerQuarantine(program);
+  registerSim(program);
   return program;
 }
 

@@ -169,6 +169,47 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     throw new Error(`${r.name} could not sync: ${last}`);
   };
 
+  const edit = async (ri: number, action: Exclude<Action, 'sync'>, target: number, word: string, field: string, pos: number, del: number, i: number, line: Record<string, unknown>) => {
+    const r = replicas[ri]!;
+    const store = r.o.s.records;
+    const docSession = r.o.s.session;
+    const mark = async (docId: string) => {
+      const h = await docSession.open<unknown>(docId);
+      if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>), afterRemoval: r.removed });
+    };
+    try {
+      if (action === 'create') {
+        const id = await store.create({ title: `${word} ${created.length}`, fields: { [field]: word }, notes: `${word} notes` });
+        created.push(id);
+        line.record = created.length - 1;
+        await mark(id);
+        await mark(store.indexId);
+      } else {
+        const id = created[target]!;
+        line.record = target;
+        const cur = await store.get(id);
+        if (!cur) throw Object.assign(new Error('not here yet'), { code: 'record_not_here' });
+        if (action === 'edit_field') await store.update(id, { fields: { [field]: `${word} ${i}` } });
+        else if (action === 'edit_title') await store.update(id, { title: `${word} ${i}` });
+        else if (action === 'splice_notes') {
+          const at = Math.floor(pos * (cur.notes.length + 1));
+          await store.spliceNotes(id, at, Math.min(del, cur.notes.length - at), ` ${word}`);
+        } else {
+          await store.remove(id);
+          deleted++;
+        }
+        await mark(id);
+        if (action === 'edit_title' || action === 'delete') await mark(store.indexId);
+      }
+      line.result = 'ok';
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? (/no document key/.test((e as Error).message) ? 'no_document_key' : 'error');
+      if (!(e as { code?: string }).code) line.message = (e as Error).message.slice(0, 200);
+      add(refused, code);
+      line.result = code;
+    }
+  };
+
   try {
     // ---- setup: admin creates the workspace, everyone else joins through the relay
     const users = await Promise.all(Array.from({ length: o.replicas }, (_, i) => makeUser(pathJoin(dir, 'profiles'), `r${i}`)));
@@ -200,7 +241,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     for (const r of replicas)
       r.proxy.faults = {
         duplicate: has('duplicate') ? 0.1 : 0,
-        cut: has('drop') ? 0.25 : 0,
+        cut: has('drop') ? 0.1 : 0,
         cutMax: 40,
         reorder: has('reorder') ? 0.15 : 0,
       };
@@ -215,6 +256,12 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         replicas[ri]!.partitionedUntil = until;
         emit({ t: 'fault', i, fault: 'partition', replica: ri, until });
       }
+      if (has('drop') && rng.chance(0.06)) {
+        const ri = rng.int(0, o.replicas - 1);
+        const after = rng.int(1, 30);
+        replicas[ri]!.proxy.armCut(after);
+        emit({ t: 'fault', i, fault: 'drop', replica: ri, afterFrames: after });
+      }
       if (i === removalAt) {
         const ri = rng.int(1, o.replicas - 1);
         const victim = replicas[ri]!;
@@ -223,6 +270,13 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         victim.removed = true;
         removedNames.push(victim.name);
         emit({ t: 'fault', i, fault: 'removal', replica: ri });
+        // offline, not knowing yet, the removed member keeps editing; its next push must be refused
+        const n = rng.int(1, 3);
+        for (let k = 0; k < n && created.length > 0; k++) {
+          const line: Record<string, unknown> = { t: 'op', i, replica: ri, action: 'edit_field', forced: 'removal' };
+          await edit(ri, 'edit_field', rng.int(0, created.length - 1), rng.pick(WORDS), rng.pick(FIELDS), 0, 0, i, line);
+          emit(line);
+        }
       }
       if (mallory && i === malloryRemovalAt) {
         removeFromWorkspace(admin, ws, mallory.user, Date.now());
@@ -230,7 +284,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         mallory.removed = true;
         emit({ t: 'fault', i, fault: 'malicious', action: 'remove_mallory' });
       }
-      if (mallory && rng.chance(0.03)) {
+      if (mallory && rng.chance(0.06)) {
         const victim = replicas[rng.int(0, o.replicas - 1)]!.user.vault.device;
         const f = await mallory.forge(rng, { deviceId: victim.deviceId, devicePub: victim.signingPub as PublicKey });
         forgeries.pushed++;
@@ -299,42 +353,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         emit(line);
         continue;
       }
-      const store = r.o.s.records;
-      const docSession = r.o.s.session;
-      const mark = async (docId: string) => {
-        const h = await docSession.open<unknown>(docId);
-        if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>), afterRemoval: r.removed });
-      };
-      try {
-        if (action === 'create') {
-          const id = await store.create({ title: `${word} ${created.length}`, fields: { [field]: word }, notes: `${word} notes` });
-          created.push(id);
-          line.record = created.length - 1;
-          await mark(id);
-          await mark(store.indexId);
-        } else {
-          const id = created[target]!;
-          line.record = target;
-          const cur = await store.get(id);
-          if (!cur) throw Object.assign(new Error('not here yet'), { code: 'record_not_here' });
-          if (action === 'edit_field') await store.update(id, { fields: { [field]: `${word} ${i}` } });
-          else if (action === 'edit_title') await store.update(id, { title: `${word} ${i}` });
-          else if (action === 'splice_notes') {
-            const at = Math.floor(pos * (cur.notes.length + 1));
-            await store.spliceNotes(id, at, Math.min(del, cur.notes.length - at), ` ${word}`);
-          } else {
-            await store.remove(id);
-            deleted++;
-          }
-          await mark(id);
-          if (action === 'edit_title' || action === 'delete') await mark(store.indexId);
-        }
-        line.result = 'ok';
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? 'error';
-        add(refused, code);
-        line.result = code;
-      }
+      await edit(ri, action, target, word, field, pos, del, i, line);
       emit(line);
     }
     timings.opsMs = Math.round(performance.now() - tOps);
@@ -345,6 +364,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     mallory?.close();
     for (const r of replicas) {
       r.proxy.faults = { ...NO_FAULTS };
+      r.proxy.armCut(Infinity);
       r.partitionedUntil = -1;
     }
     const active = replicas.filter(r => !r.removed);

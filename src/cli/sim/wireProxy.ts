@@ -33,6 +33,8 @@ export interface WireProxy {
   stats: WireStats;
   /** Envelope bytes the relay acknowledged as new on this proxy's connections, oldest first. */
   captured: Uint8Array[];
+  /** Cut the connection carrying the n-th client→relay frame from now (the drop fault's schedule). */
+  armCut(n: number): void;
   close(): Promise<void>;
 }
 
@@ -43,11 +45,15 @@ export async function startWireProxy(upstream: string, rng: Rng, maxCaptured = 5
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 * 1024 });
   await new Promise<void>(r => wss.once('listening', () => r()));
   const live = new Set<() => void>();
+  let armed = Infinity;
   const proxy: WireProxy = {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`,
     faults: { ...NO_FAULTS },
     stats: { connections: 0, forwarded: 0, duplicated: 0, cut: 0, reordered: 0 },
     captured: [],
+    armCut(n: number) {
+      armed = n;
+    },
     close: () =>
       new Promise<void>(resolve => {
         for (const kill of [...live]) kill();
@@ -75,7 +81,8 @@ export async function startWireProxy(upstream: string, rng: Rng, maxCaptured = 5
 
     const toRelay = (m: RawData) => {
       if (dead) return;
-      if (budget-- <= 0) {
+      if (budget-- <= 0 || --armed <= 0) {
+        armed = Infinity;
         proxy.stats.cut++;
         return kill();
       }
