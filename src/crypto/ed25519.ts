@@ -8,15 +8,7 @@ import { concat, equalBytes, randomBytes, toHex, utf8 } from './bytes.ts';
 import type { Domain } from './domains.ts';
 import { asKey, type PublicKey, type SigningSecretKey } from './keys.ts';
 
-type NodeCrypto = typeof import('node:crypto');
-const nodeCrypto: NodeCrypto | undefined = (() => {
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return p?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-})();
+import { nodeCrypto } from './_platform.ts';
 
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);

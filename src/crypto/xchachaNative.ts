@@ -5,15 +5,7 @@
 // other by a differential test and the Wycheproof vectors (test/crypto/xchachaNative.test.ts).
 import { hchacha, xchacha20poly1305 as nobleXChaCha } from '@noble/ciphers/chacha.js';
 
-type NodeCrypto = typeof import('node:crypto');
-const nodeCrypto: NodeCrypto | undefined = (() => {
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return p?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-})();
+import { nodeCrypto } from './_platform.ts';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export const XCHACHA_IMPL: 'node' | 'noble' = nodeCrypto && LITTLE_ENDIAN ? 'node' : 'noble';

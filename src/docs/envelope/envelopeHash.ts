@@ -4,15 +4,7 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../../crypto/bytes.ts';
 
-type NodeCrypto = typeof import('node:crypto');
-const nodeCrypto: NodeCrypto | undefined = (() => {
-  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  try {
-    return p?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-  } catch {
-    return undefined;
-  }
-})();
+import { nodeCrypto } from '../../crypto/_platform.ts';
 
 const sha256 = (bytes: Uint8Array): Uint8Array =>
   nodeCrypto ? new Uint8Array(nodeCrypto.createHash('sha256').update(bytes).digest()) : nobleSha256(bytes);
