@@ -3,10 +3,10 @@
 // Parsing forgives case, spaces and the look-alikes Crockford allows (O→0, I/L→1).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, equalBytes, utf8 } from '../../crypto/bytes.ts';
+import { decodeCrockford, encodeCrockford, normalizeCrockford } from '../../crypto/base32.ts';
 import { asKey, type RecoveryKey } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const KEY_BYTES = 32;
 const CHECK_BYTES = 3; // 32 + 3 bytes = 280 bits = exactly 56 base32 characters
 const GROUP = 4;
@@ -17,47 +17,19 @@ function checkOf(key: Uint8Array): Uint8Array {
   return sha256(concat(CHECK_LABEL, key)).subarray(0, CHECK_BYTES);
 }
 
-function toBase32(bytes: Uint8Array): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(acc >> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  return out; // 280 bits: no leftover bits
-}
-
 /** Format a 32-byte recovery key for display, e.g. `7Q2M-0ZKD-…` (14 groups of 4). */
 export function formatRecoveryKey(key: RecoveryKey): string {
-  const text = toBase32(concat(key, checkOf(key)));
+  const text = encodeCrockford(concat(key, checkOf(key)));
   return text.match(new RegExp(`.{1,${GROUP}}`, 'g'))!.join('-');
 }
 
 /** Parse what a person typed back. A typo is caught by the check bytes, so it isn't mistaken for a wrong key. */
 export function parseRecoveryKey(text: string): Result<RecoveryKey, 'recovery_key_malformed'> {
-  const clean = text.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  const clean = normalizeCrockford(text);
   const want = ((KEY_BYTES + CHECK_BYTES) * 8) / 5;
   if (clean.length !== want) return fail('recovery_key_malformed', `expected ${want} characters, got ${clean.length}`);
-  const out = new Uint8Array(KEY_BYTES + CHECK_BYTES);
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (const ch of clean) {
-    const v = ALPHABET.indexOf(ch);
-    if (v < 0) return fail('recovery_key_malformed', `unexpected character ${JSON.stringify(ch)}`);
-    acc = ((acc << 5) | v) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
+  const out = decodeCrockford(clean, KEY_BYTES + CHECK_BYTES);
+  if (!out) return fail('recovery_key_malformed', 'unexpected character');
   const key = out.slice(0, KEY_BYTES);
   if (!equalBytes(checkOf(key), out.subarray(KEY_BYTES))) return fail('recovery_key_malformed', 'check digits do not match');
   return ok(asKey<RecoveryKey>(key));

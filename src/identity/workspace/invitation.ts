@@ -2,6 +2,7 @@
 // I L O U). The invite entry publishes only a public key derived from the code (HKDF, INFO.invitationKey);
 // the joiner proves knowledge of the code by signing its own identity with the derived key, which any
 // member and the relay can check without ever seeing the code.
+import { decodeCrockford, encodeCrockford, normalizeCrockford } from '../../crypto/base32.ts';
 import { ByteWriter, concat, randomBytes, toBase64url, utf8 } from '../../crypto/bytes.ts';
 import { DOMAIN, INFO } from '../../crypto/domains.ts';
 import { publicKeyOf, sign, verify } from '../../crypto/ed25519.ts';
@@ -10,48 +11,14 @@ import { boxPublicKeyOf } from '../../crypto/lockbox.ts';
 import type { BoxSecretKey, Key, PublicKey } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const CODE_BYTES = 16;
 export const CODE_CHARS = 26;
-
-export function encodeCrockford(bytes: Uint8Array): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += CROCKFORD[(acc >> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += CROCKFORD[(acc << (5 - bits)) & 31];
-  return out;
-}
+export { encodeCrockford };
 
 /** Decode a code as typed by a person: case-insensitive, dashes/spaces ignored, O→0, I/L→1. */
 export function decodeCode(code: string): Result<Uint8Array, 'invitation_code_invalid'> {
-  const s = code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  if (s.length !== CODE_CHARS) return fail('invitation_code_invalid');
-  const out = new Uint8Array(CODE_BYTES);
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (const ch of s) {
-    const v = CROCKFORD.indexOf(ch);
-    if (v < 0) return fail('invitation_code_invalid');
-    acc = (acc << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (acc !== 0) return fail('invitation_code_invalid'); // non-canonical padding bits
-  return ok(out);
+  const out = decodeCrockford(normalizeCrockford(code), CODE_BYTES);
+  return out ? ok(out) : fail('invitation_code_invalid');
 }
 
 export const newCode = (): string => encodeCrockford(randomBytes(CODE_BYTES));
