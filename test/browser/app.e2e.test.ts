@@ -1,7 +1,7 @@
 // The web app end to end in Debian's Chromium (playwright-core): alice creates a vault in the browser,
 // sees her recovery key once, adds a record, reloads, is told "wrong password" for a wrong one, unlocks,
 // edits and deletes the record, later sets a new password with the recovery key (her records stay),
-// changes it again, and edits from a second tab;
+// changes it again, edits from a second tab, and keeps working with the relay stopped (offline copy);
 // nothing in IndexedDB holds the record's text in the clear.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +33,7 @@ if (!haveChromium && inCi) {
     let relay: RunningRelay;
     let context: BrowserContext;
     let page: Page;
+    let relayClosed = false;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-'));
@@ -47,7 +48,7 @@ if (!haveChromium && inCi) {
 
     afterAll(async () => {
       await context?.close();
-      await relay?.close();
+      if (!relayClosed) await relay?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -196,6 +197,25 @@ if (!haveChromium && inCi) {
       await page.reload();
       await unlock('final password');
       await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code', 'From tab two']);
+
+      // The relay stops (no server at all): the app still opens from its offline copy and the records are there.
+      await expect
+        .poll(() => page.evaluate(async () => {
+          const names = await caches.keys();
+          let n = 0;
+          for (const name of names) n += (await (await caches.open(name)).keys()).filter((r) => /\/assets\/.*\.(js|wasm)$/.test(r.url)).length;
+          return n;
+        }), { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(2);
+      await relay.close();
+      relayClosed = true;
+      await page.reload();
+      await unlock('final password');
+      await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code', 'From tab two']);
+      await byId('record-item').filter({ hasText: 'Boathouse code' }).click();
+      await byId('notes').fill('Written with the relay down.');
+      await byId('save').click();
+      await expect.poll(() => byId('status').textContent(), { timeout: 20_000 }).toBe('Saved');
     }, 60_000);
   });
 }
