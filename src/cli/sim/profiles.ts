@@ -12,6 +12,7 @@ import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { createInvitation } from '../../identity/workspace/invitations.ts';
 import { appendEntry, logEntries, replayLog } from '../../identity/workspace/log.ts';
 import { removeMember } from '../../identity/workspace/members.ts';
+import type { Policy } from '../../identity/workspace/entry.ts';
 import { loadWorkspace, saveWorkspace } from '../../identity/workspace/store.ts';
 import { openRecordSession, type RecordSession } from '../../docs/openSession.ts';
 import { SyncEngine, type SyncEngineOptions } from '../../docs/sync/SyncEngine.ts';
@@ -31,8 +32,8 @@ export async function makeUser(dir: string, name: string): Promise<SimUser> {
   return { name, home, vault };
 }
 
-export function createStoredWorkspace(u: SimUser, name: string, relay: string, now: number): string {
-  const ws = createWorkspace(deviceKeysOfVault(u.vault), name, { now });
+export function createStoredWorkspace(u: SimUser, name: string, relay: string, now: number, policy?: Policy): string {
+  const ws = createWorkspace(deviceKeysOfVault(u.vault), name, { now, ...(policy ? { policy } : {}) });
   saveWorkspace(u.home, u.vault.dataKey, { workspaceId: ws.workspaceId, entries: ws.entries, epochKeys: new Map([[0, ws.epochKey]]), meta: { relay } });
   return ws.workspaceId;
 }

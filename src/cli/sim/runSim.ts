@@ -12,6 +12,7 @@ import { toHex, utf8 } from '../../crypto/bytes.ts';
 import type { PublicKey } from '../../crypto/keys.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { RelayClient } from '../../docs/sync/relayClient.ts';
+import { listQuarantine, resubmitQuarantined } from '../../docs/sync/resubmit.ts';
 import type { SyncSummary } from '../../docs/sync/SyncEngine.ts';
 import { parseFaults, SimUsageError, type Fault } from './faults.ts';
 import { Mallory, type ForgeryResult } from './malicious.ts';
@@ -20,6 +21,8 @@ import { createRng, type Rng } from './rng.ts';
 import { NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
 export const SIM_LIMITS = { maxReplicas: 16, maxOps: 5000 };
+/** Under the expired-lease fault the workspace's offline leases last this long (relay clock), policy reject. */
+const SIM_MAX_OFFLINE_MS = 10 * 60_000;
 
 export interface SimOptions {
   replicas: number;
@@ -49,6 +52,8 @@ export interface SimReport {
   records: { created: number; deleted: number };
   syncs: { ok: number; failed: number; skippedPartitioned: number; finalRounds: number };
   wire: { connections: number; forwarded: number; duplicated: number; cut: number; reordered: number };
+  /** expired-lease: relay clock jumps, envelopes refused lease_expired, re-sealed under a fresh lease. */
+  leases?: { jumps: number; resubmitted: number; lease_expired: number };
   replays?: { pushed: number; duplicate: number; seq_replay: number; accepted: number; other: number };
   forgeries?: { pushed: number; byKind: Record<string, number>; asExpected: number; unexpected: ForgeryResult[]; forgedDocsPresent: number };
   removed: string[];
@@ -126,7 +131,10 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   const { pino } = await import('pino');
   mkdirSync(pathJoin(dir, 'relay'));
   mkdirSync(pathJoin(dir, 'profiles'));
-  const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: Date.now, logger: pino({ level: 'silent' }) });
+  // The relay's clock: real time plus what the expired-lease fault has jumped it forward by.
+  let relayOffset = 0;
+  const relayNow = () => Date.now() + relayOffset;
+  const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }) });
 
   const replicas: Replica[] = [];
   let mallory: Mallory | undefined;
@@ -138,6 +146,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   const created: string[] = [];
   let deleted = 0;
   const removedNames: string[] = [];
+  const leases = { jumps: 0, resubmitted: 0 };
   const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0 };
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
   const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
@@ -149,9 +158,17 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   };
   const sync = async (r: Replica): Promise<SyncSummary | string> => {
     try {
-      const s = await r.o.engine.syncOnce();
+      let s = await r.o.engine.syncOnce();
       record(s);
       syncs.ok++;
+      if (has('expired-lease') && !r.removed && (await listQuarantine(r.o.s.session)).some(q => q.state === 'resubmittable')) {
+        // what `cloister quarantine resubmit` does: re-seal under the fresh lease this pass renewed, push again
+        const re = await resubmitQuarantined(r.o.s, 'all');
+        if (re.ok) leases.resubmitted += re.value.resubmitted.length;
+        s = await r.o.engine.syncOnce();
+        record(s);
+        syncs.ok++;
+      }
       return s;
     } catch (e) {
       syncs.failed++;
@@ -214,7 +231,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     // ---- setup: admin creates the workspace, everyone else joins through the relay
     const users = await Promise.all(Array.from({ length: o.replicas }, (_, i) => makeUser(pathJoin(dir, 'profiles'), `r${i}`)));
     const admin = users[0]!;
-    const ws = createStoredWorkspace(admin, 'sim', relay.url, Date.now());
+    const ws = createStoredWorkspace(admin, 'sim', relay.url, Date.now(), has('expired-lease') ? { maxOfflineMs: SIM_MAX_OFFLINE_MS, leasePolicy: 'reject' } : undefined);
     const codes = users.slice(1).map(() => invite(admin, ws, Date.now()));
     const malloryUser = has('malicious') ? await makeUser(pathJoin(dir, 'profiles'), 'mallory') : undefined;
     const malloryCode = malloryUser ? invite(admin, ws, Date.now()) : undefined;
@@ -261,6 +278,12 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         const after = rng.int(1, 30);
         replicas[ri]!.proxy.armCut(after);
         emit({ t: 'fault', i, fault: 'drop', replica: ri, afterFrames: after });
+      }
+      if (has('expired-lease') && (i === Math.floor(o.ops / 3) || i === Math.floor((o.ops * 2) / 3))) {
+        // the relay's clock passes every outstanding lease's notAfter: offline edits sealed under them are refused
+        relayOffset += 2 * SIM_MAX_OFFLINE_MS;
+        leases.jumps++;
+        emit({ t: 'fault', i, fault: 'expired-lease', relayClockJumpMs: 2 * SIM_MAX_OFFLINE_MS });
       }
       if (i === removalAt) {
         const ri = rng.int(1, o.replicas - 1);
@@ -456,6 +479,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       syncs,
       wire,
       ...(has('replay') ? { replays } : {}),
+      ...(has('expired-lease') ? { leases: { ...leases, lease_expired: rejected.relay.lease_expired ?? 0 } } : {}),
       ...(mallory ? { forgeries } : {}),
       removed: removedNames,
       problems,
