@@ -22,6 +22,27 @@ export interface QuarantinedEnvelope {
   bytes: Uint8Array;
 }
 
+/** What people see of one quarantined envelope: its reason in words, when, and where it came from. */
+export interface QuarantineSummary {
+  id: string;
+  reason: string;
+  description: string;
+  detail?: string;
+  at: string;
+  source: string;
+}
+
+export function summarizeQuarantined(q: QuarantinedEnvelope): QuarantineSummary {
+  return {
+    id: q.id,
+    reason: q.reason,
+    description: describeEnvelopeRejection(q.reason),
+    ...(q.detail ? { detail: q.detail } : {}),
+    at: new Date(q.at).toISOString(),
+    source: q.source,
+  };
+}
+
 export class Quarantine {
   constructor(
     private readonly storage: StorageAdapterInterface,
@@ -61,16 +82,8 @@ export class Quarantine {
   }
 
   /** JSON-ready export: reason words included, envelope bytes as base64url. */
-  async export(): Promise<{ id: string; reason: string; description: string; detail?: string; at: string; source: string; envelope: string }[]> {
-    return (await this.list()).map(q => ({
-      id: q.id,
-      reason: q.reason,
-      description: describeEnvelopeRejection(q.reason),
-      ...(q.detail ? { detail: q.detail } : {}),
-      at: new Date(q.at).toISOString(),
-      source: q.source,
-      envelope: toBase64url(q.bytes),
-    }));
+  async export(): Promise<(QuarantineSummary & { envelope: string })[]> {
+    return (await this.list()).map(q => ({ ...summarizeQuarantined(q), envelope: toBase64url(q.bytes) }));
   }
 
   /** Counts by reason, for reports. */

@@ -6,7 +6,7 @@ import * as A from '@automerge/automerge';
 import { toBase64url } from '../../crypto/bytes.ts';
 import type { DocSession } from '../DocSession.ts';
 import { openEnvelope } from '../envelope/openEnvelope.ts';
-import { describeEnvelopeRejection } from '../rejections.ts';
+import { summarizeQuarantined } from '../quarantine.ts';
 import type { LiveWorkspace } from './LiveWorkspace.ts';
 import { listQuarantine, type QuarantineState } from './resubmit.ts';
 
@@ -81,12 +81,7 @@ export async function exportQuarantine(docs: DocSession, live: LiveWorkspace, o:
   const items: QuarantineExportItem[] = [];
   for (const { entry: q, header: h, state } of await listQuarantine(docs)) {
     const item: QuarantineExportItem = {
-      id: q.id,
-      reason: q.reason,
-      description: describeEnvelopeRejection(q.reason),
-      ...(q.detail ? { detail: q.detail } : {}),
-      at: new Date(q.at).toISOString(),
-      source: q.source,
+      ...summarizeQuarantined(q),
       state,
       ...(h ? { docId: h.docId, deviceId: h.deviceId, seq: h.seq, epoch: h.epoch, leaseId: h.leaseId, claimedTime: new Date(h.claimedTime).toISOString() } : {}),
       envelopeHash: q.envelopeHash,

@@ -2,7 +2,7 @@
 // time left, the outbox, envelopes held for missing predecessors, the quarantine with reasons (e.g.
 // lease_expired pushes), and the relay cursor. Read-only.
 import type { RecordSession } from '../openSession.ts';
-import { describeEnvelopeRejection } from '../rejections.ts';
+import { summarizeQuarantined } from '../quarantine.ts';
 import { blockedDocuments } from './resubmit.ts';
 
 export interface SyncStatus {
@@ -29,14 +29,7 @@ export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'sy
   const st = await s.syncState.load();
   const lease = s.lease.lease;
   const remaining = lease ? s.lease.offlineRemainingMs() : null;
-  const quarantine = (await s.session.quarantine.list()).map(q => ({
-    id: q.id,
-    reason: q.reason,
-    description: describeEnvelopeRejection(q.reason),
-    ...(q.detail ? { detail: q.detail } : {}),
-    at: new Date(q.at).toISOString(),
-    source: q.source,
-  }));
+  const quarantine = (await s.session.quarantine.list()).map(summarizeQuarantined);
   return {
     workspace: { id: s.live.workspaceId, name: s.live.state.name, epoch: s.live.epoch },
     relay: s.workspace.meta.relay ?? null,
