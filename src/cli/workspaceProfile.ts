@@ -4,22 +4,9 @@ import type { UnlockedVault } from '../identity/vault/types.ts';
 import type { EpochKey } from '../crypto/keys.ts';
 import { appendEntry, logEntries, replayLog } from '../identity/workspace/log.ts';
 import { describeRejection } from '../identity/workspace/rejections.ts';
-import type { DeviceKeys } from '../identity/workspace/signEntry.ts';
 import type { WorkspaceState } from '../identity/workspace/state.ts';
 import { listWorkspaces, saveWorkspace, type StoredWorkspace } from '../identity/workspace/store.ts';
 import { fail, type CommonOptions } from './context.ts';
-
-export function deviceKeysOf(vault: UnlockedVault): DeviceKeys {
-  return {
-    userId: vault.userId,
-    deviceId: vault.device.deviceId,
-    signingKey: vault.device.signingKey,
-    signingPub: vault.device.signingPub,
-    boxKey: vault.device.boxKey,
-    boxPub: vault.device.boxPub,
-    userSigningPub: vault.user.signingPub,
-  };
-}
 
 export interface OpenWorkspace {
   stored: StoredWorkspace;

@@ -8,7 +8,8 @@ import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { deviceInfo, memberOf } from '../../identity/workspace/selectors.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { appendAndSave, chooseWorkspace, currentKey, deviceKeysOf, parseDuration } from '../workspaceProfile.ts';
+import { appendAndSave, chooseWorkspace, currentKey, parseDuration } from '../workspaceProfile.ts';
+import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 
 const LINK_TTL = '15m';
 
@@ -59,7 +60,7 @@ export function register(program: Command): void {
       if (candidates.length > 1) fail(`${id} matches ${candidates.length} devices; give more characters`);
       const target = candidates[0]!;
       currentKey(ws);
-      const { entry, epochKey } = revokeDevice(ws.state, deviceKeysOf(vault), new Map(ws.stored.epochKeys), target.deviceId, Date.now());
+      const { entry, epochKey } = revokeDevice(ws.state, deviceKeysOfVault(vault), new Map(ws.stored.epochKeys), target.deviceId, Date.now());
       const after = appendAndSave(opts, vault, ws, entry.bytes, { epoch: ws.state.epoch + 1, key: epochKey });
       if (opts.json) printJson({ revoked: target.deviceId, epoch: after.state.epoch });
       else note(`revoked device ${target.deviceId}; the workspace key is now at epoch ${after.state.epoch}`);

@@ -9,7 +9,8 @@ import { members, needsRotation } from '../../identity/workspace/selectors.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
 import type { Role } from '../../identity/workspace/entry.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { appendAndSave, chooseWorkspace, currentKey, deviceKeysOf, parseDuration } from '../workspaceProfile.ts';
+import { appendAndSave, chooseWorkspace, currentKey, parseDuration } from '../workspaceProfile.ts';
+import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import { registerJoin } from './workspaceJoin.ts';
 import { registerHeld } from './workspaceHeld.ts';
 
@@ -30,7 +31,7 @@ export function register(program: Command): void {
       if (name.trim() === '' || name.length > 200) fail('the workspace name must be 1 to 200 characters', 2);
       if (o.relay !== undefined && !/^wss?:\/\/[^\s/]+/.test(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
       const vault = await openVault(opts);
-      const ws = createWorkspace(deviceKeysOf(vault), name, { now: Date.now() });
+      const ws = createWorkspace(deviceKeysOfVault(vault), name, { now: Date.now() });
       saveWorkspace(opts.home, vault.dataKey, {
         workspaceId: ws.workspaceId,
         entries: ws.entries,
@@ -57,7 +58,7 @@ export function register(program: Command): void {
     const vault = await openVault(opts);
     const ws = chooseWorkspace(opts, vault, o.workspace);
     const now = Date.now();
-    const inv = createInvitation(ws.state, deviceKeysOf(vault), currentKey(ws), { role: o.role, expiresAt: now + ttl, maxUses: uses, now });
+    const inv = createInvitation(ws.state, deviceKeysOfVault(vault), currentKey(ws), { role: o.role, expiresAt: now + ttl, maxUses: uses, now });
     appendAndSave(opts, vault, ws, inv.entry.bytes);
     const code = formatInvitationToken(ws.stored.workspaceId, inv.code);
     if (opts.json) printJson({ code });
@@ -96,7 +97,7 @@ export function register(program: Command): void {
       const target = matches[0]!;
       const keys = new Map(ws.stored.epochKeys);
       currentKey(ws);
-      const { entry, epochKey } = removeMember(ws.state, deviceKeysOf(vault), keys, target.userId, Date.now());
+      const { entry, epochKey } = removeMember(ws.state, deviceKeysOfVault(vault), keys, target.userId, Date.now());
       const after = appendAndSave(opts, vault, ws, entry.bytes, { epoch: ws.state.epoch + 1, key: epochKey });
       if (opts.json) printJson({ removed: target.userId, epoch: after.state.epoch });
       else note(`removed ${target.name ?? target.userId}; the workspace key is now at epoch ${after.state.epoch}`);

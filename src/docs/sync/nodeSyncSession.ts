@@ -1,22 +1,12 @@
 // Node glue: a SyncSession from an open record session (src/docs/openSession.ts) and the unlocked
 // vault, with the workspace's log and keys persisted in the profile's workspace store.
 import type { UnlockedVault } from '../../identity/vault/types.ts';
-import type { DeviceKeys } from '../../identity/workspace/signEntry.ts';
+import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import { loadWorkspace, saveWorkspace } from '../../identity/workspace/store.ts';
 import type { RecordSession } from '../openSession.ts';
 import type { SyncSession, WorkspaceStorePort } from './SyncEngine.ts';
 
-export function deviceKeysOfVault(vault: UnlockedVault): DeviceKeys {
-  return {
-    userId: vault.userId,
-    deviceId: vault.device.deviceId,
-    signingKey: vault.device.signingKey,
-    signingPub: vault.device.signingPub,
-    boxKey: vault.device.boxKey,
-    boxPub: vault.device.boxPub,
-    userSigningPub: vault.user.signingPub,
-  };
-}
+export { deviceKeysOfVault };
 
 export function nodeWorkspaceStore(home: string, vault: UnlockedVault, workspaceId: string): WorkspaceStorePort {
   return {
