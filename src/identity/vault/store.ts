@@ -1,7 +1,7 @@
 // Where the vault lives (`<home>/vault`) and how it is read and replaced on disk.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail, ok, type Result } from '../../crypto/result.ts';
+import { fail, type Result } from '../../crypto/result.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomicWrite.ts';
 import type { VaultFailure } from './types.ts';
 import { decodeVaultFile, type VaultFile } from './vaultFile.ts';
