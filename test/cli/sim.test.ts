@@ -57,7 +57,7 @@ describe('cloister sim', () => {
     const bad = cloister(['sim', '--replicas', '3', '--ops', '5', '--seed', '1', '--faults', 'partition,teleport']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^cloister: unknown fault teleport/);
-    expect(cloister(['sim', '--replicas', '3', '--ops', '5', '--seed', '1', '--faults', 'clock-skew']).stderr.trim()).toBe('cloister: fault clock-skew not supported yet');
+    expect(cloister(['sim', '--replicas', '17', '--ops', '5', '--seed', '1']).stderr.trim()).toBe('cloister: --replicas must be an integer from 1 to 16');
   }, 40_000);
 
   it('malicious envelopes are rejected and counted by reason, and change nothing', async () => {
@@ -76,6 +76,21 @@ describe('cloister sim', () => {
     expect(Object.keys(f.byKind).length).toBeGreaterThanOrEqual(3);
     // replays of acknowledged envelopes changed nothing
     expect(r.replays!.accepted).toBe(0);
+    expect(r.edits.present).toBe(r.edits.made);
+  }, 40_000);
+
+  it('expired leases are refused then resubmitted, skewed clocks extend nothing, a removed member is refused, reordered frames are harmless', async () => {
+    const r = keep(await runSim({ replicas: 4, ops: 120, seed: 3, faults: 'expired-lease,clock-skew,removal,reorder' }));
+    expect(r.problems).toEqual([]);
+    expect(r.converged).toBe(true);
+    expect(r.leases!.jumps).toBe(2);
+    expect(r.rejected.relay.lease_expired).toBeGreaterThan(0);
+    expect(r.leases!.resubmitted).toBe(r.rejected.relay.lease_expired);
+    expect(Object.values(r.clockSkewMs!)).toContain(-365 * 24 * 3600_000);
+    expect(r.removed).toHaveLength(1);
+    expect(r.rejected.relay.not_a_member).toBeGreaterThan(0);
+    expect(r.heads.filter(h => !h.removed).map(h => h.digest)).toEqual(Array(3).fill(r.heads.find(h => !h.removed)!.digest));
+    expect(r.wire.reordered).toBeGreaterThan(0);
     expect(r.edits.present).toBe(r.edits.made);
   }, 40_000);
 });

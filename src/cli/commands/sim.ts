@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .requiredOption('--replicas <n>', `replicas (users), 1..${SIM_LIMITS.maxReplicas}`)
     .requiredOption('--ops <n>', `operations, 0..${SIM_LIMITS.maxOps}`)
     .requiredOption('--seed <n>', 'seed: the same seed gives the same trace')
-    .option('--faults <list>', `comma list of ${FAULTS.join(', ')} (not yet: ${PLANNED_FAULTS.join(', ')})`)
+    .option('--faults <list>', `comma list of ${FAULTS.join(', ')}${PLANNED_FAULTS.length ? ` (not yet: ${PLANNED_FAULTS.join(', ')})` : ''}`)
     .option('--trace <file>', 'write the JSON-lines trace here (default: in the run\'s temp directory)')
     .option('--keep', 'keep the profiles and relay database of the run')
     .action(async (o: { replicas: string; ops: string; seed: string; faults?: string; trace?: string; keep?: boolean }, cmd: Command) => {

@@ -53,6 +53,8 @@ export interface SimReport {
   syncs: { ok: number; failed: number; skippedPartitioned: number; finalRounds: number };
   wire: { connections: number; forwarded: number; duplicated: number; cut: number; reordered: number };
   /** expired-lease: relay clock jumps, envelopes refused lease_expired, re-sealed under a fresh lease. */
+  /** clock-skew: each replica's local clock offset (claimed times, lease clock). */
+  clockSkewMs?: Record<string, number>;
   leases?: { jumps: number; resubmitted: number; lease_expired: number };
   replays?: { pushed: number; duplicate: number; seq_replay: number; accepted: number; other: number };
   forgeries?: { pushed: number; byKind: Record<string, number>; asExpected: number; unexpected: ForgeryResult[]; forgedDocsPresent: number };
@@ -147,6 +149,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   let deleted = 0;
   const removedNames: string[] = [];
   const leases = { jumps: 0, resubmitted: 0 };
+  const skews: Record<string, number> = {};
   const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0 };
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
   const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
@@ -238,7 +241,19 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     for (const [i, u] of users.entries()) {
       const proxy = await startWireProxy(relay.url, rng.fork(`proxy-${i}`));
       if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url);
-      const op = await openReplica(u, proxy.url);
+      let clock: (() => number) | undefined;
+      if (has('clock-skew')) {
+        // most clocks a little off, one a year behind, one well ahead but inside the lease (30 days by
+        // default; 10 minutes under expired-lease, where a clock further ahead would lock editing)
+        const DAY = 24 * 3600_000;
+        const small = has('expired-lease') ? SIM_MAX_OFFLINE_MS / 5 : 3 * DAY;
+        const ahead = has('expired-lease') ? SIM_MAX_OFFLINE_MS / 3 : 10 * DAY;
+        const skewMs = i === 1 ? -365 * DAY : i === 2 ? ahead : rng.int(-small, small);
+        skews[u.name] = skewMs;
+        clock = () => Date.now() + skewMs;
+        emit({ t: 'fault', fault: 'clock-skew', replica: i, skewMs });
+      }
+      const op = await openReplica(u, proxy.url, clock ? { now: clock } : {});
       const r: Replica = { name: u.name, user: u, proxy, o: op, removed: false, partitionedUntil: -1 };
       replicas.push(r);
       await syncHard(r);
@@ -454,6 +469,15 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       if (forgeries.forgedDocsPresent > 0) problems.push(`${forgeries.forgedDocsPresent} forged documents present on replicas`);
       if (forgeries.unexpected.length > 0) problems.push(`${forgeries.unexpected.length} forgeries not refused as expected`);
     }
+    if (has('clock-skew')) {
+      // a wrong local clock never extends a lease: every lease held was issued on the relay's clock
+      const maxOffline = replicas[0]!.o.s.live.state.policy.maxOfflineMs;
+      for (const r of replicas) {
+        const l = r.o.s.lease.lease;
+        if (l && (l.notAfter - l.issuedAt > maxOffline || l.issuedAt > relayNow() + 1000))
+          problems.push(`${r.name} holds a lease beyond the relay's clock (issued ${l.issuedAt}, notAfter ${l.notAfter})`);
+      }
+    }
     for (const r of active) {
       const q = await r.o.s.session.quarantine.list();
       const own = q.filter(x => {
@@ -479,6 +503,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       syncs,
       wire,
       ...(has('replay') ? { replays } : {}),
+      ...(has('clock-skew') ? { clockSkewMs: skews } : {}),
       ...(has('expired-lease') ? { leases: { ...leases, lease_expired: rejected.relay.lease_expired ?? 0 } } : {}),
       ...(mallory ? { forgeries } : {}),
       removed: removedNames,
