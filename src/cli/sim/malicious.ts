@@ -74,7 +74,15 @@ export class Mallory {
     const kind = rng.pick(kinds);
     const fresh = () => parseAutomergeUrl(generateAutomergeUrl()).documentId as string;
     const c = await this.connection();
-    const leaseId = c.leases.get(this.workspaceId)?.lease.leaseId ?? '';
+    // a fresh lease each time (the relay's clock may have jumped), so forgeries meet their own refusal
+    let leaseId = c.leases.get(this.workspaceId)?.lease.leaseId ?? '';
+    if (!this.removed) {
+      try {
+        leaseId = (await c.renewLease(this.workspaceId)).leaseId;
+      } catch {
+        // keep the one from authentication
+      }
+    }
     let bytes: Uint8Array;
     let docId: string;
     let expect: ForgeryResult['expect'];
