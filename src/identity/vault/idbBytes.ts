@@ -28,8 +28,22 @@ function openDb(idb: IDBFactory, name: string): Promise<IDBDatabase> {
 export function idbBytesStore(dbName: string, idb: IDBFactory = globalThis.indexedDB): BytesStore {
   let db: Promise<IDBDatabase> | undefined;
   const tx = async <T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
-    db ??= openDb(idb, dbName);
-    const t = (await db).transaction(STORE, mode);
+    db ??= openDb(idb, dbName).then((d) => {
+      d.onversionchange = () => {
+        d.close(); // let a newer version of the app upgrade the database; reopen on next use
+        db = undefined;
+      };
+      return d;
+    });
+    const opening = db;
+    let conn: IDBDatabase;
+    try {
+      conn = await opening;
+    } catch (e) {
+      if (db === opening) db = undefined; // a failed open is retried next time, not cached
+      throw e;
+    }
+    const t = conn.transaction(STORE, mode);
     const result = request(fn(t.objectStore(STORE)));
     await new Promise<void>((resolve, reject) => {
       t.oncomplete = () => resolve();
