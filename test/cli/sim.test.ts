@@ -76,6 +76,8 @@ describe('cloister sim', () => {
     expect(Object.keys(f.byKind).length).toBeGreaterThanOrEqual(3);
     // replays of acknowledged envelopes changed nothing
     expect(r.replays!.accepted).toBe(0);
+    expect(r.replays!.redeliveredChanged).toBe(0);
+    expect(r.replays!.duplicate + r.replays!.seq_replay).toBe(r.replays!.pushed);
     expect(r.edits.present).toBe(r.edits.made);
   }, 40_000);
 

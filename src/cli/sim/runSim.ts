@@ -56,7 +56,8 @@ export interface SimReport {
   /** clock-skew: each replica's local clock offset (claimed times, lease clock). */
   clockSkewMs?: Record<string, number>;
   leases?: { jumps: number; resubmitted: number; lease_expired: number };
-  replays?: { pushed: number; duplicate: number; seq_replay: number; accepted: number; other: number };
+  /** replay: re-pushed to the relay (duplicate / seq_replay, never accepted), and re-delivered to the author (a no-op). */
+  replays?: { pushed: number; duplicate: number; seq_replay: number; accepted: number; other: number; redeliveredNoop: number; redeliveredChanged: number };
   forgeries?: { pushed: number; byKind: Record<string, number>; asExpected: number; unexpected: ForgeryResult[]; forgedDocsPresent: number };
   removed: string[];
   /** Anything that broke a property (empty when converged). */
@@ -150,7 +151,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   const removedNames: string[] = [];
   const leases = { jumps: 0, resubmitted: 0 };
   const skews: Record<string, number> = {};
-  const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0 };
+  const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0, redeliveredNoop: 0, redeliveredChanged: 0 };
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
   const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
   let report: SimReport | undefined;
@@ -355,6 +356,22 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
             }
           } catch (e) {
             result = `error: ${(e as Error).message}`;
+          }
+          // and the relay (or anyone on the wire) hands it back to its author: a no-op there
+          if (d.ok) {
+            const docId = d.value.header.docId;
+            const headsOf = async () => {
+              const h = (await owner.o.s.session.has(docId as never)) ? await owner.o.s.session.open<unknown>(docId) : undefined;
+              return h ? [...A.getHeads(h.doc() as A.Doc<unknown>)].sort().join(',') : '-';
+            };
+            const before = await headsOf();
+            const rep = await owner.o.s.session.applyRemote([env], 'replay');
+            const after = await headsOf();
+            if (before === after && rep.applied.length === 0 && rep.rejected.length === 0) replays.redeliveredNoop++;
+            else {
+              replays.redeliveredChanged++;
+              problems.push(`a replayed envelope changed ${owner.name}'s copy of ${docId}`);
+            }
           }
           replays.pushed++;
           if (result === 'duplicate') replays.duplicate++;
