@@ -98,7 +98,7 @@ export function RecordEditor(props: {
       {record?.deleted && <p className="error">This record was deleted.</p>}
       {changedElsewhere && !record?.deleted && (
         <p className="muted" data-testid="changed-elsewhere">
-          This record changed elsewhere while you were editing. Saving applies only your changes and keeps the others.
+          This record changed elsewhere while you were editing. Saving applies only your changes on top of theirs.
         </p>
       )}
       <label>

@@ -5,6 +5,7 @@ import type { RecordDoc, RecordSummary } from '../docs/records/recordTypes.ts';
 import type { AppRecords } from './openAppRecords.ts';
 import { RecordEditor, type RecordDraft } from './RecordEditor.tsx';
 import { RecordList } from './RecordList.tsx';
+import { rebaseText } from './rebaseText.ts';
 
 export function RecordsView({ app }: { app: AppRecords }) {
   const { records } = app;
@@ -71,14 +72,17 @@ export function RecordsView({ app }: { app: AppRecords }) {
       setSelected(id);
       return undefined;
     }
-    // Only what this form changed relative to where it started; concurrent changes to the rest stay.
+    // Only what this form changed relative to where it started, each text edit re-applied onto the
+    // stored text (rebaseText), so concurrent changes elsewhere in the record, or the same text, stay.
+    const now = await records.get(selected);
+    const merge = (b: string, d: string, c: string | undefined) => (c === undefined ? d : (rebaseText(b, d, c) ?? d));
     const fields: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(draft.fields)) if (base.fields[k] !== v) fields[k] = v;
+    for (const [k, v] of Object.entries(draft.fields)) if (base.fields[k] !== v) fields[k] = k in base.fields ? merge(base.fields[k]!, v, now?.fields[k]) : v;
     for (const k of Object.keys(base.fields)) if (!(k in draft.fields)) fields[k] = null;
     const patch = {
-      ...(draft.title !== base.title ? { title: draft.title } : {}),
+      ...(draft.title !== base.title ? { title: merge(base.title, draft.title, now?.title) } : {}),
       ...(Object.keys(fields).length ? { fields } : {}),
-      ...(draft.notes !== base.notes ? { notes: draft.notes } : {}),
+      ...(draft.notes !== base.notes ? { notes: merge(base.notes, draft.notes, now?.notes) } : {}),
     };
     if (Object.keys(patch).length) await tracked(() => records.update(selected, patch));
     const stored = await records.get(selected);

@@ -1,7 +1,7 @@
 // The web app syncing with the command line through a real relay: alice (CLI) creates a team
 // workspace, adds a record and invites bob; bob, in Chromium, joins with the invitation code, sees
 // alice's record arrive, adds his own, and alice's next `cloister sync` brings it to her terminal;
-// when both edit one record at once, each keeps the other's change.
+// when both edit one record at once (even the same notes), each keeps the other's change.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -107,14 +107,16 @@ if (!haveChromium && inCi) {
         }, { timeout: 30_000, interval: 1000 })
         .toEqual(['Foghorn test', 'Keeper rota']);
 
-      // Both edit the same record at once: bob's form keeps his pending change, says the record changed
-      // elsewhere, and saving applies only his field, so alice's new title stays.
+      // Both edit the same record at once: bob's form keeps his pending changes and says the record changed
+      // elsewhere; saving applies only his edits on top (field, and his part of the notes), so alice's
+      // new title and her addition to the notes stay.
       const list = JSON.parse(await alice('record', 'list', '--json')) as { id: string; title: string }[];
       const rota = list.find((r) => r.title === 'Keeper rota')!.id;
       await byId('record-item').filter({ hasText: 'Keeper rota' }).click();
       await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
       await byId('field-value').fill('bob');
-      await alice('record', 'edit', rota, '--title', 'Keeper rota (winter)');
+      await byId('notes').fill('Note: Swap with bob on storms.');
+      await alice('record', 'edit', rota, '--title', 'Keeper rota (winter)', '--notes', 'Swap with bob on storms. Carol covers Fridays.');
       await alice('sync');
       await byId('changed-elsewhere').waitFor({ timeout: 20_000 });
       expect(await byId('field-value').inputValue()).toBe('bob');
@@ -123,10 +125,11 @@ if (!haveChromium && inCi) {
       await expect
         .poll(async () => {
           await alice('sync');
-          const r = JSON.parse(await alice('record', 'show', rota, '--json')) as { title: string; fields: Record<string, string> };
-          return [r.title, r.fields.monday];
+          const r = JSON.parse(await alice('record', 'show', rota, '--json')) as { title: string; fields: Record<string, string>; notes: string };
+          return [r.title, r.fields.monday, r.notes];
         }, { timeout: 30_000, interval: 1000 })
-        .toEqual(['Keeper rota (winter)', 'bob']);
+        .toEqual(['Keeper rota (winter)', 'bob', 'Note: Swap with bob on storms. Carol covers Fridays.']);
+      expect(await byId('notes').inputValue()).toBe('Note: Swap with bob on storms. Carol covers Fridays.');
     }, 90_000);
   });
 }
