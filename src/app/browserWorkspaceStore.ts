@@ -1,96 +1,27 @@
 // The browser's copy of each workspace (log entries, opened epoch keys, small metadata), one value per
-// workspace in a BytesStore (IndexedDB). Same layout and sealing as the Node store
-// (src/identity/workspace/store.ts, which is tied to node:fs): sealed under a subkey of the vault's
-// data key, stored under a keyed hash of the workspace id (no id in IndexedDB), the key bound as AD.
-import { openBytes, sealBytes } from '../crypto/aead.ts';
-import { ByteReader, ByteWriter, toBase64url, utf8 } from '../crypto/bytes.ts';
-import { DOMAIN, INFO } from '../crypto/domains.ts';
-import { deriveSubkey, hmacSha256 } from '../crypto/hkdf.ts';
-import { asKey, type DataKey, type EpochKey, type Key } from '../crypto/keys.ts';
-import { fail, ok, type Result } from '../crypto/result.ts';
+// workspace in a BytesStore (IndexedDB), in the same sealed form as the Node file store
+// (src/identity/workspace/storeCodec.ts): stored under a keyed hash of the workspace id (no id in
+// IndexedDB), with that name bound as associated data.
+import type { DataKey } from '../crypto/keys.ts';
 import type { BytesStore } from '../identity/vault/idbBytes.ts';
+import { openStoredWorkspace, sealStoredWorkspace, workspaceStorageName, type StoredWorkspace } from '../identity/workspace/storeCodec.ts';
 
-export interface BrowserStoredWorkspace {
-  workspaceId: string;
-  entries: Uint8Array[];
-  epochKeys: Map<number, EpochKey>;
-  meta: Record<string, string>;
-}
+export type BrowserStoredWorkspace = StoredWorkspace;
+export { workspaceStorageName };
 
-export type WorkspaceStoreFailure = 'store_missing' | 'store_wrong_key' | 'store_corrupt';
-
-const FORMAT_VERSION = 1;
-const storeKey = (dk: DataKey) => deriveSubkey<Key<'AeadKey'>>(dk, INFO.workspaceStoreKey, utf8('values'));
-const nameKey = (dk: DataKey) => deriveSubkey<Key<'WorkspaceNameKey'>>(dk, INFO.workspaceStoreKey, utf8('names'));
-
-/** The storage key for a workspace: a keyed hash of its id, revealing nothing without the vault. */
-export function workspaceStorageName(dataKey: DataKey, workspaceId: string): string {
-  const mac = hmacSha256(nameKey(dataKey), new ByteWriter().string(DOMAIN.workspaceStoreName).string(workspaceId).finish());
-  return toBase64url(mac.subarray(0, 20));
-}
-
-function encode(ws: BrowserStoredWorkspace): Uint8Array {
-  const w = new ByteWriter().u8(FORMAT_VERSION).string(ws.workspaceId).u32(ws.entries.length);
-  for (const e of ws.entries) w.bytes(e);
-  const keys = [...ws.epochKeys].sort(([a], [b]) => a - b);
-  w.u32(keys.length);
-  for (const [epoch, key] of keys) w.u32(epoch).bytes(key);
-  return w.string(JSON.stringify(ws.meta)).finish();
-}
-
-function decode(bytes: Uint8Array): BrowserStoredWorkspace | undefined {
-  const r = new ByteReader(bytes);
-  if (r.u8() !== FORMAT_VERSION) return undefined;
-  const workspaceId = r.string();
-  const n = r.u32();
-  if (workspaceId === undefined || n === undefined) return undefined;
-  const entries: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const e = r.bytes(1 << 20);
-    if (!e) return undefined;
-    entries.push(e.slice());
-  }
-  const k = r.u32();
-  if (k === undefined) return undefined;
-  const epochKeys = new Map<number, EpochKey>();
-  for (let i = 0; i < k; i++) {
-    const epoch = r.u32();
-    const key = r.bytes(32);
-    if (epoch === undefined || !key || key.length !== 32) return undefined;
-    epochKeys.set(epoch, asKey<EpochKey>(key.slice()));
-  }
-  const metaText = r.string(1 << 20);
-  if (metaText === undefined || r.remaining !== 0) return undefined;
-  try {
-    const meta = JSON.parse(metaText) as unknown;
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return undefined;
-    return { workspaceId, entries, epochKeys, meta: Object.fromEntries(Object.entries(meta).filter(([, v]) => typeof v === 'string')) as Record<string, string> };
-  } catch {
-    return undefined;
-  }
-}
-
-export async function saveBrowserWorkspace(store: BytesStore, dataKey: DataKey, ws: BrowserStoredWorkspace): Promise<void> {
+export async function saveBrowserWorkspace(store: BytesStore, dataKey: DataKey, ws: StoredWorkspace): Promise<void> {
   const name = workspaceStorageName(dataKey, ws.workspaceId);
-  await store.put(name, sealBytes(storeKey(dataKey), encode(ws), DOMAIN.workspaceStore, utf8(name)));
+  await store.put(name, sealStoredWorkspace(dataKey, name, ws));
 }
 
-async function openValue(store: BytesStore, dataKey: DataKey, name: string): Promise<Result<BrowserStoredWorkspace, WorkspaceStoreFailure>> {
-  const bytes = await store.get(name);
-  if (!bytes) return fail('store_missing');
-  const opened = openBytes(storeKey(dataKey), bytes, DOMAIN.workspaceStore, utf8(name));
-  if (!opened.ok) return fail(opened.reason === 'aead_wrong_key' ? 'store_wrong_key' : 'store_corrupt');
-  const ws = decode(opened.value);
-  if (!ws || workspaceStorageName(dataKey, ws.workspaceId) !== name) return fail('store_corrupt');
-  return ok(ws);
-}
-
-/** Every workspace this vault can open in `store`; values it can't open are skipped. */
-export async function listBrowserWorkspaces(store: BytesStore, dataKey: DataKey): Promise<BrowserStoredWorkspace[]> {
-  const out: BrowserStoredWorkspace[] = [];
+/** Every workspace this vault can open in `store`; values it can't open, or kept under another's name, are skipped. */
+export async function listBrowserWorkspaces(store: BytesStore, dataKey: DataKey): Promise<StoredWorkspace[]> {
+  const out: StoredWorkspace[] = [];
   for (const name of (await store.keys()).sort()) {
-    const r = await openValue(store, dataKey, name);
-    if (r.ok) out.push(r.value);
+    const bytes = await store.get(name);
+    if (!bytes) continue;
+    const r = openStoredWorkspace(dataKey, name, bytes);
+    if (r.ok && workspaceStorageName(dataKey, r.value.workspaceId) === name) out.push(r.value);
   }
   return out;
 }

@@ -16,13 +16,14 @@ import { isActiveDevice } from '../identity/workspace/selectors.ts';
 import type { BytesStore } from '../identity/vault/idbBytes.ts';
 import { saveBrowserWorkspace } from './browserWorkspaceStore.ts';
 import { openBrowserSyncState } from './browserSyncState.ts';
-import { deviceKeysOf, docsDbPrefix } from './openAppRecords.ts';
+import { deviceKeysOfVault } from '../identity/vault/deviceKeys.ts';
+import { docsDbPrefix } from './openAppRecords.ts';
 
 export async function joinInBrowser(o: { vault: UnlockedVault; token: string; relayUrl: string; store: BytesStore }): Promise<Result<{ workspaceId: string; name: string }, JoinFailure>> {
   const t = parseInvitationToken(o.token);
   if (!t.ok) return fail('invitation_code_invalid', 'paste the code exactly as `cloister workspace invite` printed it (WORKSPACE.CODE)');
   const { workspaceId, code } = t.value;
-  const keys = deviceKeysOf(o.vault);
+  const keys = deviceKeysOfVault(o.vault);
   let client: RelayClient;
   try {
     client = await RelayClient.connect({ url: o.relayUrl, signingKey: keys.signingKey, devicePub: keys.signingPub });

@@ -9,11 +9,11 @@ import { LeaseClock } from '../docs/sync/LeaseClock.ts';
 import { LiveWorkspace } from '../docs/sync/LiveWorkspace.ts';
 import type { SyncSession } from '../docs/sync/SyncEngine.ts';
 import type { SyncStateStore } from '../docs/sync/syncState.ts';
+import { deviceKeysOfVault } from '../identity/vault/deviceKeys.ts';
 import { idbBytesStore, type BytesStore } from '../identity/vault/idbBytes.ts';
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import { createWorkspace } from '../identity/workspace/createWorkspace.ts';
 import { replayLog } from '../identity/workspace/log.ts';
-import type { DeviceKeys } from '../identity/workspace/signEntry.ts';
 import { openBrowserSyncState } from './browserSyncState.ts';
 import { listBrowserWorkspaces, saveBrowserWorkspace, workspaceStorageName, type BrowserStoredWorkspace } from './browserWorkspaceStore.ts';
 
@@ -37,17 +37,6 @@ export interface WorkspaceChoice {
   name: string;
 }
 
-export function deviceKeysOf(vault: UnlockedVault): DeviceKeys {
-  return {
-    userId: vault.userId,
-    deviceId: vault.device.deviceId,
-    signingKey: vault.device.signingKey,
-    signingPub: vault.device.signingPub,
-    boxKey: vault.device.boxKey,
-    boxPub: vault.device.boxPub,
-    userSigningPub: vault.user.signingPub,
-  };
-}
 
 /** Every workspace stored in this browser, creating the personal one first if there is none. Under a
  * Web Lock, so two tabs (or React's double-run effects) opening at once don't each create one. */
@@ -65,7 +54,7 @@ export async function ensureWorkspaces(vault: UnlockedVault, store: BytesStore =
 async function findOrCreate(store: BytesStore, vault: UnlockedVault): Promise<BrowserStoredWorkspace[]> {
   const existing = await listBrowserWorkspaces(store, vault.dataKey);
   if (existing.length > 0) return existing;
-  const created = createWorkspace(deviceKeysOf(vault), PERSONAL_WORKSPACE_NAME, { now: Date.now() });
+  const created = createWorkspace(deviceKeysOfVault(vault), PERSONAL_WORKSPACE_NAME, { now: Date.now() });
   const ws: BrowserStoredWorkspace = { workspaceId: created.workspaceId, entries: created.entries, epochKeys: new Map([[0, created.epochKey]]), meta: {} };
   await saveBrowserWorkspace(store, vault.dataKey, ws);
   return [ws];
@@ -113,7 +102,7 @@ export async function openAppRecords(vault: UnlockedVault, workspaceId: string, 
       live,
       syncState: syncState.value as SyncStateStore,
       lease,
-      device: deviceKeysOf(vault),
+      device: deviceKeysOfVault(vault),
       workspaceStore: {
         async load() {
           return (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);
