@@ -7,13 +7,12 @@ import * as A from '@automerge/automerge';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex, utf8 } from '../../crypto/bytes.ts';
 import type { PublicKey } from '../../crypto/keys.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { RelayClient } from '../../docs/sync/relayClient.ts';
 import { listQuarantine, resubmitQuarantined } from '../../docs/sync/resubmit.ts';
 import type { SyncSummary } from '../../docs/sync/SyncEngine.ts';
+import { editsPresence, headsDigests, headsKey, type EditMark } from './compare.ts';
 import { parseFaults, SimUsageError, type Fault } from './faults.ts';
 import { Mallory, type ForgeryResult } from './malicious.ts';
 import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from './profiles.ts';
@@ -76,12 +75,6 @@ interface Replica {
   partitionedUntil: number;
 }
 
-interface EditMark {
-  replica: number;
-  docId: string;
-  heads: A.Heads;
-  afterRemoval: boolean;
-}
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
 const FIELDS = ['user', 'host', 'port', 'vlan', 'owner'];
@@ -154,7 +147,6 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0, redeliveredNoop: 0, redeliveredChanged: 0 };
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
   const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
-  let report: SimReport | undefined;
 
   const record = (s: SyncSummary) => {
     for (const [k, v] of Object.entries(s.rejected)) add(rejected.relay, k, v);
@@ -196,7 +188,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     const docSession = r.o.s.session;
     const mark = async (docId: string) => {
       const h = await docSession.open<unknown>(docId);
-      if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>), afterRemoval: r.removed });
+      if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>) });
     };
     try {
       if (action === 'create') {
@@ -279,6 +271,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         reorder: has('reorder') ? 0.15 : 0,
       };
     const removalAt = has('removal') && o.replicas >= 3 ? Math.floor(o.ops / 2) : -1;
+    if (has('removal') && removalAt < 0) emit({ t: 'fault', fault: 'removal', skipped: 'needs at least 3 replicas' });
     const malloryRemovalAt = has('malicious') ? Math.floor((o.ops * 3) / 4) : -1;
 
     for (let i = 0; i < o.ops; i++) {
@@ -362,7 +355,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
             const docId = d.value.header.docId;
             const headsOf = async () => {
               const h = (await owner.o.s.session.has(docId as never)) ? await owner.o.s.session.open<unknown>(docId) : undefined;
-              return h ? [...A.getHeads(h.doc() as A.Doc<unknown>)].sort().join(',') : '-';
+              return headsKey(h?.doc() as A.Doc<unknown> | undefined);
             };
             const before = await headsOf();
             const rep = await owner.o.s.session.applyRemote([env], 'replay');
@@ -440,44 +433,10 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     timings.finalSyncMs = Math.round(performance.now() - tFinal);
 
     // ---- compare
-    const heads: SimReport['heads'] = [];
-    const docSets = await Promise.all(active.map(async r => {
-      const ids = new Set<string>([r.o.s.records.indexId]);
-      for (const s of await r.o.s.records.list({ includeDeleted: true })) ids.add(s.id);
-      for (const id of created) if (await r.o.s.session.has(id as never)) ids.add(id);
-      return ids;
-    }));
-    const allDocs = [...new Set(docSets.flatMap(s => [...s]))].sort();
-    for (const r of replicas) {
-      const parts: string[] = [];
-      let docs = 0;
-      for (const id of allDocs) {
-        const h = (await r.o.s.session.has(id as never)) ? await r.o.s.session.open<unknown>(id) : undefined;
-        if (h) docs++;
-        parts.push(`${id}:${h ? [...A.getHeads(h.doc() as A.Doc<unknown>)].sort().join(',') : '-'}`);
-      }
-      heads.push({ replica: r.name, removed: r.removed, docs, digest: toHex(sha256(utf8(parts.join('\n')))).slice(0, 32) });
-    }
+    const heads = await headsDigests(replicas, created);
     const activeDigests = new Set(heads.filter(h => !h.removed).map(h => h.digest));
     if (activeDigests.size > 1) problems.push(`replicas differ: ${activeDigests.size} distinct heads digests`);
-
-    const editsReport = { made: 0, present: 0, missing: 0, byRemovedMember: 0, byRemovedMemberPresent: 0, refused };
-    for (const e of edits) {
-      const removedAuthor = replicas[e.replica]!.removed;
-      let everywhere = true;
-      for (const r of active) {
-        const h = (await r.o.s.session.has(e.docId as never)) ? await r.o.s.session.open<unknown>(e.docId) : undefined;
-        if (!h || !A.hasHeads(h.doc() as A.Doc<unknown>, e.heads)) everywhere = false;
-      }
-      if (removedAuthor) {
-        editsReport.byRemovedMember++;
-        if (everywhere) editsReport.byRemovedMemberPresent++;
-        continue;
-      }
-      editsReport.made++;
-      if (everywhere) editsReport.present++;
-      else editsReport.missing++;
-    }
+    const editsReport = { ...(await editsPresence(edits, replicas)), refused };
     if (editsReport.missing > 0) problems.push(`${editsReport.missing} resolved edits missing on some replica`);
 
     if (mallory) {
@@ -507,7 +466,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     const wire = { connections: 0, forwarded: 0, duplicated: 0, cut: 0, reordered: 0 };
     for (const r of replicas) for (const k of Object.keys(wire) as (keyof typeof wire)[]) wire[k] += r.proxy.stats[k];
     timings.totalMs = Math.round(performance.now() - t0);
-    report = {
+    const report: SimReport = {
       converged: problems.length === 0,
       seed: o.seed,
       replicas: o.replicas,
@@ -543,6 +502,5 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       rmSync(pathJoin(dir, 'profiles'), { recursive: true, force: true });
       rmSync(pathJoin(dir, 'relay'), { recursive: true, force: true });
     }
-    void report;
   }
 }
