@@ -5,7 +5,7 @@ import { DEFAULT_KDF } from '../../crypto/argon2.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { waitBeforeAttempt } from './backoff.ts';
 import { openWithPassword, rewrapPassword, strongerKdf } from './rewrap.ts';
-import { readVaultFile } from './store.ts';
+import { readVaultFile, writeVaultFile } from './store.ts';
 import type { VaultFailure } from './types.ts';
 import { clearFailuresQuietly, noteFailure, type UnlockOptions } from './unlockVault.ts';
 
@@ -21,7 +21,8 @@ export async function changePassword(home: string, oldPassword: string, newPassw
   }
   clearFailuresQuietly(home);
   try {
-    await rewrapPassword(file.value, home, secrets.value, newPassword, strongerKdf(file.value.header.kdf, opts.kdf ?? DEFAULT_KDF));
+    const { bytes } = await rewrapPassword(file.value, secrets.value, newPassword, strongerKdf(file.value.header.kdf, opts.kdf ?? DEFAULT_KDF));
+    writeVaultFile(home, bytes);
   } catch (e) {
     return fail('vault_io', (e as Error).message);
   }

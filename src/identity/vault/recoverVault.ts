@@ -8,7 +8,7 @@ import { waitBeforeAttempt } from './backoff.ts';
 import { parseRecoveryKey } from './recoveryKey.ts';
 import { rewrapPassword, strongerKdf } from './rewrap.ts';
 import { recoveryKek, toUnlockedVault, unwrap } from './secrets.ts';
-import { readVaultFile } from './store.ts';
+import { readVaultFile, writeVaultFile } from './store.ts';
 import type { UnlockedVault, VaultFailure } from './types.ts';
 import { clearFailuresQuietly, noteFailure, type UnlockOptions } from './unlockVault.ts';
 import { recoveryAd } from './vaultFile.ts';
@@ -33,7 +33,8 @@ export async function recoverVault(home: string, recoveryKey: string, newPasswor
   }
   clearFailuresQuietly(home);
   try {
-    const header = await rewrapPassword(file.value, home, secrets.value, newPassword, strongerKdf(file.value.header.kdf, opts.kdf ?? DEFAULT_KDF));
+    const { header, bytes } = await rewrapPassword(file.value, secrets.value, newPassword, strongerKdf(file.value.header.kdf, opts.kdf ?? DEFAULT_KDF));
+    writeVaultFile(home, bytes);
     return ok(toUnlockedVault(userId, secrets.value, header.kdf));
   } catch (e) {
     return fail('vault_io', (e as Error).message);

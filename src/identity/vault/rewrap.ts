@@ -6,7 +6,6 @@ import { DOMAIN } from '../../crypto/domains.ts';
 import { wipe } from '../../crypto/bytes.ts';
 import { fail, type Result } from '../../crypto/result.ts';
 import { newSalt, unwrap, wrapWithPassword, type VaultSecrets } from './secrets.ts';
-import { writeVaultFile } from './store.ts';
 import type { VaultFailure } from './types.ts';
 import { encodeVaultFile, type VaultFile, type VaultHeader } from './vaultFile.ts';
 
@@ -31,10 +30,9 @@ export function strongerKdf(stored: KdfParams, target: KdfParams): KdfParams {
   return { alg: 'argon2id', m_kib: Math.max(stored.m_kib, target.m_kib), t: Math.max(stored.t, target.t), p: target.p };
 }
 
-/** Re-wrap the secrets under `password` with `kdf` and replace the vault file atomically. */
-export async function rewrapPassword(file: VaultFile, home: string, secrets: VaultSecrets, password: string, kdf: KdfParams): Promise<VaultHeader> {
+/** Re-wrap the secrets under `password` with `kdf` and a fresh salt: the new vault bytes, for the caller to store atomically. */
+export async function rewrapPassword(file: VaultFile, secrets: VaultSecrets, password: string, kdf: KdfParams): Promise<{ header: VaultHeader; bytes: Uint8Array }> {
   const header: VaultHeader = { ...file.header, kdf, salt: newSalt() };
   const passwordWrap = await wrapWithPassword(secrets, header, password);
-  writeVaultFile(home, encodeVaultFile(header, passwordWrap, file.recoveryWrap));
-  return header;
+  return { header, bytes: encodeVaultFile(header, passwordWrap, file.recoveryWrap) };
 }

@@ -6,7 +6,7 @@ import { ok, type Result } from '../../crypto/result.ts';
 import { clearFailures, recordFailure, waitBeforeAttempt, type BackoffOptions } from './backoff.ts';
 import { openWithPassword, rewrapPassword, strongerKdf } from './rewrap.ts';
 import { toUnlockedVault } from './secrets.ts';
-import { readVaultFile } from './store.ts';
+import { readVaultFile, writeVaultFile } from './store.ts';
 import type { UnlockedVault, VaultFailure, VaultKdfOptions } from './types.ts';
 
 export interface UnlockOptions extends VaultKdfOptions, BackoffOptions {
@@ -28,7 +28,9 @@ export async function unlockVault(home: string, password: string, opts: UnlockOp
   const target = opts.kdf ?? DEFAULT_KDF;
   if (kdfNeedsUpgrade(kdf, target)) {
     try {
-      kdf = (await rewrapPassword(file.value, home, secrets.value, password, strongerKdf(kdf, target))).kdf;
+      const rewrapped = await rewrapPassword(file.value, secrets.value, password, strongerKdf(kdf, target));
+      writeVaultFile(home, rewrapped.bytes);
+      kdf = rewrapped.header.kdf;
     } catch (e) {
       // The old vault is intact (atomic write) and unlocking succeeded; the upgrade waits for next time.
       opts.onUpgradeFailed?.(e as Error);

@@ -102,5 +102,3 @@ export function decodeVaultFile(bytes: Uint8Array): Result<VaultFile, VaultDecod
   });
 }
 
-// Where the file lives on disk is store.ts; re-exported so callers find it beside the format.
-export { vaultExists, vaultPath } from './store.ts';

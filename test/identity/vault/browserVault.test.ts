@@ -11,7 +11,8 @@ import {
 } from '../../../src/identity/vault/browserVault.ts';
 import { idbBytesStore } from '../../../src/identity/vault/idbBytes.ts';
 import { unlockVault } from '../../../src/identity/vault/unlockVault.ts';
-import { decodeVaultFile, vaultPath } from '../../../src/identity/vault/vaultFile.ts';
+import { decodeVaultFile } from '../../../src/identity/vault/vaultFile.ts';
+import { vaultPath } from '../../../src/identity/vault/store.ts';
 import { FAST, removeTempHomes, tempHome } from './helpers.ts';
 
 afterAll(removeTempHomes);

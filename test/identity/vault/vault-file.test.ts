@@ -10,7 +10,8 @@ import { createVault } from '../../../src/identity/vault/createVault.ts';
 import { unwrap } from '../../../src/identity/vault/secrets.ts';
 import { describeVaultFailure, VAULT_FAILURE_TEXT } from '../../../src/identity/vault/types.ts';
 import { unlockVault } from '../../../src/identity/vault/unlockVault.ts';
-import { decodeVaultFile, encodeHeader, vaultPath, VAULT_MAGIC, type VaultFile } from '../../../src/identity/vault/vaultFile.ts';
+import { decodeVaultFile, encodeHeader, VAULT_MAGIC, type VaultFile } from '../../../src/identity/vault/vaultFile.ts';
+import { vaultPath } from '../../../src/identity/vault/store.ts';
 import { FAST, removeTempHomes, tempHome } from './helpers.ts';
 
 const PASSWORD = 'pw-for-the-fuzzer';

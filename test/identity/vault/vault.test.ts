@@ -6,7 +6,8 @@ import { equalBytes, utf8 } from '../../../src/crypto/bytes.ts';
 import { changePassword } from '../../../src/identity/vault/changePassword.ts';
 import { createVault, VaultCreateError } from '../../../src/identity/vault/createVault.ts';
 import { recoverVault } from '../../../src/identity/vault/recoverVault.ts';
-import { decodeVaultFile, vaultExists, vaultPath } from '../../../src/identity/vault/vaultFile.ts';
+import { decodeVaultFile } from '../../../src/identity/vault/vaultFile.ts';
+import { vaultExists, vaultPath } from '../../../src/identity/vault/store.ts';
 import { unlockVault } from '../../../src/identity/vault/unlockVault.ts';
 import { allFiles, FAST, removeTempHomes, tempHome } from './helpers.ts';
 
