@@ -12,21 +12,13 @@ import { decodeRelayMessage } from '../../src/protocol/messages.ts';
 import type { SyncSummary } from '../../src/docs/sync/SyncEngine.ts';
 import { startFaultProxy, type FaultProxy } from './faultProxy.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, spawnRelay, tempDir, type Open, type User } from './helpers.ts';
+import { mulberry32 } from '../../src/cli/sim/rng.ts';
 
 const SEED = Number(process.env.CLOISTER_FAULT_SEED ?? 20261127);
 console.log(`faults.test seed ${SEED} (replay with CLOISTER_FAULT_SEED=${SEED})`);
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/cli/sim/rng.ts): a seeded generator, so an order can be replayed from the printed seed. */
+const rng = mulberry32;
 const random = rng(SEED);
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 

@@ -8,20 +8,12 @@ import { decodeEnvelope } from '../../src/protocol/envelope.ts';
 import { RelayClient } from '../../src/docs/sync/relayClient.ts';
 import type { SyncSummary } from '../../src/docs/sync/SyncEngine.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, remove, spawnRelay, tempDir, type Open } from './helpers.ts';
+import { mulberry32 } from '../../src/cli/sim/rng.ts';
 
 afterAll(cleanupDirs);
 
-/** mulberry32: a tiny seeded generator, so the sync order can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/cli/sim/rng.ts): a seeded generator, so an order can be replayed from the printed seed. */
+const rng = mulberry32;
 
 const quiet = (s: SyncSummary) => s.acked + s.applied + s.logReceived + s.logSent === 0;
 

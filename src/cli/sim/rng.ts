@@ -14,7 +14,8 @@ export interface Rng {
   fork(label: string): Rng;
 }
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: uniform in [0, 1), fully determined by the 32-bit seed. Tests replay orders with it too. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -16,6 +16,7 @@ import { needsRotation } from '../../../src/identity/workspace/selectors.ts';
 import { isActive } from '../../../src/identity/workspace/validateEntry.ts';
 import { DAY, NOW, device, keysOf } from './fixtures.ts';
 import { people, prefix, summary, type Person } from './scenario.ts';
+import { mulberry32 } from '../../../src/cli/sim/rng.ts';
 
 export const SEED = Number(process.env.WORKSPACE_FC_SEED ?? 20261127);
 const RUNS = 200;
@@ -105,16 +106,8 @@ function branch(ops: Op[], start: WorkspaceState): { entries: Uint8Array[]; stat
   return { entries, state };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/cli/sim/rng.ts): a seeded generator, so an order can be replayed from the printed seed. */
+const rng = mulberry32;
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   const a = [...xs];
