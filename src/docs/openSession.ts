@@ -39,6 +39,8 @@ export interface OpenSessionOptions {
   /** Workspace name or id; may be omitted when the profile holds exactly one. */
   workspace?: string;
   flushWindowMs?: number;
+  /** The local clock (default Date.now): claimed times, the session's timestamps, the lease clock. The simulator skews it. */
+  now?: () => number;
 }
 
 /** The directory holding one workspace's local documents: named by a keyed hash, never the id. */
@@ -71,7 +73,7 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
   const dir = docsDirOf(o.home, o.vault, ws.workspaceId);
   const syncState = await openNodeSyncState(dir, o.vault.dataKey);
   if (!syncState.ok) return syncState;
-  const lease = await LeaseClock.load(syncState.value);
+  const lease = await LeaseClock.load(syncState.value, o.now);
   const s = await openNodeDocSession({
     dir,
     lockPath: profileLockPath(o.home),
@@ -82,6 +84,7 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
     leaseId: () => lease.leaseId(),
     editGate: () => lease.assertCanEdit(),
     ...(o.flushWindowMs !== undefined ? { flushWindowMs: o.flushWindowMs } : {}),
+    ...(o.now ? { now: o.now } : {}),
   });
   if (!s.ok) return s;
   const closeDocs = s.value.close;

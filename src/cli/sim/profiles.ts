@@ -18,7 +18,6 @@ import { openRecordSession, type RecordSession } from '../../docs/openSession.ts
 import { SyncEngine, type SyncEngineOptions } from '../../docs/sync/SyncEngine.ts';
 import { deviceKeysOfVault, syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
 import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
-import { openSkewedSession } from './openSkewedSession.ts';
 
 export interface SimUser {
   name: string;
@@ -84,7 +83,7 @@ export interface OpenReplica {
 
 /** With `o.now`, the replica's local clock (claimed times, lease clock, log entry times) is that one. */
 export async function openReplica(u: SimUser, relayUrl: string, o: SyncEngineOptions = {}): Promise<OpenReplica> {
-  const r = o.now ? await openSkewedSession({ home: u.home, vault: u.vault, now: o.now }) : await openRecordSession({ home: u.home, vault: u.vault, flushWindowMs: 0 });
+  const r = await openRecordSession({ home: u.home, vault: u.vault, flushWindowMs: 0, ...(o.now ? { now: o.now } : {}) });
   if (!r.ok) throw new Error(`${u.name}: open failed: ${r.reason}`);
   const s = r.value;
   const engine = new SyncEngine(syncSessionOf(s, u.vault, u.home), { relayUrl, timeoutMs: 10_000, ...o });
