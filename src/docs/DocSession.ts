@@ -349,16 +349,36 @@ export class DocSession {
    * O(1) reads per seal, where scanning the outbox was O(outbox) (quadratic over a burst).
    */
   async #nextOwnSeq(docId: string): Promise<number> {
+    await this.#absorbOrphans(docId);
+    return this.cursors.lastSeq(this.o.device.deviceId, docId) + 1;
+  }
+
+  /** Take envelopes a crashed seal left beyond the own cursor into it; true when the cursor moved. */
+  async #absorbOrphans(docId: string): Promise<boolean> {
     const { deviceId } = this.o.device;
     await this.cursors.load([{ deviceId, docId }]);
-    let last = this.cursors.lastSeq(deviceId, docId);
+    const before = this.cursors.lastSeq(deviceId, docId);
+    let last = before;
     for (;;) {
       const orphan = await this.outbox.get(docId, last + 1);
       if (!orphan) break;
       last++;
       this.cursors.advance(deviceId, docId, last, envelopeHashFromBytes(orphan));
     }
-    return last + 1;
+    return last !== before;
+  }
+
+  /**
+   * Remove an envelope from the outbox once the relay has answered for it (acked, or refused into the
+   * quarantine). Under the profile lock, and only after any envelope a crashed seal left beyond the
+   * own cursor is taken into it: otherwise a pushed-and-acked orphan would vanish from the outbox
+   * and its seq would be sealed again (a seq_replay at the relay).
+   */
+  async retireFromOutbox(docId: string, seq: number): Promise<void> {
+    await this.o.lock.run(async () => {
+      if (await this.#absorbOrphans(docId)) await this.cursors.save();
+      await this.outbox.ack(docId, seq);
+    });
   }
 
   /**

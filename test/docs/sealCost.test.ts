@@ -56,4 +56,31 @@ describe('sealing cost and sequence numbers', () => {
     expect(headers).toEqual([...seqs, last + 1]);
     await b.session.close();
   });
+
+  it('an orphan the relay acked before its cursor was saved is taken into the cursor before it leaves the outbox, so its seq is never sealed again', async () => {
+    const alice = makeDevice('alice');
+    const auth = new FixtureAuthority().add(alice);
+    const profile = newProfile();
+    const a = await openSession(alice, auth, profile, 0);
+    const { docId } = await a.session.create<{ n: number }>({ n: 0 });
+    await a.session.change<{ n: number }>(docId, d => void (d.n = 1));
+    await a.session.close();
+    const state = await EncryptedStorageAdapter.open(profile.stateStorage, profile.dataKey);
+    if (!state.ok) throw new Error(state.reason);
+    const seqs = (await a.session.outbox.pending(docId)).map(e => e.seq);
+    const last = seqs[seqs.length - 1]!;
+    // The sealing process died after the outbox write, before the cursor save...
+    await state.value.save(['cloister-cursor', alice.deviceId, docId], new TextEncoder().encode(JSON.stringify({ last: last - 1 })));
+
+    // ...and another process of the profile pushed that envelope and got its ack.
+    const b = await openSession(alice, auth, profile, 0);
+    await b.session.open(docId);
+    for (const seq of seqs) await b.session.retireFromOutbox(docId, seq);
+    expect(await b.session.outbox.pending(docId)).toEqual([]);
+
+    await b.session.change<{ n: number }>(docId, d => void (d.n = 2));
+    const next = (await b.session.outbox.pending(docId)).map(e => e.seq);
+    expect(next).toEqual([last + 1]);
+    await b.session.close();
+  });
 });

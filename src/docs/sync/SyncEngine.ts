@@ -373,7 +373,7 @@ export class SyncEngine {
     s.pushed++;
     const r = await client.push(e.bytes);
     if (r.status === 'acked') {
-      await this.#s.docs.outbox.ack(e.docId, e.seq);
+      await this.#s.docs.retireFromOutbox(e.docId, e.seq);
       if (r.duplicate) s.duplicates++;
       else s.acked++;
       return;
@@ -393,7 +393,7 @@ export class SyncEngine {
         docId: e.docId, seq: e.seq, detail: r.detail,
       });
     await this.#s.docs.quarantine.add(e.bytes, r.reason, r.detail, 'push');
-    await this.#s.docs.outbox.ack(e.docId, e.seq);
+    await this.#s.docs.retireFromOutbox(e.docId, e.seq);
     bump(s.rejected, r.reason);
   }
 
