@@ -67,6 +67,23 @@ export interface DocSessionOptions {
   editGate?: () => void;
 }
 
+/** A local edit this device may not make, or not seal yet; the message is one line for people. */
+export class EditRefusedError extends Error {
+  constructor(
+    readonly code: 'not_a_member' | 'device_revoked' | 'no_write_permission' | 'unknown_epoch',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EditRefusedError';
+  }
+}
+
+const REFUSED_WORDS = {
+  not_a_member: 'this user is no longer a member of the workspace',
+  device_revoked: 'this device was revoked from the workspace',
+  no_write_permission: 'this member may read but not write (role reader)',
+} as const;
+
 export interface ApplyReport {
   applied: { docId: string; deviceId: string; seq: number; changes: number }[];
   duplicates: number;
@@ -149,7 +166,7 @@ export class DocSession {
 
   /** Create a document whose first change is by this session's actor (never the Repo's random one). */
   async create<T extends Record<string, unknown>>(init: T, docId?: DocumentId): Promise<{ docId: DocumentId; handle: DocHandle<T> }> {
-    this.o.editGate?.();
+    this.#assertCanEdit();
     await this.start();
     const id = docId ?? parseAutomergeUrl(generateAutomergeUrl()).documentId;
     const doc = A.from<T>(init, { actor: this.actor });
@@ -261,9 +278,21 @@ export class DocSession {
     return t;
   }
 
+  /** May this device write to the workspace now (a current member, device not revoked, role writer or admin)? */
+  get mayWrite(): boolean {
+    return this.o.authority.canWriteDevice(this.o.device.deviceId) === true;
+  }
+
+  /** Refuse an edit up front (before it touches a document) when it could never be accepted. */
+  #assertCanEdit(): void {
+    this.o.editGate?.();
+    const right = this.o.authority.canWriteDevice(this.o.device.deviceId);
+    if (right !== true) throw new EditRefusedError(right, REFUSED_WORDS[right]);
+  }
+
   /** Change a document; resolves once the envelope carrying the change is persisted in the outbox. */
   async change<T>(docId: string, fn: A.ChangeFn<T>, message?: string): Promise<void> {
-    this.o.editGate?.();
+    this.#assertCanEdit();
     const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false));
     if (!t) throw new Error(`unknown document ${docId}`);
     (t.handle as DocHandle<T>).change(fn, message ? { message } : {});
@@ -323,7 +352,8 @@ export class DocSession {
       const seq = await this.#nextOwnSeq(docId);
       const epoch = this.o.currentEpoch();
       const key = this.o.authority.documentKey(epoch, docId);
-      if (!key) throw new Error(`no document key for epoch ${epoch}`);
+      if (!key)
+        throw new EditRefusedError('unknown_epoch', `no key yet for the workspace's current epoch ${epoch}: the edit is kept on this device and sent once a member's device shares the key (cloister sync)`);
       const claimedTime = this.#now();
       const env = sealEnvelope(
         { workspaceId: this.workspaceId, docId, deviceId, epoch, seq, leaseId: this.o.leaseId?.() ?? '', claimedTime, sessionNonce, changes },

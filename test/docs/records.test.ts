@@ -169,4 +169,24 @@ describe('records for a UI', () => {
     expect((await b.records.get(id))!.notes).toBe('hello, world!');
     await expect(a.records.spliceNotes(id, 99, 0, 'x')).rejects.toMatchObject({ code: 'record_invalid' });
   });
+
+  it("rita, a reader, and mallory, whose device was revoked, are refused before their edit touches any document", async () => {
+    const rita = makeDevice('rita');
+    const mallory = makeDevice('mallory');
+    const authority = new FixtureAuthority().add(alice).add(rita, 'reader').add(mallory);
+    const r = await openSession(rita, authority);
+    open.push(r);
+    expect(await r.records.list()).toEqual([]); // rita can open and read
+    await expect(r.records.create({ title: 'nope' })).rejects.toMatchObject({ name: 'EditRefusedError', code: 'no_write_permission' });
+    expect(await outboxOf(r)).toEqual([]); // not even an index document of her own
+
+    const m = await openSession(mallory, authority);
+    open.push(m);
+    const id = await m.records.create({ title: 'before revocation' });
+    const before = await outboxOf(m);
+    authority.revoke(mallory);
+    await expect(m.records.update(id, { title: 'after revocation' })).rejects.toMatchObject({ code: 'device_revoked' });
+    expect((await m.records.get(id))?.title).toBe('before revocation');
+    expect(await outboxOf(m)).toEqual(before);
+  });
 });

@@ -3,6 +3,7 @@
 // once its signed, encrypted envelope is in the outbox.
 import { Command } from 'commander';
 import { isValidDocumentId } from '@automerge/automerge-repo';
+import { EditRefusedError } from '../../docs/DocSession.ts';
 import { RecordError, type RecordStore } from '../../docs/records/RecordStore.ts';
 import type { RecordDoc } from '../../docs/records/recordTypes.ts';
 import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
@@ -30,7 +31,7 @@ export async function withRecords<T>(cmd: Command, workspace: string | undefined
   try {
     return await fn(s.value.records, s.value, opts);
   } catch (e) {
-    if (e instanceof RecordError || e instanceof OfflineLeaseExpiredError) fail(e.message);
+    if (e instanceof RecordError || e instanceof OfflineLeaseExpiredError || e instanceof EditRefusedError) fail(e.message);
     throw e;
   } finally {
     await s.value.close();

@@ -216,7 +216,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       }
       line.result = 'ok';
     } catch (e) {
-      const code = (e as { code?: string }).code ?? (/no document key/.test((e as Error).message) ? 'no_document_key' : 'error');
+      const code = (e as { code?: string }).code ?? 'error';
       if (!(e as { code?: string }).code) line.message = (e as Error).message.slice(0, 200);
       add(refused, code);
       line.result = code;

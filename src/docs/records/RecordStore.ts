@@ -31,7 +31,8 @@ export class RecordStore {
 
   static async open(session: DocSession, options: { now?: () => number } = {}): Promise<RecordStore> {
     const indexId = indexDocIdFor(session.workspaceId);
-    if (!(await session.has(indexId))) await session.create<IndexDoc>({}, indexId);
+    // A reader never writes: its index arrives with the first sync instead.
+    if (session.mayWrite && !(await session.has(indexId))) await session.create<IndexDoc>({}, indexId);
     return new RecordStore(session, indexId, options.now ?? Date.now);
   }
 
