@@ -5,23 +5,18 @@
 // with exponential backoff and jitter. Nothing is dropped: acked envelopes leave the outbox, refused
 // ones go to quarantine with the relay's reason, transient refusals stay in the outbox for the next pass.
 import { equalBytes, fromBase64url, toBase64url } from '../../crypto/bytes.ts';
-import type { EpochKey } from '../../crypto/keys.ts';
-import { appendEntry, logEntries } from '../../identity/workspace/log.ts';
-import { keyShareEntry } from '../../identity/workspace/keyShare.ts';
-import type { WorkspaceState } from '../../identity/workspace/state.ts';
-import type { StoredWorkspace } from '../../identity/workspace/store.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
 import type { PushRejection, WireEnvelope } from '../../protocol/messages.ts';
 import { envelopeHashOf } from '../envelope/envelopeHash.ts';
 import type { OutboxEntry } from '../outbox.ts';
 import { Mutex } from '../seqLock.ts';
-import { collectEpochKeys, mergeLogs } from './mergeMembership.ts';
+import { syncMembershipLog } from './syncMembershipLog.ts';
 import { RelayClient, RelayRequestError } from './relayClient.ts';
 import { resealUnleased } from './resealUnleased.ts';
 import { settleResubmitted } from './resubmit.ts';
 
 export { SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary, type WorkspaceStorePort } from './syncTypes.ts';
-import { SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary } from './syncTypes.ts';
+import { bump, SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary } from './syncTypes.ts';
 
 /** Relay refusals that are about timing, not the envelope: keep it in the outbox and retry. */
 const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limited', 'internal', 'seq_gap', 'unknown_workspace']);
@@ -35,10 +30,6 @@ const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
 });
 
 const outboxKey = (entries: readonly OutboxEntry[]): string => entries.map(e => `${e.docId}:${e.seq}`).join(',');
-
-const bump = (m: Record<string, number>, k: string, n = 1) => {
-  m[k] = (m[k] ?? 0) + n;
-};
 
 export class SyncEngine {
   readonly relayUrl: string;
@@ -257,69 +248,18 @@ export class SyncEngine {
   // ---- membership log ---------------------------------------------------------------------
 
   async #syncLog(client: RelayClient, s: SyncSummary): Promise<void> {
-    let remote: Uint8Array[] = [];
-    try {
-      remote = await client.getLog(this.workspaceId);
-    } catch (e) {
-      if (!(e instanceof RelayRequestError) || e.code !== 'unknown_workspace') throw e;
-    }
-    await this.#mergeAndSend(client, remote, s);
-  }
-
-  async #mergeAndSend(client: RelayClient, remote: Uint8Array[], s: SyncSummary): Promise<void> {
-    const stored = await this.#s.workspaceStore.load();
-    const local = [...(stored?.entries ?? []), ...logEntries(this.#s.live.state)];
-    const merged = mergeLogs(this.workspaceId, local, remote);
-    if (!merged.ok) throw new SyncError('log_invalid', `the membership log does not replay (${merged.reason})`);
-    s.logReceived += merged.value.received;
-    for (const entry of merged.value.toSend) {
-      try {
-        await client.appendLog(this.workspaceId, entry);
-        s.logSent++;
-      } catch (e) {
-        if (!(e instanceof RelayRequestError) || (e.code !== 'log_rejected' && e.code !== 'log_conflict')) throw e;
-        bump(s.logRejected, e.message.replace(/^[a-z_]+: /, ''));
-        this.#log('warn', 'relay refused a log entry', { reason: e.message });
-      }
-    }
-    let state = merged.value.state;
-    let keys = collectEpochKeys(state, this.#s.device.deviceId, this.#s.device.boxKey, new Map([...(stored?.epochKeys ?? []), ...this.#s.live.epochKeys]));
-    // Key sharing: an admin device re-keys when an active device lacks the current key (DESIGN → Epoch keys).
-    const share = keyShareEntry(state, this.#s.device, keys, this.#now());
-    if (share) {
-      try {
-        await client.appendLog(this.workspaceId, share.entry.bytes);
-        const next = appendEntry(state, share.entry.bytes, this.#now());
-        if (next.ok) {
-          state = next.value;
-          keys = new Map(keys).set(share.epoch, share.epochKey);
-          s.keysShared++;
-          s.logSent++;
-          this.#log('info', 'rotated the workspace key so every active device holds it', { epoch: share.epoch });
-        }
-      } catch (e) {
-        if (!(e instanceof RelayRequestError)) throw e;
-        this.#log('warn', 'key share refused', { reason: e.message }); // a concurrent entry won; the next pass retries
-      }
-    }
-    await this.#adopt(state, keys, stored);
-  }
-
-  async #adopt(state: WorkspaceState, keys: Map<number, EpochKey>, stored: StoredWorkspace | undefined): Promise<void> {
-    const changed = state.known.size !== this.#s.live.state.known.size || keys.size !== this.#s.live.epochKeys.size;
-    this.#s.live.update(state, keys);
-    // Re-read right before saving: a CLI command may have appended (e.g. an invite) meanwhile.
-    const latest = (await this.#s.workspaceStore.load()) ?? stored;
-    const entries = latest ? mergeLogs(this.workspaceId, [...logEntries(state), ...latest.entries], []) : undefined;
-    const finalState = entries?.ok ? entries.value.state : state;
-    if (finalState !== state) this.#s.live.update(finalState, keys);
-    await this.#s.workspaceStore.save({
-      workspaceId: this.workspaceId,
-      entries: logEntries(finalState),
-      epochKeys: new Map([...(latest?.epochKeys ?? []), ...keys]),
-      meta: { ...(latest?.meta ?? {}), relay: this.relayUrl },
-    });
-    if (changed) this.#emit('membership', finalState);
+    await syncMembershipLog(
+      {
+        session: this.#s,
+        workspaceId: this.workspaceId,
+        relayUrl: this.relayUrl,
+        now: this.#now,
+        log: (level, msg, detail) => this.#log(level, msg, detail),
+        membershipChanged: state => this.#emit('membership', state),
+      },
+      client,
+      s,
+    );
   }
 
   // ---- push ---------------------------------------------------------------------------------

@@ -105,3 +105,8 @@ export class SyncError extends Error {
     this.name = 'SyncError';
   }
 }
+
+/** Add n to a by-reason counter of a summary. */
+export const bump = (m: Record<string, number>, k: string, n = 1): void => {
+  m[k] = (m[k] ?? 0) + n;
+};
