@@ -124,10 +124,10 @@ describe('vault file parsing', () => {
       const header = encodeHeader({ ...parsed.header, kdf: { alg: 'argon2id', ...kdf } });
       const body = concat(header, original.subarray(parsed.headerBytes.length, original.length - 32));
       writeFileSync(vaultPath(home), concat(body, sha256(body)));
+      // No timing assertion (benchmarks measure time); memory is the proof nothing was allocated, and
+      // test/crypto/argon2.test.ts shows hash-wasm is never called for such parameters.
       const rss = process.memoryUsage().rss;
-      const t0 = performance.now();
       const r = await unlockVault(home, PASSWORD, FAST);
-      expect(performance.now() - t0).toBeLessThan(500);
       expect(process.memoryUsage().rss - rss).toBeLessThan(16 * 1024 * 1024);
       expect(r.ok === false && r.reason).toBe('kdf_params_invalid');
     }
