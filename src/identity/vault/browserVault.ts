@@ -3,18 +3,16 @@
 // at unlock re-wraps in place. There is no back-off counter here: a page reload would reset it, so
 // the Argon2id cost per guess is the only throttle (the same real defence as on disk).
 import { DEFAULT_KDF, kdfNeedsUpgrade, validateKdfParams } from '../../crypto/argon2.ts';
-import { randomBytes, toBase64url, wipe } from '../../crypto/bytes.ts';
+import { wipe } from '../../crypto/bytes.ts';
 import { DOMAIN } from '../../crypto/domains.ts';
-import { generateSigningKey } from '../../crypto/ed25519.ts';
-import { asKey, type DataKey, type DeviceSigningKey, type RecoveryKey, type SigningSecretKey } from '../../crypto/keys.ts';
-import { generateBoxKey } from '../../crypto/lockbox.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import type { BytesStore } from './idbBytes.ts';
-import { formatRecoveryKey, parseRecoveryKey } from './recoveryKey.ts';
-import { openWithPassword, strongerKdf } from './rewrap.ts';
-import { newSalt, recoveryKek, toUnlockedVault, unwrap, wrapWithPassword, wrapWithRecoveryKey, type VaultSecrets } from './secrets.ts';
+import { parseRecoveryKey } from './recoveryKey.ts';
+import { newVault } from './newVault.ts';
+import { openWithPassword, rewrapPassword, strongerKdf } from './rewrap.ts';
+import { recoveryKek, toUnlockedVault, unwrap, type VaultSecrets } from './secrets.ts';
 import type { UnlockedVault, VaultFailure, VaultKdfOptions } from './types.ts';
-import { decodeVaultFile, encodeVaultFile, recoveryAd, VAULT_VERSION, type VaultFile, type VaultHeader } from './vaultFile.ts';
+import { decodeVaultFile, recoveryAd, type VaultFile, type VaultHeader } from './vaultFile.ts';
 
 /** The key the vault's bytes live under in the store. */
 export const BROWSER_VAULT_KEY = 'vault';
@@ -29,25 +27,13 @@ export async function createBrowserVault(store: BytesStore, password: string, op
   if (password.length === 0) return fail('password_empty');
   const kdf = validateKdfParams(opts.kdf ?? DEFAULT_KDF);
   if (!kdf.ok) return fail('kdf_params_invalid', kdf.detail);
-  const secrets: VaultSecrets = {
-    dataKey: asKey<DataKey>(randomBytes(32)),
-    deviceSigningKey: generateSigningKey<DeviceSigningKey>().secretKey,
-    deviceBoxKey: generateBoxKey().secretKey,
-    userSigningKey: generateSigningKey<SigningSecretKey>().secretKey,
-  };
-  const userId = toBase64url(randomBytes(16));
-  const recoveryKey = asKey<RecoveryKey>(randomBytes(32));
-  const header: VaultHeader = { version: VAULT_VERSION, userId, kdf: kdf.value, salt: newSalt() };
-  const passwordWrap = await wrapWithPassword(secrets, header, password);
-  const recoveryWrap = wrapWithRecoveryKey(secrets, userId, recoveryKey);
+  const made = await newVault(password, kdf.value);
   try {
-    await store.put(BROWSER_VAULT_KEY, encodeVaultFile(header, passwordWrap, recoveryWrap));
+    await store.put(BROWSER_VAULT_KEY, made.bytes);
   } catch (e) {
     return fail('vault_io', (e as Error).message);
   }
-  const shown = formatRecoveryKey(recoveryKey);
-  recoveryKey.fill(0);
-  return ok({ vault: toUnlockedVault(userId, secrets, kdf.value), recoveryKey: shown });
+  return ok({ vault: made.vault, recoveryKey: made.recoveryKey });
 }
 
 async function readFile(store: BytesStore): Promise<Result<VaultFile, VaultFailure>> {
@@ -61,11 +47,10 @@ async function readFile(store: BytesStore): Promise<Result<VaultFile, VaultFailu
   return decodeVaultFile(bytes);
 }
 
-/** A new password wrap (fresh salt, `kdf`), the recovery wrap kept byte for byte; replaces the stored vault. */
+/** Re-wrap under `password` (fresh salt, `kdf`; the recovery wrap kept byte for byte) and replace the stored vault. */
 async function rewrap(store: BytesStore, file: VaultFile, secrets: VaultSecrets, password: string, kdf: VaultHeader['kdf']): Promise<VaultHeader> {
-  const header: VaultHeader = { ...file.header, kdf, salt: newSalt() };
-  const passwordWrap = await wrapWithPassword(secrets, header, password);
-  await store.put(BROWSER_VAULT_KEY, encodeVaultFile(header, passwordWrap, file.recoveryWrap));
+  const { header, bytes } = await rewrapPassword(file, secrets, password, kdf);
+  await store.put(BROWSER_VAULT_KEY, bytes);
   return header;
 }
 
