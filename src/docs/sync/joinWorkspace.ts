@@ -1,0 +1,104 @@
+// Join a workspace through its relay with what `workspace invite` printed ("<workspaceId>.<code>"):
+// fetch the log, build the join entry with the invitation proof (the code never leaves this device),
+// append it at the relay (which validates it), and open the epoch keys the invitation gives. No
+// storage here: the CLI (joinViaRelay.ts) and the web app (joinInBrowser.ts) keep the result.
+import type { EpochKey } from '../../crypto/keys.ts';
+import { fail, ok, type Result } from '../../crypto/result.ts';
+import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
+import type { UnlockedVault } from '../../identity/vault/types.ts';
+import { parseInvitationToken } from '../../identity/workspace/invitation.ts';
+import { buildJoin } from '../../identity/workspace/invitations.ts';
+import { appendEntry, replayLog } from '../../identity/workspace/log.ts';
+import { describeRejection, WORKSPACE_REJECTIONS, type WorkspaceRejection } from '../../identity/workspace/rejections.ts';
+import { isActiveDevice } from '../../identity/workspace/selectors.ts';
+import type { WorkspaceState } from '../../identity/workspace/state.ts';
+import { collectEpochKeys } from './mergeMembership.ts';
+import { RelayClient, RelayRequestError, type RelayClientOptions } from './relayClient.ts';
+
+export type JoinFailure = 'invitation_code_invalid' | 'relay_unreachable' | 'unknown_workspace' | 'join_refused' | 'storage_unavailable';
+
+export interface JoinThroughRelayOptions {
+  vault: UnlockedVault;
+  /** Exactly what `workspace invite` prints: "<workspaceId>.<code>". */
+  token: string;
+  relayUrl: string;
+  WebSocketImpl?: RelayClientOptions['WebSocket'];
+  now?: () => number;
+}
+
+export interface JoinedWorkspace {
+  workspaceId: string;
+  state: WorkspaceState;
+  epochKeys: Map<number, EpochKey>;
+  /** The relay's key (to pin on first use) and its clock when we talked (the latest time seen). */
+  relayPub: Uint8Array;
+  relayTime: number;
+  role: string;
+  alreadyMember: boolean;
+}
+
+export async function joinThroughRelay(o: JoinThroughRelayOptions): Promise<Result<JoinedWorkspace, JoinFailure>> {
+  const t = parseInvitationToken(o.token);
+  if (!t.ok) return fail('invitation_code_invalid', 'paste the code exactly as `cloister workspace invite` printed it (WORKSPACE.CODE)');
+  const { workspaceId, code } = t.value;
+  const keys = deviceKeysOfVault(o.vault);
+  const now = o.now ?? Date.now;
+  let client: RelayClient;
+  try {
+    client = await RelayClient.connect({
+      url: o.relayUrl, signingKey: keys.signingKey, devicePub: keys.signingPub,
+      ...(o.WebSocketImpl ? { WebSocket: o.WebSocketImpl } : {}),
+    });
+  } catch (e) {
+    return fail('relay_unreachable', `cannot reach the relay at ${o.relayUrl}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    let entries: Uint8Array[];
+    try {
+      entries = await client.getLog(workspaceId);
+    } catch (e) {
+      if (e instanceof RelayRequestError && e.code === 'unknown_workspace')
+        return fail('unknown_workspace', `the relay at ${o.relayUrl} has no workspace ${workspaceId} (has its admin synced since creating it?)`);
+      throw e;
+    }
+    const st = replayLog(entries);
+    if (!st.ok || st.value.workspaceId !== workspaceId) return fail('join_refused', 'the relay sent a membership log that does not replay');
+    let state = st.value;
+    const alreadyMember = isActiveDevice(state, keys.deviceId);
+    if (!alreadyMember) {
+      const j = buildJoin(state, code, keys, Math.max(now(), client.relayTime));
+      if (!j.ok)
+        return fail(
+          'join_refused',
+          j.reason === 'invitation_unknown'
+            ? `the relay's log has no such invitation yet: the admin must sync after \`workspace invite\` (${j.reason})`
+            : `${describeRejection(j.reason)} (${j.reason})`,
+        );
+      try {
+        await client.appendLog(workspaceId, j.value.entry.bytes);
+      } catch (e) {
+        if (e instanceof RelayRequestError && e.code === 'log_rejected') {
+          const reason = e.message.replace(/^[a-z_]+: /, '');
+          const words = Object.hasOwn(WORKSPACE_REJECTIONS, reason) ? describeRejection(reason as WorkspaceRejection) : reason;
+          return fail('join_refused', `the relay refused the join: ${words} (${reason})`);
+        }
+        throw e;
+      }
+      const next = appendEntry(state, j.value.entry.bytes, Math.max(now(), client.relayTime));
+      if (!next.ok) return fail('join_refused', `${describeRejection(next.reason)} (${next.reason})`);
+      state = next.value;
+    }
+    // The join entry holds our own lockbox for the invitation's epoch: open it and walk the chain back.
+    const epochKeys = collectEpochKeys(state, keys.deviceId, keys.boxKey, new Map());
+    const me = state.devices.get(keys.deviceId);
+    return ok({
+      workspaceId, state, epochKeys, relayPub: client.relayPub, relayTime: client.relayTime,
+      role: (me && state.members.get(me.userId)?.role) ?? 'unknown', alreadyMember,
+    });
+  } catch (e) {
+    if (e instanceof RelayRequestError) return fail('relay_unreachable', e.message);
+    throw e;
+  } finally {
+    client.close();
+  }
+}
