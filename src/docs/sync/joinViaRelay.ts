@@ -3,24 +3,17 @@
 // profile. Sync follows separately.
 import { toBase64url } from '../../crypto/bytes.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
-import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { logEntries } from '../../identity/workspace/log.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
 import { docsDirOf } from '../openSession.ts';
-import { joinThroughRelay, type JoinFailure } from './joinWorkspace.ts';
+import { joinThroughRelay, type JoinFailure, type JoinThroughRelayOptions } from './joinWorkspace.ts';
 import { openNodeSyncState } from './openNodeSyncState.ts';
-import type { RelayClientOptions } from './relayClient.ts';
 
 export type { JoinFailure };
 
-export interface JoinOptions {
+export interface JoinOptions extends JoinThroughRelayOptions {
+  /** The profile directory the workspace is stored in. */
   home: string;
-  vault: UnlockedVault;
-  /** Exactly what `workspace invite` prints: "<workspaceId>.<code>". */
-  token: string;
-  relayUrl: string;
-  WebSocketImpl?: RelayClientOptions['WebSocket'];
-  now?: () => number;
 }
 
 export interface Joined {
