@@ -2,19 +2,11 @@
 // and ask questions of the result. Injected so tests can use a fixture; the default binds
 // src/identity/workspace (relay/identityMembership.ts). The relay never interprets entries itself.
 import type { Result } from '../src/crypto/result.ts';
+import type { Policy as WorkspacePolicy } from '../src/identity/workspace/entry.ts';
+import type { DeviceInfo } from '../src/identity/workspace/selectors.ts';
 
-export interface DeviceInfo {
-  deviceId: string;
-  userId: string;
-  signingPub: Uint8Array;
-  boxPub: Uint8Array;
-  revoked: boolean;
-}
-
-export interface WorkspacePolicy {
-  maxOfflineMs: number;
-  leasePolicy: 'reject' | 'hold';
-}
+// The vocabulary is the identity library's own; the relay only chooses which implementation answers.
+export type { DeviceInfo, WorkspacePolicy };
 
 export interface MembershipModel<S = unknown> {
   /** Reduce a whole log (in stored order); fails if any entry is invalid. */
