@@ -4,132 +4,120 @@
 // when both edit one record at once (even the same notes), each keeps the other's change.
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import { describeInChromium, launchChromium } from './chromium.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 
-const CHROMIUM = process.env.CLOISTER_CHROMIUM ?? '/usr/bin/chromium'; // override only to test the missing-browser paths
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const root = join(import.meta.dirname, '..', '..');
 const BIN = join(root, 'bin', 'cloister.js');
 
-if (!haveChromium && inCi) {
-  describe('web app sync in Chromium', () => {
-    it('needs Debian chromium at /usr/bin/chromium in CI', () => {
-      throw new Error(`${CHROMIUM} is missing: CI must install the chromium package (.ci/run does)`);
+describeInChromium('web app sync in Chromium', () => {
+  let dir: string;
+  let home: string;
+  let relay: RunningRelay;
+  let context: BrowserContext;
+  let page: Page;
+  const PW = 'alice pw';
+
+  // Asynchronous on purpose: the relay runs in this process, so a blocking spawn would starve it.
+  const alice = async (...args: string[]): Promise<string> => {
+    const child = promisify(execFile)(process.execPath, [BIN, ...args, '--home', home, '--password-stdin'], {
+      encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: 'min' },
     });
+    child.child.stdin!.end(`${PW}\n`);
+    try {
+      return (await child).stdout;
+    } catch (e) {
+      throw new Error(`cloister ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`);
+    }
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-sync-'));
+    home = join(dir, 'alice');
+    const outDir = join(dir, 'web');
+    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    context = await launchChromium(join(dir, 'profile'));
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => console.error('[page error]', e));
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await relay?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-} else {
-  if (!haveChromium) console.warn(`[sync.e2e] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  describe.skipIf(!haveChromium)('web app sync in Chromium', () => {
-    let dir: string;
-    let home: string;
-    let relay: RunningRelay;
-    let context: BrowserContext;
-    let page: Page;
-    const PW = 'alice pw';
 
-    // Asynchronous on purpose: the relay runs in this process, so a blocking spawn would starve it.
-    const alice = async (...args: string[]): Promise<string> => {
-      const child = promisify(execFile)(process.execPath, [BIN, ...args, '--home', home, '--password-stdin'], {
-        encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: 'min' },
-      });
-      child.child.stdin!.end(`${PW}\n`);
-      try {
-        return (await child).stdout;
-      } catch (e) {
-        throw new Error(`cloister ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? String(e)}`);
-      }
-    };
+  const byId = (id: string) => page.getByTestId(id);
 
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-sync-'));
-      home = join(dir, 'alice');
-      const outDir = join(dir, 'web');
-      const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-      if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-      relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
-      context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
-      page = context.pages()[0] ?? (await context.newPage());
-      page.on('pageerror', (e) => console.error('[page error]', e));
-    }, 60_000);
+  it('bob joins alice\'s workspace from the browser; records flow both ways through the relay', async () => {
+    await alice('init');
+    await alice('workspace', 'create', 'Lighthouse crew', '--relay', relay.url);
+    await alice('record', 'add', '--title', 'Keeper rota', '--field', 'monday=alice', '--notes', 'Swap with bob on storms.');
+    const { code } = JSON.parse(await alice('workspace', 'invite', '--role', 'writer', '--json')) as { code: string };
+    await alice('sync');
 
-    afterAll(async () => {
-      await context?.close();
-      await relay?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    await page.goto(relay.httpUrl);
+    await byId('password').fill('bob pw');
+    await byId('password-confirm').fill('bob pw');
+    await byId('vault-submit').click();
+    await byId('recovery-done').click({ timeout: 20_000 });
+    await byId('empty-list').waitFor({ timeout: 20_000 }); // his personal workspace
 
-    const byId = (id: string) => page.getByTestId(id);
+    await byId('open-join').click();
+    expect(await byId('relay-url').inputValue()).toBe(relay.url.replace(/\/?$/, '/'));
+    await byId('invite-code').fill(code);
+    await byId('join-submit').click();
+    await expect.poll(() => byId('workspace-select').locator('option:checked').textContent(), { timeout: 20_000 }).toBe('Lighthouse crew');
+    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Keeper rota']);
+    await byId('record-item').click();
+    await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
+    expect(await byId('notes').inputValue()).toBe('Swap with bob on storms.');
 
-    it('bob joins alice\'s workspace from the browser; records flow both ways through the relay', async () => {
-      await alice('init');
-      await alice('workspace', 'create', 'Lighthouse crew', '--relay', relay.url);
-      await alice('record', 'add', '--title', 'Keeper rota', '--field', 'monday=alice', '--notes', 'Swap with bob on storms.');
-      const { code } = JSON.parse(await alice('workspace', 'invite', '--role', 'writer', '--json')) as { code: string };
-      await alice('sync');
+    await byId('new-record').click();
+    await byId('title').fill('Foghorn test');
+    await byId('notes').fill('Thursdays at noon.');
+    await byId('save').click();
+    await byId('delete').waitFor({ timeout: 20_000 });
+    await expect.poll(() => byId('sync-status').textContent(), { timeout: 20_000 }).toMatch(/Synced .* · 0 waiting to send/);
 
-      await page.goto(relay.httpUrl);
-      await byId('password').fill('bob pw');
-      await byId('password-confirm').fill('bob pw');
-      await byId('vault-submit').click();
-      await byId('recovery-done').click({ timeout: 20_000 });
-      await byId('empty-list').waitFor({ timeout: 20_000 }); // his personal workspace
+    await expect
+      .poll(async () => {
+        await alice('sync');
+        return (JSON.parse(await alice('record', 'list', '--json')) as { title: string }[]).map((r) => r.title).sort();
+      }, { timeout: 30_000, interval: 1000 })
+      .toEqual(['Foghorn test', 'Keeper rota']);
 
-      await byId('open-join').click();
-      expect(await byId('relay-url').inputValue()).toBe(relay.url.replace(/\/?$/, '/'));
-      await byId('invite-code').fill(code);
-      await byId('join-submit').click();
-      await expect.poll(() => byId('workspace-select').locator('option:checked').textContent(), { timeout: 20_000 }).toBe('Lighthouse crew');
-      await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Keeper rota']);
-      await byId('record-item').click();
-      await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
-      expect(await byId('notes').inputValue()).toBe('Swap with bob on storms.');
-
-      await byId('new-record').click();
-      await byId('title').fill('Foghorn test');
-      await byId('notes').fill('Thursdays at noon.');
-      await byId('save').click();
-      await byId('delete').waitFor({ timeout: 20_000 });
-      await expect.poll(() => byId('sync-status').textContent(), { timeout: 20_000 }).toMatch(/Synced .* · 0 waiting to send/);
-
-      await expect
-        .poll(async () => {
-          await alice('sync');
-          return (JSON.parse(await alice('record', 'list', '--json')) as { title: string }[]).map((r) => r.title).sort();
-        }, { timeout: 30_000, interval: 1000 })
-        .toEqual(['Foghorn test', 'Keeper rota']);
-
-      // Both edit the same record at once: bob's form keeps his pending changes and says the record changed
-      // elsewhere; saving applies only his edits on top (field, and his part of the notes), so alice's
-      // new title and her addition to the notes stay.
-      const list = JSON.parse(await alice('record', 'list', '--json')) as { id: string; title: string }[];
-      const rota = list.find((r) => r.title === 'Keeper rota')!.id;
-      await byId('record-item').filter({ hasText: 'Keeper rota' }).click();
-      await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
-      await byId('field-value').fill('bob');
-      await byId('notes').fill('Note: Swap with bob on storms.');
-      await alice('record', 'edit', rota, '--title', 'Keeper rota (winter)', '--notes', 'Swap with bob on storms. Carol covers Fridays.');
-      await alice('sync');
-      await byId('changed-elsewhere').waitFor({ timeout: 20_000 });
-      expect(await byId('field-value').inputValue()).toBe('bob');
-      await byId('save').click();
-      await expect.poll(() => byId('title').inputValue(), { timeout: 20_000 }).toBe('Keeper rota (winter)');
-      await expect
-        .poll(async () => {
-          await alice('sync');
-          const r = JSON.parse(await alice('record', 'show', rota, '--json')) as { title: string; fields: Record<string, string>; notes: string };
-          return [r.title, r.fields.monday, r.notes];
-        }, { timeout: 30_000, interval: 1000 })
-        .toEqual(['Keeper rota (winter)', 'bob', 'Note: Swap with bob on storms. Carol covers Fridays.']);
-      expect(await byId('notes').inputValue()).toBe('Note: Swap with bob on storms. Carol covers Fridays.');
-    }, 90_000);
-  });
-}
+    // Both edit the same record at once: bob's form keeps his pending changes and says the record changed
+    // elsewhere; saving applies only his edits on top (field, and his part of the notes), so alice's
+    // new title and her addition to the notes stay.
+    const list = JSON.parse(await alice('record', 'list', '--json')) as { id: string; title: string }[];
+    const rota = list.find((r) => r.title === 'Keeper rota')!.id;
+    await byId('record-item').filter({ hasText: 'Keeper rota' }).click();
+    await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
+    await byId('field-value').fill('bob');
+    await byId('notes').fill('Note: Swap with bob on storms.');
+    await alice('record', 'edit', rota, '--title', 'Keeper rota (winter)', '--notes', 'Swap with bob on storms. Carol covers Fridays.');
+    await alice('sync');
+    await byId('changed-elsewhere').waitFor({ timeout: 20_000 });
+    expect(await byId('field-value').inputValue()).toBe('bob');
+    await byId('save').click();
+    await expect.poll(() => byId('title').inputValue(), { timeout: 20_000 }).toBe('Keeper rota (winter)');
+    await expect
+      .poll(async () => {
+        await alice('sync');
+        const r = JSON.parse(await alice('record', 'show', rota, '--json')) as { title: string; fields: Record<string, string>; notes: string };
+        return [r.title, r.fields.monday, r.notes];
+      }, { timeout: 30_000, interval: 1000 })
+      .toEqual(['Keeper rota (winter)', 'bob', 'Note: Swap with bob on storms. Carol covers Fridays.']);
+    expect(await byId('notes').inputValue()).toBe('Note: Swap with bob on storms. Carol covers Fridays.');
+  }, 90_000);
+});
