@@ -8,19 +8,9 @@ import { ENVELOPE_VERSION, encodeEnvelope, encodeEnvelopeHeader, type EnvelopeHe
 import { encodeChanges } from './changesCodec.ts';
 import { envelopeHashOf } from './envelopeHash.ts';
 
-export interface SealEnvelopeInput {
-  workspaceId: string;
-  docId: string;
-  deviceId: string;
-  epoch: number;
-  /** Per-(device, doc) sequence number, assigned under the profile-wide lock. */
-  seq: number;
-  leaseId: string;
-  claimedTime: number;
-  sessionNonce: Uint8Array;
-  /** Raw Automerge changes, all made by actorFor(device, sessionNonce). */
-  changes: readonly Uint8Array[];
-}
+/** The header's fields (the version is ours to set) and the batch: raw Automerge changes, all made by
+ * actorFor(device, sessionNonce); `seq` is assigned under the profile-wide lock. */
+export type SealEnvelopeInput = Omit<EnvelopeHeader, 'version'> & { changes: readonly Uint8Array[] };
 
 export interface SealedEnvelope {
   bytes: Uint8Array;
@@ -30,19 +20,10 @@ export interface SealedEnvelope {
 
 export function sealEnvelope(input: SealEnvelopeInput, documentKey: DocumentKey, signingKey: DeviceSigningKey): SealedEnvelope {
   if (input.changes.length === 0) throw new RangeError('sealEnvelope needs at least one change');
-  const header: EnvelopeHeader = {
-    version: ENVELOPE_VERSION,
-    workspaceId: input.workspaceId,
-    docId: input.docId,
-    deviceId: input.deviceId,
-    epoch: input.epoch,
-    seq: input.seq,
-    leaseId: input.leaseId,
-    claimedTime: input.claimedTime,
-    sessionNonce: input.sessionNonce,
-  };
+  const { changes, ...fields } = input;
+  const header: EnvelopeHeader = { ...fields, version: ENVELOPE_VERSION };
   const headerBytes = encodeEnvelopeHeader(header);
-  const sealed = seal(documentKey, encodeChanges(input.changes), DOMAIN.envelopeBody, headerBytes);
+  const sealed = seal(documentKey, encodeChanges(changes), DOMAIN.envelopeBody, headerBytes);
   const bytes = encodeEnvelope(headerBytes, sealed, signingKey);
   return { bytes, header, envelopeHash: envelopeHashOf(bytes) };
 }
