@@ -99,7 +99,9 @@ describe('vault file parsing', () => {
     const saltAt = parsed.headerBytes.length - 1; // last byte of the salt
     const tAt = VAULT_MAGIC.length + 1 + 4 + parsed.header.userId.length + 1 + 4 + 3; // low byte of t
     const cases: [number, number, string][] = [
-      [userIdAt, 'A'.charCodeAt(0) ^ 'B'.charCodeAt(0), 'vault_tampered'], // still a valid user id
+      // Swap the first user-id character for another valid one ('A', or 'B' if it already is 'A'): the
+      // user id is random, so a fixed bit mask could make it invalid (malformed) instead of tampered.
+      [userIdAt, original[userIdAt]! ^ (original[userIdAt] === 0x41 ? 0x42 : 0x41), 'vault_tampered'],
       [saltAt, 1, 'wrong_password'], // different salt → different KEK
       [tAt, 1, 'wrong_password'], // t=2 → t=3: still valid parameters, different KEK
     ];
