@@ -14,6 +14,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -33,7 +36,7 @@ describeInChromium('web app in Chromium', () => {
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -89,10 +92,10 @@ describeInChromium('web app in Chromium', () => {
     await byId('password').fill(password);
     await byId('password-confirm').fill(password);
     await byId('vault-submit').click();
-    const recoveryKey = (await byId('recovery-key').textContent({ timeout: 20_000 }))!.trim();
+    const recoveryKey = (await byId('recovery-key').textContent({ timeout: 60_000 }))!.trim();
     expect(recoveryKey.length).toBeGreaterThan(40);
     await byId('recovery-done').click();
-    await byId('empty-list').waitFor({ timeout: 20_000 });
+    await byId('empty-list').waitFor({ timeout: 60_000 });
 
     // Add a record with a field and notes.
     await byId('title').fill('Lighthouse wifi');
@@ -101,15 +104,15 @@ describeInChromium('web app in Chromium', () => {
     await byId('field-value').fill('gulls-and-fog-4417');
     await byId('notes').fill('Router is behind the foghorn panel.');
     await byId('save').click();
-    await byId('delete').waitFor({ timeout: 20_000 }); // the editor now shows the stored record
+    await byId('delete').waitFor({ timeout: 60_000 }); // the editor now shows the stored record
     await expect.poll(() => byId('record-item').allTextContents()).toEqual(['Lighthouse wifi']);
 
     // Reload: locked again. A wrong password says exactly that; the right one shows the record.
     await page.reload();
     await unlock('not my password');
-    expect((await byId('vault-error').textContent({ timeout: 20_000 }))!.trim()).toBe('wrong password');
+    expect((await byId('vault-error').textContent({ timeout: 60_000 }))!.trim()).toBe('wrong password');
     await unlock(password);
-    await byId('record-item').filter({ hasText: 'Lighthouse wifi' }).click({ timeout: 20_000 });
+    await byId('record-item').filter({ hasText: 'Lighthouse wifi' }).click({ timeout: 60_000 });
     await expect.poll(() => byId('title').inputValue()).toBe('Lighthouse wifi');
     expect(await byId('field-key').inputValue()).toBe('password');
     expect(await byId('field-value').inputValue()).toBe('gulls-and-fog-4417');
@@ -138,28 +141,28 @@ describeInChromium('web app in Chromium', () => {
     // Delete (a tombstone): gone from the list, and still gone after a reload.
     page.once('dialog', (d) => void d.accept());
     await byId('delete').click();
-    await byId('empty-list').waitFor({ timeout: 20_000 });
+    await byId('empty-list').waitFor({ timeout: 60_000 });
     await expect.poll(() => byId('title').inputValue()).toBe(''); // remove() resolved: a blank new-record form
     await page.reload();
     await unlock(password);
-    await byId('empty-list').waitFor({ timeout: 20_000 });
+    await byId('empty-list').waitFor({ timeout: 60_000 });
 
     // Forgot the password: the recovery key shown at creation sets a new one; the records stay.
     await byId('title').fill('Boathouse code');
     await byId('save').click();
-    await byId('delete').waitFor({ timeout: 20_000 });
+    await byId('delete').waitFor({ timeout: 60_000 });
     await page.reload();
     await byId('toggle-recover').click();
     await byId('recovery-input').fill(recoveryKey);
     await byId('password').fill('a new password');
     await byId('password-confirm').fill('a new password');
     await byId('vault-submit').click();
-    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
+    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code']);
     await page.reload();
     await unlock(password);
-    expect((await byId('vault-error').textContent({ timeout: 20_000 }))!.trim()).toBe('wrong password');
+    expect((await byId('vault-error').textContent({ timeout: 60_000 }))!.trim()).toBe('wrong password');
     await unlock('a new password');
-    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
+    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code']);
 
     // Change the password while unlocked: a wrong current one is refused, then the new one unlocks.
     await byId('open-change-password').click();
@@ -167,25 +170,25 @@ describeInChromium('web app in Chromium', () => {
     await byId('new-password').fill('final password');
     await byId('new-password-confirm').fill('final password');
     await byId('change-password-submit').click();
-    expect((await byId('change-password-error').textContent({ timeout: 20_000 }))!.trim()).toBe('wrong password');
+    expect((await byId('change-password-error').textContent({ timeout: 60_000 }))!.trim()).toBe('wrong password');
     await byId('current-password').fill('a new password');
     await byId('change-password-submit').click();
-    await expect.poll(() => byId('notice').textContent(), { timeout: 20_000 }).toBe('Password changed.');
+    await expect.poll(() => byId('notice').textContent(), { timeout: 60_000 }).toBe('Password changed.');
 
     // A second tab of the same origin opens the same records beside the first; its edit is there on reload.
     const tab2 = await context.newPage();
     await tab2.goto(relay.httpUrl);
     await tab2.getByTestId('password').fill('final password');
     await tab2.getByTestId('vault-submit').click();
-    await expect.poll(() => tab2.getByTestId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code']);
+    await expect.poll(() => tab2.getByTestId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code']);
     await tab2.getByTestId('new-record').click();
     await tab2.getByTestId('title').fill('From tab two');
     await tab2.getByTestId('save').click();
-    await tab2.getByTestId('delete').waitFor({ timeout: 20_000 });
+    await tab2.getByTestId('delete').waitFor({ timeout: 60_000 });
     await tab2.close();
     await page.reload();
     await unlock('final password');
-    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code', 'From tab two']);
+    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code', 'From tab two']);
 
     // The relay stops (no server at all): the app still opens from its offline copy and the records are there.
     await expect
@@ -194,16 +197,16 @@ describeInChromium('web app in Chromium', () => {
         let n = 0;
         for (const name of names) n += (await (await caches.open(name)).keys()).filter((r) => /\/assets\/.*\.(js|wasm)$/.test(r.url)).length;
         return n;
-      }), { timeout: 20_000 })
+      }), { timeout: 60_000 })
       .toBeGreaterThanOrEqual(2);
     await relay.close();
     relayClosed = true;
     await page.reload();
     await unlock('final password');
-    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Boathouse code', 'From tab two']);
+    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code', 'From tab two']);
     await byId('record-item').filter({ hasText: 'Boathouse code' }).click();
     await byId('notes').fill('Written with the relay down.');
     await byId('save').click();
-    await expect.poll(() => byId('status').textContent(), { timeout: 20_000 }).toBe('Saved');
-  }, 60_000);
+    await expect.poll(() => byId('status').textContent(), { timeout: 60_000 }).toBe('Saved');
+  });
 });

@@ -13,6 +13,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const root = join(import.meta.dirname, '..', '..');
 const BIN = join(root, 'bin', 'cloister.js');
@@ -28,7 +31,7 @@ describeInChromium('web app sync in Chromium', () => {
   // Asynchronous on purpose: the relay runs in this process, so a blocking spawn would starve it.
   const alice = async (...args: string[]): Promise<string> => {
     const child = promisify(execFile)(process.execPath, [BIN, ...args, '--home', home, '--password-stdin'], {
-      encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: 'min' },
+      encoding: 'utf8', timeout: CHILD_MS, env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: 'min' },
     });
     child.child.stdin!.end(`${PW}\n`);
     try {
@@ -48,7 +51,7 @@ describeInChromium('web app sync in Chromium', () => {
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -69,15 +72,15 @@ describeInChromium('web app sync in Chromium', () => {
     await byId('password').fill('bob pw');
     await byId('password-confirm').fill('bob pw');
     await byId('vault-submit').click();
-    await byId('recovery-done').click({ timeout: 20_000 });
-    await byId('empty-list').waitFor({ timeout: 20_000 }); // his personal workspace
+    await byId('recovery-done').click({ timeout: 60_000 });
+    await byId('empty-list').waitFor({ timeout: 60_000 }); // his personal workspace
 
     await byId('open-join').click();
     expect(await byId('relay-url').inputValue()).toBe(relay.url.replace(/\/?$/, '/'));
     await byId('invite-code').fill(code);
     await byId('join-submit').click();
-    await expect.poll(() => byId('workspace-select').locator('option:checked').textContent(), { timeout: 20_000 }).toBe('Lighthouse crew');
-    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 20_000 }).toEqual(['Keeper rota']);
+    await expect.poll(() => byId('workspace-select').locator('option:checked').textContent(), { timeout: 60_000 }).toBe('Lighthouse crew');
+    await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Keeper rota']);
     await byId('record-item').click();
     await expect.poll(() => byId('field-value').inputValue()).toBe('alice');
     expect(await byId('notes').inputValue()).toBe('Swap with bob on storms.');
@@ -86,14 +89,14 @@ describeInChromium('web app sync in Chromium', () => {
     await byId('title').fill('Foghorn test');
     await byId('notes').fill('Thursdays at noon.');
     await byId('save').click();
-    await byId('delete').waitFor({ timeout: 20_000 });
-    await expect.poll(() => byId('sync-status').textContent(), { timeout: 20_000 }).toMatch(/Synced .* · 0 waiting to send/);
+    await byId('delete').waitFor({ timeout: 60_000 });
+    await expect.poll(() => byId('sync-status').textContent(), { timeout: 60_000 }).toMatch(/Synced .* · 0 waiting to send/);
 
     await expect
       .poll(async () => {
         await alice('sync');
         return (JSON.parse(await alice('record', 'list', '--json')) as { title: string }[]).map((r) => r.title).sort();
-      }, { timeout: 30_000, interval: 1000 })
+      }, { timeout: CHILD_MS, interval: 1000 })
       .toEqual(['Foghorn test', 'Keeper rota']);
 
     // Both edit the same record at once: bob's form keeps his pending changes and says the record changed
@@ -107,17 +110,17 @@ describeInChromium('web app sync in Chromium', () => {
     await byId('notes').fill('Note: Swap with bob on storms.');
     await alice('record', 'edit', rota, '--title', 'Keeper rota (winter)', '--notes', 'Swap with bob on storms. Carol covers Fridays.');
     await alice('sync');
-    await byId('changed-elsewhere').waitFor({ timeout: 20_000 });
+    await byId('changed-elsewhere').waitFor({ timeout: 60_000 });
     expect(await byId('field-value').inputValue()).toBe('bob');
     await byId('save').click();
-    await expect.poll(() => byId('title').inputValue(), { timeout: 20_000 }).toBe('Keeper rota (winter)');
+    await expect.poll(() => byId('title').inputValue(), { timeout: 60_000 }).toBe('Keeper rota (winter)');
     await expect
       .poll(async () => {
         await alice('sync');
         const r = JSON.parse(await alice('record', 'show', rota, '--json')) as { title: string; fields: Record<string, string>; notes: string };
         return [r.title, r.fields.monday, r.notes];
-      }, { timeout: 30_000, interval: 1000 })
+      }, { timeout: CHILD_MS, interval: 1000 })
       .toEqual(['Keeper rota (winter)', 'bob', 'Note: Swap with bob on storms. Carol covers Fridays.']);
     expect(await byId('notes').inputValue()).toBe('Note: Swap with bob on storms. Carol covers Fridays.');
-  }, 90_000);
+  });
 });

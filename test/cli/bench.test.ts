@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { runBench, SUITES } from '../../src/cli/bench/index.ts';
 import { median, opsPerSecond } from '../../src/cli/bench/measure.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const quiet = { log: () => {} };
 

@@ -3,6 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloister, expectOneLineError, init, tempHome } from './run.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 describe('cloister errors and help', () => {
   it('mistakes give one line and a non-zero exit: no vault, vault exists, no password, unknown option', () => {

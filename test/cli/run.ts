@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
+import { CHILD_MS } from '../timeouts.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
 const homes: string[] = [];
@@ -19,7 +20,7 @@ export function cloister(args: string[], input = '', env: Record<string, string 
   const r = spawnSync(process.execPath, [BIN, ...args], {
     input,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: CHILD_MS,
     env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: undefined, ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -5,6 +5,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSim, type SimReport } from '../../src/cli/sim/runSim.ts';
 import { cloister } from './run.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(d => rmSync(d, { recursive: true, force: true })));
@@ -30,7 +33,7 @@ describe('cloister sim', () => {
     expect(choices(b.trace)).toEqual(choices(a.trace));
     expect(choices(c.trace)).not.toEqual(choices(a.trace));
     expect(a.converged && b.converged && c.converged).toBe(true);
-  }, 30_000);
+  });
 
   it('three replicas converge under partition, duplicate and drop faults', async () => {
     const r = keep(await runSim({ replicas: 3, ops: 100, seed: 11, faults: ['partition', 'duplicate', 'drop'] }));
@@ -58,7 +61,7 @@ describe('cloister sim', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^cloister: unknown fault teleport/);
     expect(cloister(['sim', '--replicas', '17', '--ops', '5', '--seed', '1']).stderr.trim()).toBe('cloister: --replicas must be an integer from 1 to 16');
-  }, 40_000);
+  });
 
   it('malicious envelopes are rejected and counted by reason, and change nothing', async () => {
     const r = keep(await runSim({ replicas: 3, ops: 150, seed: 2, faults: 'malicious,replay' }));
@@ -79,7 +82,7 @@ describe('cloister sim', () => {
     expect(r.replays!.redeliveredChanged).toBe(0);
     expect(r.replays!.duplicate + r.replays!.seq_replay).toBe(r.replays!.pushed);
     expect(r.edits.present).toBe(r.edits.made);
-  }, 40_000);
+  });
 
   it('expired leases are refused then resubmitted, skewed clocks extend nothing, a removed member is refused, reordered frames are harmless', async () => {
     const r = keep(await runSim({ replicas: 4, ops: 120, seed: 3, faults: 'expired-lease,clock-skew,removal,reorder' }));
@@ -94,5 +97,5 @@ describe('cloister sim', () => {
     expect(r.heads.filter(h => !h.removed).map(h => h.digest)).toEqual(Array(3).fill(r.heads.find(h => !h.removed)!.digest));
     expect(r.wire.reordered).toBeGreaterThan(0);
     expect(r.edits.present).toBe(r.edits.made);
-  }, 40_000);
+  });
 });

@@ -8,6 +8,9 @@ import { DEFAULT_KDF, MIN_KDF } from '../../src/crypto/argon2.ts';
 import { decodeVaultFile } from '../../src/identity/vault/vaultFile.ts';
 import { allFiles } from '../identity/vault/helpers.ts';
 import { cloister, expectOneLineError, init, RECOVERY, tempHome } from './run.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 describe('cloister vault commands', () => {
   it('alice runs init, unlocks with her password, and eve\'s guess gets one line saying "wrong password"', () => {

@@ -10,6 +10,9 @@ import { appendEntry, logEntries, replayLog } from '../../src/identity/workspace
 import { loadWorkspace, saveWorkspace } from '../../src/identity/workspace/store.ts';
 import { device } from '../identity/workspace/fixtures.ts';
 import { cloister, expectOneLineError, init, tempHome } from './run.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const PW = 'correct horse';
 
@@ -68,11 +71,11 @@ describe('cloister workspace / device', () => {
 
     expectOneLineError(as('workspace', 'remove', 'carol'), /no current member carol/);
     expectOneLineError(as('workspace', 'invite', '--role', 'writer', '--expires', 'soon'), /--expires must be a duration/);
-  }, 120_000);
+  });
 
   it('workspace commands in a profile without a workspace say so in one line', () => {
     const home = tempHome();
     init(home, PW);
     expectOneLineError(cloister(['workspace', 'members', '--home', home, '--password-stdin'], `${PW}\n`), /no workspace yet/);
-  }, 60_000);
+  });
 });

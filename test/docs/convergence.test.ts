@@ -3,6 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FixtureAuthority, makeDevice } from './fixtures.ts';
 import { openSession, outboxOf } from './sessionFixtures.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const SEED = 20261127;
 
@@ -48,5 +51,5 @@ describe('convergence under any delivery', () => {
     );
     await a.session.close();
     await b.session.close();
-  }, 60_000);
+  });
 });

@@ -15,6 +15,9 @@ import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorage
 import { MemoryStorageAdapter } from '../../src/docs/storage/MemoryStorageAdapter.ts';
 import { burstKeys } from './helpers/burstKeys.ts';
 import { makeDevice } from './fixtures.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const dir = mkdtempSync(join(tmpdir(), 'cloister-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,5 +69,5 @@ describe('crash recovery', () => {
     expect(A.getHeads(doc).sort()).toEqual(A.getHeads((await s.value.session.open<RecordDoc>(id))!.doc()).sort());
     await bob.close();
     await s.value.close();
-  }, 60_000);
+  });
 });

@@ -8,6 +8,9 @@ import { openEnvelope } from '../../src/docs/envelope/openEnvelope.ts';
 import { openNodeDocSession } from '../../src/docs/openNodeDocSession.ts';
 import type { RecordDoc } from '../../src/docs/records/recordTypes.ts';
 import { burstKeys } from './helpers/burstKeys.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const dir = mkdtempSync(join(tmpdir(), 'cloister-burst-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,5 +64,5 @@ describe('outbox durability', () => {
     } finally {
       await s.value.close();
     }
-  }, 30_000);
+  });
 });

@@ -13,6 +13,9 @@ import { unlockVault } from '../../src/identity/vault/unlockVault.ts';
 import { createVault } from '../../src/identity/vault/createVault.ts';
 import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
 import { saveWorkspace } from '../../src/identity/workspace/store.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'cloister-cli-'));
@@ -20,7 +23,7 @@ const bin = join(import.meta.dirname, '../../bin/cloister.js');
 const env = { ...process.env, CLOISTER_HOME: home, CLOISTER_KDF: 'min' };
 
 async function cloister(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const child = run(process.execPath, [bin, ...args, '--password-stdin'], { env, timeout: 30_000 });
+  const child = run(process.execPath, [bin, ...args, '--password-stdin'], { env, timeout: CHILD_MS });
   child.child.stdin!.end('pw\n');
   try {
     const { stdout, stderr } = await child;
@@ -95,13 +98,13 @@ describe('cloister record / history', () => {
       const bytes = readFileSync(f);
       for (const secret of secrets) expect(bytes.includes(secret), `${f} holds ${secret.toString('hex').slice(0, 16)}`).toBe(false);
     }
-  }, 60_000);
+  });
 
   it('a wrong password says so, in one line', async () => {
-    const child = run(process.execPath, [bin, 'record', 'list', '--password-stdin'], { env, timeout: 30_000 });
+    const child = run(process.execPath, [bin, 'record', 'list', '--password-stdin'], { env, timeout: CHILD_MS });
     child.child.stdin!.end('nope\n');
     const err = await child.catch(e => e as { stderr: string; code: number });
     expect((err as { code: number }).code).not.toBe(0);
     expect((err as { stderr: string }).stderr.trim()).toBe('cloister: wrong password');
-  }, 30_000);
+  });
 });

@@ -9,6 +9,9 @@ import { openNodeDocSession } from '../../src/docs/openNodeDocSession.ts';
 import { indexDocIdFor } from '../../src/docs/records/indexDocId.ts';
 import { FileLock } from '../../src/docs/seqLockFile.ts';
 import { burstKeys } from './helpers/burstKeys.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'cloister-seq-'));
@@ -19,7 +22,7 @@ describe('sequence numbers across processes', () => {
     const seed = 'seq-race';
     const child = join(import.meta.dirname, 'helpers/seqRaceChild.ts');
     // Both start on an empty profile and write into the same index document.
-    await Promise.all([0, 1].map(() => run(process.execPath, ['--import', 'tsx', child, dir, seed, '15'], { timeout: 60_000 }).catch(e => { console.log('CHILD', e.code, e.stdout, e.stderr); throw e; })));
+    await Promise.all([0, 1].map(() => run(process.execPath, ['--import', 'tsx', child, dir, seed, '15'], { timeout: CHILD_MS }).catch(e => { console.log('CHILD', e.code, e.stdout, e.stderr); throw e; })));
     const { dataKey, authority, device } = burstKeys(seed);
     const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0 });
     if (!s.ok) throw new Error(s.reason);
@@ -38,7 +41,7 @@ describe('sequence numbers across processes', () => {
     expect(indexSeqs.sort((a, b) => a - b)).toEqual(indexSeqs.map((_, i) => i + 1));
     expect((await s.value.records.list()).length).toBe(30);
     await s.value.close();
-  }, 90_000);
+  });
 
   it("a lock file left by a dead process is recovered; a live holder's is waited for", async () => {
     const lockPath = join(dir, 'stale.lock');

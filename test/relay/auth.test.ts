@@ -4,6 +4,9 @@ import { signChallenge } from '../../src/protocol/challenge.ts';
 import type { RelayMessage } from '../../src/protocol/messages.ts';
 import { clock, connect, device, envelope, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
 import { rawSocket } from './rawSocket.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 type Hello = Extract<RelayMessage, { t: 'hello' }>;
 

@@ -9,6 +9,9 @@ import { utf8 } from '../../src/crypto/bytes.ts';
 import { startRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 describe('relay durability and confidentiality', () => {
   let t: TestRelay | undefined;

@@ -25,7 +25,8 @@ import type { RelayLimits } from '../../relay/context.ts';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 
-export const T0 = Date.UTC(2026, 10, 27, 3, 0, 0);
+/** Fixture time: the real clock at load, since the relay under test checks invitations and leases against its own clock. */
+export const T0 = Date.now();
 export const HOUR = 3600 * 1000;
 
 export function device(userId: string): DeviceKeys {

@@ -8,6 +8,9 @@ import { signReceipt, verifyReceipt, receiptHashOf } from '../../src/protocol/re
 import { generateSigningKey } from '../../src/crypto/ed25519.ts';
 import type { SigningSecretKey } from '../../src/crypto/keys.ts';
 import { connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 /** Mallory's proxy: forwards both ways, letting `tamper` rewrite relay → client frames. */
 async function proxy(target: string, tamper: (frame: Uint8Array, fromClient: Uint8Array[]) => Uint8Array | undefined) {

@@ -2,6 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyLease, leaseRemainingMs } from '../../src/protocol/lease.ts';
 import { HOUR, clock, connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 describe('offline leases', () => {
   let t: TestRelay | undefined;

@@ -4,6 +4,9 @@ import { removeMember } from '../../src/identity/workspace/members.ts';
 import { revokeDevice } from '../../src/identity/workspace/devices.ts';
 import type { RelayClient } from '../../src/docs/sync/relayClient.ts';
 import { T0, apply, connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 describe('relay push checks', () => {
   let t: TestRelay;

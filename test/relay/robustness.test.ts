@@ -7,6 +7,9 @@ import { signChallenge } from '../../src/protocol/challenge.ts';
 import type { RelayMessage } from '../../src/protocol/messages.ts';
 import { connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
 import { rawSocket, type RawSocket } from './rawSocket.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const SEED = 20261127;
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });

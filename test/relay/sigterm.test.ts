@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { connect, device, envelope, leaseIdOf, publishWorkspace } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 function spawnRelay(dbPath: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/relayProcess.ts'), dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });

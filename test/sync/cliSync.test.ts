@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cloister, init, tempHome } from '../cli/run.ts';
 import { cleanupDirs, spawnRelay, tempDir } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -69,5 +72,5 @@ describe('cloister sync, status and workspace join', () => {
     } finally {
       await relay.stop();
     }
-  }, 60_000);
+  });
 });

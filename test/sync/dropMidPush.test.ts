@@ -4,6 +4,9 @@
 import { WebSocket } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -52,5 +55,5 @@ describe('faults around pushing', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 });

@@ -13,6 +13,9 @@ import type { SyncSummary } from '../../src/docs/sync/SyncEngine.ts';
 import { startFaultProxy, type FaultProxy } from './faultProxy.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, spawnRelay, tempDir, type Open, type User } from './helpers.ts';
 import { mulberry32 } from '../../src/cli/sim/rng.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const SEED = Number(process.env.CLOISTER_FAULT_SEED ?? 20261127);
 console.log(`faults.test seed ${SEED} (replay with CLOISTER_FAULT_SEED=${SEED})`);
@@ -91,7 +94,7 @@ beforeAll(async () => {
   const c = await open(carol, proxy.url, ENGINE);
   await c.engine.syncOnce();
   await c.close();
-}, 40_000);
+});
 
 afterAll(async () => {
   console.log(`faults.test proxy stats (seed ${SEED}): ${JSON.stringify(proxy?.stats)}`);
@@ -115,7 +118,7 @@ describe(`no accepted edit is lost under faults (seed ${SEED})`, () => {
     expect(failed).toBeGreaterThan(0);
     await settle([a, b]);
     await expectConverged([a, b]);
-  }, 30_000);
+  });
 
   it('client frames duplicated (pushes, pulls, everything): idempotent acks, nothing lost or applied twice', async () => {
     const before = proxy.stats.duplicated;
@@ -132,7 +135,7 @@ describe(`no accepted edit is lost under faults (seed ${SEED})`, () => {
     await expectConverged([a, b]);
     const q = await a.s.session.quarantine.list();
     expect(q.filter(e => e.reason === 'seq_replay')).toEqual([]);
-  }, 30_000);
+  });
 
   it('the relay is killed (SIGKILL) after storing pushes but before alice sees the acks, and restarts on the same file', async () => {
     const n = between(8, 16);
@@ -154,7 +157,7 @@ describe(`no accepted edit is lost under faults (seed ${SEED})`, () => {
     const [first] = await settle([a, b]);
     expect(first!.duplicates).toBe(n); // the restarted relay still had them all
     await expectConverged([a, b]);
-  }, 40_000);
+  });
 
   it('carol\'s client process is killed (SIGKILL) mid-burst of live-synced edits; reopened, it delivers every edit whose call resolved', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', pathJoin(import.meta.dirname, 'faultClientChild.ts'), carol.home, 'carol password', proxy.url, recordId, 'crash-c'], {
@@ -193,5 +196,5 @@ describe(`no accepted edit is lost under faults (seed ${SEED})`, () => {
     } finally {
       await c.close();
     }
-  }, 40_000);
+  });
 });

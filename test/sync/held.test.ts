@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { approveHeldEnvelope, HeldError, listHeldEnvelopes } from '../../src/docs/sync/heldEnvelopes.ts';
 import { deviceKeysOfVault } from '../../src/docs/sync/nodeSyncSession.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay, type Open, type User } from './helpers.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -16,7 +19,7 @@ const BIN = pathJoin(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
 
 function cli(u: User, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise(resolve => {
-    const child = execFile(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' } },
+    const child = execFile(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], { encoding: 'utf8', timeout: CHILD_MS, env: { ...process.env, CLOISTER_KDF: 'min' } },
       (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }));
     child.stdin!.end(`${u.name} password\n`);
   });
@@ -81,5 +84,5 @@ describe('held envelopes (policy hold)', () => {
       await a.close().catch(() => undefined);
       await relay.close();
     }
-  }, 90_000);
+  });
 });

@@ -19,6 +19,7 @@ import { SyncEngine, type SyncEngineOptions } from '../../src/docs/sync/SyncEngi
 import { deviceKeysOfVault, syncSessionOf } from '../../src/docs/sync/nodeSyncSession.ts';
 import { joinViaRelay } from '../../src/docs/sync/joinViaRelay.ts';
 import type { EpochKey } from '../../src/crypto/keys.ts';
+import { CHILD_MS } from '../timeouts.ts';
 
 const dirs: string[] = [];
 export function tempDir(prefix = 'cloister-sync-'): string {
@@ -128,7 +129,7 @@ export async function spawnRelay(dbPath: string): Promise<{ url: string; proc: C
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start: ${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`relay did not start: ${out}`)), CHILD_MS);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /"port":(\d+)/.exec(out);

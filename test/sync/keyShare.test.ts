@@ -6,6 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SyncError } from '../../src/docs/sync/SyncEngine.ts';
 import { devicesWithoutCurrentKey } from '../../src/identity/workspace/keyShare.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, remove, startTestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -46,7 +49,7 @@ describe('automatic key sharing and relay pinning', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 
   it('the relay key is pinned on first use; a relay with another key is refused with a clear error', async () => {
     const relay = await startTestRelay();
@@ -71,5 +74,5 @@ describe('automatic key sharing and relay pinning', () => {
       await a.close();
       await impostor.close();
     }
-  }, 60_000);
+  });
 });

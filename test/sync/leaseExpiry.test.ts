@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OFFLINE_LOCK_MESSAGE } from '../../src/docs/sync/LeaseClock.ts';
 import { syncStatus } from '../../src/docs/sync/syncStatus.ts';
 import { cleanupDirs, createStoredWorkspace, makeUser, open, startTestRelay } from './helpers.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -67,14 +70,14 @@ describe('offline leases', () => {
       // `cloister status --json` shows the quarantined envelope with its reason.
       const bin = join(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
       const r = spawnSync(process.execPath, [bin, 'status', '--json', '--home', alice.home, '--password-stdin'], {
-        input: 'alice password\n', encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' },
+        input: 'alice password\n', encoding: 'utf8', timeout: CHILD_MS, env: { ...process.env, CLOISTER_KDF: 'min' },
       });
       expect(r.status, r.stderr).toBe(0);
       const status = JSON.parse(r.stdout) as { quarantine: { reason: string }[]; offlineRemainingMs: number; relay: string };
       expect(status.quarantine.map(x => x.reason)).toEqual(['lease_expired']);
       expect(status.relay).toBe(relay.url);
       const text = spawnSync(process.execPath, [bin, 'status', '--home', alice.home, '--password-stdin'], {
-        input: 'alice password\n', encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' },
+        input: 'alice password\n', encoding: 'utf8', timeout: CHILD_MS, env: { ...process.env, CLOISTER_KDF: 'min' },
       });
       expect(text.stdout).toMatch(/lease_expired/);
       expect(text.stdout).toMatch(/offline /);
@@ -82,5 +85,5 @@ describe('offline leases', () => {
       await a.close().catch(() => undefined);
       await relay.close();
     }
-  }, 60_000);
+  });
 });

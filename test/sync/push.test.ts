@@ -7,6 +7,9 @@ import { pino } from 'pino';
 import { join } from 'node:path';
 import { startRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -50,7 +53,7 @@ describe('pushing the outbox', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 
   it('a burst beyond the rate limit is retried in rounds within one pass: nothing lost, nothing quarantined', async () => {
     const relay = await relayWith({ pushBurst: 10, pushPerSecond: 40 });
@@ -69,5 +72,5 @@ describe('pushing the outbox', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 });

@@ -3,6 +3,9 @@
 // while carol was a member, so nobody diverges; what carol writes afterwards is refused by the relay.
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, remove, startTestRelay } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -49,5 +52,5 @@ describe('removing a member', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 });

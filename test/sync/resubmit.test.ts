@@ -12,18 +12,21 @@ import { exportQuarantine } from '../../src/docs/sync/quarantineExport.ts';
 import { blockedDocuments, listQuarantine, NO_FRESH_LEASE_MESSAGE, resubmitQuarantined } from '../../src/docs/sync/resubmit.ts';
 import { syncStatus } from '../../src/docs/sync/syncStatus.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay, tempDir, type Open, type User } from './helpers.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 const BIN = pathJoin(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
 function cli(u: User, ...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], {
-    input: `${u.name} password\n`, encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' },
+    input: `${u.name} password\n`, encoding: 'utf8', timeout: CHILD_MS, env: { ...process.env, CLOISTER_KDF: 'min' },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 /** Asynchronous: the in-process relay must keep serving while the CLI talks to it. */
 function cliAsync(u: User, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise(resolve => {
-    const child = execFile(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CLOISTER_KDF: 'min' } },
+    const child = execFile(process.execPath, [BIN, ...args, '--home', u.home, '--password-stdin'], { encoding: 'utf8', timeout: CHILD_MS, env: { ...process.env, CLOISTER_KDF: 'min' } },
       (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }));
     child.stdin!.end(`${u.name} password\n`);
   });
@@ -106,7 +109,7 @@ describe('resubmitting lease_expired envelopes', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 
   it('resubmit refuses without a fresh lease', async () => {
     const { relay, a } = await lateEdit();
@@ -122,7 +125,7 @@ describe('resubmitting lease_expired envelopes', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 
   it('a resubmitted envelope carries the same seq and changes and a new lease id', async () => {
     const { relay, a, lease1 } = await lateEdit();
@@ -152,7 +155,7 @@ describe('resubmitting lease_expired envelopes', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 
   it('quarantine export lists the envelope and its reason', async () => {
     const { relay, a } = await lateEdit();
@@ -173,7 +176,7 @@ describe('resubmitting lease_expired envelopes', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 
   it('from the command line: status names the blocked document, quarantine list/export show it, resubmit then sync clears it', async () => {
     const { relay, alice, a, id } = await lateEdit();
@@ -210,5 +213,5 @@ describe('resubmitting lease_expired envelopes', () => {
       await a.close().catch(() => undefined);
       await relay.close();
     }
-  }, 90_000);
+  });
 });

@@ -9,6 +9,9 @@ import { RelayClient } from '../../src/docs/sync/relayClient.ts';
 import type { SyncSummary } from '../../src/docs/sync/SyncEngine.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, remove, spawnRelay, tempDir, type Open } from './helpers.ts';
 import { mulberry32 } from '../../src/cli/sim/rng.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
@@ -138,5 +141,5 @@ describe('three users who joined through invitations', () => {
       for (const o of opened) await o.close().catch(() => undefined);
       await relay.stop();
     }
-  }, 60_000);
+  });
 });

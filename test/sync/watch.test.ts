@@ -6,10 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, tempDir } from './helpers.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(cleanupDirs);
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
+async function until(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await fn()) return;
@@ -60,7 +63,7 @@ describe('long-running sync', () => {
       await a.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 });
 
 describe('long-running sync next to other processes', () => {
@@ -82,5 +85,5 @@ describe('long-running sync next to other processes', () => {
       await watcher.close();
       await relay.close();
     }
-  }, 60_000);
+  });
 });

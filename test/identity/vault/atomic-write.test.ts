@@ -10,12 +10,15 @@ import { createVault } from '../../../src/identity/vault/createVault.ts';
 import { vaultExists } from '../../../src/identity/vault/store.ts';
 import { unlockVault } from '../../../src/identity/vault/unlockVault.ts';
 import { FAST, removeTempHomes, tempHome } from './helpers.ts';
+import { CHILD_MS, integrationTimeouts } from '../../timeouts.ts';
+
+integrationTimeouts();
 
 afterAll(removeTempHomes);
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'crashDuringWrite.ts');
 function runChild(verb: 'create' | 'passwd', home: string, step: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', CHILD, verb, home, step], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', CHILD, verb, home, step], { encoding: 'utf8', timeout: CHILD_MS });
 }
 
 describe('atomic vault writes', () => {

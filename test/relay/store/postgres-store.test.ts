@@ -6,6 +6,9 @@ import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { PostgresStore } from '../../../relay/store/PostgresStore.ts';
 import { runRelayStoreTests } from './runRelayStoreTests.ts';
+import { integrationTimeouts } from '../../timeouts.ts';
+
+integrationTimeouts();
 
 const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_NAME = `cloister_test_${process.pid}_${Date.now()}`;
