@@ -3,7 +3,7 @@
 // here is saved (against the version the form started from), so changes that arrived meanwhile from
 // another device or tab are kept; an untouched form follows the stored record live.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { RecordDoc } from '../docs/records/recordTypes.ts';
+import type { RecordView } from '../docs/records/recordTypes.ts';
 
 export interface RecordDraft {
   title: string;
@@ -16,7 +16,7 @@ type Row = { key: string; value: string };
 const rowsOf = (fields: Record<string, string>): Row[] =>
   Object.entries(fields).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
 
-const draftOf = (r?: RecordDoc): RecordDraft => ({ title: r?.title ?? '', fields: { ...(r?.fields ?? {}) }, notes: r?.notes ?? '' });
+const draftOf = (r?: RecordView): RecordDraft => ({ title: r?.title ?? '', fields: { ...(r?.fields ?? {}) }, notes: r?.notes ?? '' });
 
 function sameRows(rows: Row[], fields: Record<string, string>): boolean {
   const a = rows.filter((r) => r.key || r.value);
@@ -24,10 +24,10 @@ function sameRows(rows: Row[], fields: Record<string, string>): boolean {
 }
 
 export function RecordEditor(props: {
-  record?: RecordDoc;
+  record?: RecordView;
   /** `base` is the version the form started from: save only what differs from it. Resolves with the
    * record as stored afterwards (with any concurrent changes), which the form then shows. */
-  onSave: (draft: RecordDraft, base: RecordDraft) => Promise<RecordDoc | undefined>;
+  onSave: (draft: RecordDraft, base: RecordDraft) => Promise<RecordView | undefined>;
   onDelete?: () => Promise<void>;
 }) {
   const { record } = props;

@@ -1,7 +1,7 @@
 // The unlocked app: the record list beside the selected record (or a new one), kept current through
 // RecordStore.subscribe (local edits, other tabs' edits are picked up on reload).
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { RecordDoc, RecordSummary } from '../docs/records/recordTypes.ts';
+import type { RecordView, RecordSummary } from '../docs/records/recordTypes.ts';
 import type { AppRecords } from './openAppRecords.ts';
 import { RecordEditor, type RecordDraft } from './RecordEditor.tsx';
 import { RecordList } from './RecordList.tsx';
@@ -11,7 +11,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const { records } = app;
   const [list, setList] = useState<RecordSummary[]>([]);
   const [selected, setSelected] = useState<string | undefined>();
-  const [record, setRecord] = useState<RecordDoc | undefined>();
+  const [record, setRecord] = useState<RecordView | undefined>();
   const [error, setError] = useState('');
   const inFlight = useRef(0);
 
@@ -66,7 +66,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
     };
   }, [records, selected]);
 
-  async function save(draft: RecordDraft, base: RecordDraft): Promise<RecordDoc | undefined> {
+  async function save(draft: RecordDraft, base: RecordDraft): Promise<RecordView | undefined> {
     if (!selected) {
       const id = await tracked(() => records.create({ title: draft.title, fields: draft.fields, notes: draft.notes }));
       setSelected(id);

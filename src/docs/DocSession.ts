@@ -291,11 +291,15 @@ export class DocSession {
   }
 
   /** Change a document; resolves once the envelope carrying the change is persisted in the outbox. */
-  async change<T>(docId: string, fn: A.ChangeFn<T>, message?: string): Promise<void> {
+  async change<T>(docId: string, fn: A.ChangeFn<T>, options: { message?: string; at?: A.Heads } = {}): Promise<void> {
     this.#assertCanEdit();
     const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false));
     if (!t) throw new Error(`unknown document ${docId}`);
-    (t.handle as DocHandle<T>).change(fn, message ? { message } : {});
+    const opts = options.message ? { message: options.message } : {};
+    // `at`: the change is made as if at those heads (what an editor showed), so it merges with
+    // everything that arrived since instead of overwriting it.
+    if (options.at) (t.handle as DocHandle<T>).update(d => A.changeAt(d, options.at!, opts, fn).newDoc);
+    else (t.handle as DocHandle<T>).change(fn, opts);
     await this.whenFlushed(docId);
   }
 

@@ -23,7 +23,7 @@ describe('records', () => {
   it('alice creates, reads, edits and deletes a record; every edit leaves an envelope in her outbox', async () => {
     const a = await session();
     const id = await a.records.create({ title: 'Boiler', fields: { room: 'cellar' }, notes: 'check valve', tags: ['home'] });
-    expect(await a.records.get(id)).toMatchObject({ id, title: 'Boiler', fields: { room: 'cellar' }, notes: 'check valve', tags: ['home'], deleted: false, createdBy: 'alice' });
+    expect(await a.records.get(id)).toMatchObject({ id, title: 'Boiler', fields: { room: 'cellar' }, notes: 'check valve', tags: ['home'], deleted: false, createdBy: expect.objectContaining({ userId: 'alice', deviceId: alice.deviceId }) });
     expect(await a.records.list()).toEqual([{ id, title: 'Boiler', deleted: false }]);
     const afterCreate = (await outboxOf(a)).length;
     expect(afterCreate).toBeGreaterThanOrEqual(2);

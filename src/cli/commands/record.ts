@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { isValidDocumentId } from '@automerge/automerge-repo';
 import { EditRefusedError } from '../../docs/DocSession.ts';
 import { RecordError, type RecordStore } from '../../docs/records/RecordStore.ts';
-import type { RecordDoc } from '../../docs/records/recordTypes.ts';
+import type { Author, RecordView } from '../../docs/records/recordTypes.ts';
 import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
 import { OfflineLeaseExpiredError } from '../../docs/sync/LeaseClock.ts';
 import { fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
@@ -47,12 +47,19 @@ export async function resolveId(records: RecordStore, id: string): Promise<strin
   fail(`no record ${id}`);
 }
 
-function showText(r: RecordDoc): string {
+const who = (a: Author) => `${a.userId} (device ${a.deviceId})`;
+const when = (a: Author) => new Date(a.claimedTime).toISOString();
+
+function showText(r: RecordView): string {
   const lines = [`${r.title}${r.deleted ? '  (deleted)' : ''}`, `  id       ${r.id}`];
-  for (const [k, v] of Object.entries(r.fields).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k}: ${v}`);
+  const conflict = (path: string) => (r.conflicts[path] ? `   [conflict: also ${r.conflicts[path]!.map(v => JSON.stringify(v)).join(', ')}]` : '');
+  if (r.conflicts.title) lines.push(`  title${conflict('title')}`);
+  for (const [k, v] of Object.entries(r.fields).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k}: ${v}${conflict(`fields.${k}`)}`);
   if (r.tags.length) lines.push(`  tags     ${r.tags.join(', ')}`);
-  lines.push(`  created  ${new Date(r.createdAt).toISOString()} by ${r.createdBy}`);
-  lines.push(`  updated  ${new Date(r.updatedAt).toISOString()} by ${r.updatedBy}`);
+  if (r.createdBy) lines.push(`  created  ${when(r.createdBy)} by ${who(r.createdBy)}`);
+  if (r.updatedBy.length) lines.push(`  updated  ${when(r.updatedBy[0]!)} by ${r.updatedBy.map(who).join(', ')}`);
+  if (Object.keys(r.conflicts).length) lines.push(`  conflicts: settle with cloister record resolve ${r.id} --title T / --field KEY=VALUE`);
+  if (r.damaged) lines.push(`  damaged: ${r.damaged.join(', ')} (not of the expected type; shown as far as readable)`);
   if (r.notes) lines.push('', ...r.notes.split('\n').map(l => `  ${l}`));
   return `${lines.join('\n')}\n`;
 }
@@ -77,13 +84,16 @@ export function register(program: Command): void {
     });
 
   ws(record.command('list'))
-    .description('list records (id and title)')
+    .description('list records (id and title); --deleted lists the trash')
+    .option('--deleted', 'list only deleted records (restore one with record restore ID)')
     .option('--all', 'include deleted records')
-    .action(async (o: { all?: boolean; workspace?: string }, cmd: Command) => {
+    .action(async (o: { all?: boolean; deleted?: boolean; workspace?: string }, cmd: Command) => {
       await withRecords(cmd, o.workspace, async (records, _s, opts) => {
-        const list = await records.list({ includeDeleted: o.all === true });
+        const list = await records.list({ includeDeleted: o.all === true, onlyDeleted: o.deleted === true });
         if (opts.json) printJson(list);
-        else for (const r of list) process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}\n`);
+        else
+          for (const r of list)
+            process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}\n`);
       });
     });
 
@@ -130,6 +140,34 @@ export function register(program: Command): void {
         const full = await resolveId(records, id);
         await records.remove(full);
         if (opts.json) printJson({ id: full, deleted: true });
+      });
+    });
+
+  ws(record.command('restore'))
+    .description('bring a deleted record back from the trash (with every edit made to it meanwhile)')
+    .argument('<id>', 'record id (or an unambiguous prefix)')
+    .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const full = await resolveId(records, id);
+        await records.restore(full);
+        if (opts.json) printJson({ id: full, deleted: false });
+      });
+    });
+
+  ws(record.command('resolve'))
+    .description('settle conflicting values: assign the title or field value that should stand')
+    .argument('<id>', 'record id (or an unambiguous prefix)')
+    .option('--title <title>', 'the title that stands')
+    .option('--field <key=value>', 'the value that stands for a field (repeatable)', collect, [])
+    .action(async (id: string, o: { title?: string; field: string[]; workspace?: string }, cmd: Command) => {
+      const fields = parseFields(o.field);
+      if (o.title === undefined && !Object.keys(fields).length) fail('nothing to resolve (give --title or --field KEY=VALUE)', 2);
+      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+        const full = await resolveId(records, id);
+        await records.resolve(full, { ...(o.title !== undefined ? { title: o.title } : {}), fields });
+        const left = Object.keys((await records.get(full))!.conflicts);
+        if (opts.json) printJson({ id: full, conflicts: left });
+        else if (left.length) process.stderr.write(`still in conflict: ${left.join(', ')}\n`);
       });
     });
 }

@@ -1,14 +1,18 @@
-// The record API both the CLI and the React app use: create, list, get, update, remove (a tombstone
-// that merges), and history (verified device and user per envelope). Every mutating call resolves
-// only once its envelopes are in the outbox (DocSession.change).
+// The record API both the CLI and the React app use (DESIGN → Documents and changes, normative):
+// create, list, get, update, resolve, remove and restore (a tombstone that merges), and history.
+// Title and fields are registers (whole-value assignment, conflicts kept visible), notes are text.
+// The index lists only which records exist; titles and the deleted flag are read from each record.
+// Every mutating call resolves only once its envelopes are in the outbox (DocSession.change).
 import * as A from '@automerge/automerge';
 import { generateAutomergeUrl, isValidDocumentId, parseAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
 import type { DocSession } from '../DocSession.ts';
+import { attribute } from './attribution.ts';
 import { indexDocIdFor } from './indexDocId.ts';
-import type { HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary } from './recordTypes.ts';
+import { readRecord, registerText } from './readRecord.ts';
+import type { HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary, RecordView } from './recordTypes.ts';
 import { touchedPathsByChange } from './summarizeChanges.ts';
 
-export type RecordErrorCode = 'record_not_found' | 'record_deleted' | 'record_invalid';
+export type RecordErrorCode = 'record_not_found' | 'record_deleted' | 'record_not_deleted' | 'record_invalid';
 
 export class RecordError extends Error {
   constructor(
@@ -20,117 +24,132 @@ export class RecordError extends Error {
 }
 
 const MAX_TITLE = 1000;
+const MAX_FIELD_VALUE = 100_000;
 const FIELD_KEY = /^[^\s.=][^=]{0,127}$/;
 
 export class RecordStore {
   private constructor(
     readonly session: DocSession,
     readonly indexId: DocumentId,
-    private readonly now: () => number,
   ) {}
 
-  static async open(session: DocSession, options: { now?: () => number } = {}): Promise<RecordStore> {
+  static async open(session: DocSession): Promise<RecordStore> {
     const indexId = indexDocIdFor(session.workspaceId);
     // A reader never writes: its index arrives with the first sync instead.
     if (session.mayWrite && !(await session.has(indexId))) await session.create<IndexDoc>({}, indexId);
-    return new RecordStore(session, indexId, options.now ?? Date.now);
+    return new RecordStore(session, indexId);
   }
 
   async create(input: RecordInput): Promise<string> {
     checkTitle(input.title);
-    for (const k of Object.keys(input.fields ?? {})) checkFieldKey(k);
-    const t = this.now();
-    const user = this.session.device.userId;
+    for (const [k, v] of Object.entries(input.fields ?? {})) checkField(k, v);
     const docId = parseAutomergeUrl(generateAutomergeUrl()).documentId;
+    const fields: Record<string, A.ImmutableString> = {};
+    for (const [k, v] of Object.entries(input.fields ?? {})) fields[k] = new A.ImmutableString(v);
     await this.session.create<RecordDoc & Record<string, unknown>>(
-      {
-        id: docId,
-        title: input.title,
-        fields: { ...(input.fields ?? {}) },
-        notes: input.notes ?? '',
-        tags: [...(input.tags ?? [])],
-        createdAt: t,
-        createdBy: user,
-        updatedAt: t,
-        updatedBy: user,
-        deleted: false,
-      },
+      { id: docId, title: new A.ImmutableString(input.title), fields, notes: input.notes ?? '', tags: [...new Set(input.tags ?? [])], deleted: false },
       docId,
     );
     const recordFlushed = this.session.whenFlushed(docId);
+    // The index says only that the record exists: concurrent creations of the same entry agree.
     const indexed = this.session.change<IndexDoc>(this.indexId, d => {
-      d[docId] = { title: input.title, deleted: false };
+      d[docId] = true;
     });
     await Promise.all([recordFlushed, indexed]);
     return docId;
   }
 
-  /** Records in the index, live ones only unless asked; sorted by title. */
-  async list(options: { includeDeleted?: boolean } = {}): Promise<RecordSummary[]> {
+  /** Ids the index lists (valid document ids only; whatever else a member wrote there is ignored). */
+  async ids(): Promise<string[]> {
     const handle = await this.session.open<IndexDoc>(this.indexId);
     const index = handle?.doc() ?? {};
-    return Object.entries(index)
-      .filter(([, e]) => e && (options.includeDeleted || !e.deleted))
-      .map(([id, e]) => ({ id, title: String(e.title ?? ''), deleted: Boolean(e.deleted) }))
-      .sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
+    return Object.keys(index).filter(id => index[id] !== undefined && index[id] !== null && isValidDocumentId(id) && id !== this.indexId);
   }
 
-  /** The record as a plain object, or undefined if this profile doesn't hold it. Deleted records are returned with deleted: true. */
-  async get(id: string): Promise<RecordDoc | undefined> {
+  /** Records this profile holds, live ones only unless asked (or only deleted ones); sorted by title. Read from each record. */
+  async list(options: { includeDeleted?: boolean; onlyDeleted?: boolean } = {}): Promise<RecordSummary[]> {
+    const out: RecordSummary[] = [];
+    for (const id of await this.ids()) {
+      const doc = await this.#doc(id);
+      if (!doc) continue; // listed before its record arrived: shown once it has
+      const r = readRecord(id, doc);
+      if (options.onlyDeleted ? !r.deleted : r.deleted && !options.includeDeleted) continue;
+      out.push({
+        id, title: r.title, deleted: r.deleted,
+        ...(Object.keys(r.conflicts).length ? { conflicted: true } : {}),
+        ...(r.damaged ? { damaged: true } : {}),
+      });
+    }
+    return out.sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
+  }
+
+  async #doc(id: string): Promise<A.Doc<unknown> | undefined> {
     if (!isValidDocumentId(id) || id === this.indexId) return undefined;
-    const handle = await this.session.open<RecordDoc>(id);
+    const handle = await this.session.open<unknown>(id);
     const doc = handle?.doc();
-    if (!doc || typeof doc.title !== 'string') return undefined;
-    return {
-      id,
-      title: String(doc.title),
-      fields: Object.fromEntries(Object.entries(doc.fields ?? {}).map(([k, v]) => [k, String(v)])),
-      notes: String(doc.notes ?? ''),
-      tags: [...(doc.tags ?? [])].map(String),
-      createdAt: doc.createdAt,
-      createdBy: doc.createdBy,
-      updatedAt: doc.updatedAt,
-      updatedBy: doc.updatedBy,
-      deleted: Boolean(doc.deleted),
-    };
+    // An empty document (every change still held for a dependency) isn't a record yet.
+    return doc && A.getHeads(doc).length ? doc : undefined;
   }
 
-  async update(id: string, patch: RecordPatch): Promise<void> {
+  /** The record as people see it, or undefined if this profile doesn't hold it. Deleted records come with deleted: true. */
+  async get(id: string): Promise<RecordView | undefined> {
+    const doc = await this.#doc(id);
+    if (!doc) return undefined;
+    return { ...readRecord(id, doc), ...attribute(doc, await this.session.provenance.list(id)), heads: A.getHeads(doc) };
+  }
+
+  /**
+   * Assign title and fields (registers), replace notes (merged as text) and tags. An assignment
+   * replaces every value it has seen, so it also resolves a conflict on that value. With `baseHeads`
+   * (the heads an editor showed) the edit is made as of then: it merges with whatever arrived since,
+   * and a value someone else set meanwhile becomes a visible conflict rather than being overwritten.
+   */
+  async update(id: string, patch: RecordPatch, options: { baseHeads?: string[] } = {}): Promise<void> {
     const current = await this.get(id);
     if (!current) throw new RecordError('record_not_found', `no record ${id}`);
-    if (current.deleted) throw new RecordError('record_deleted', `record ${id} is deleted`);
+    if (current.deleted) throw new RecordError('record_deleted', `record ${id} is deleted (restore it first: cloister record restore ${id})`);
     if (patch.title !== undefined) checkTitle(patch.title);
-    for (const k of Object.keys(patch.fields ?? {})) checkFieldKey(k);
-    const user = this.session.device.userId;
-    const t = this.now();
-    const waits: Promise<void>[] = [
-      this.session.change<RecordDoc>(id, d => {
-        if (patch.title !== undefined && patch.title !== d.title) A.updateText(d, ['title'], patch.title);
-        for (const [k, v] of Object.entries(patch.fields ?? {})) {
-          if (v === null) delete d.fields[k];
-          else if (typeof d.fields[k] === 'string') A.updateText(d, ['fields', k], v);
-          else d.fields[k] = v;
+    for (const [k, v] of Object.entries(patch.fields ?? {})) checkField(k, v);
+    const at = options.baseHeads?.length ? options.baseHeads : undefined;
+    await this.session.change<Record<string, unknown>>(
+      id,
+      d => {
+        if (patch.title !== undefined && (registerText(d.title) !== patch.title || current.conflicts.title || at)) d.title = new A.ImmutableString(patch.title);
+        if (patch.fields && Object.keys(patch.fields).length) {
+          if (!isPlainMap(d.fields)) d.fields = {};
+          const fields = d.fields as Record<string, unknown>;
+          for (const [k, v] of Object.entries(patch.fields)) {
+            if (v === null) {
+              if (k in fields) delete fields[k];
+            } else if (registerText(fields[k]) !== v || current.conflicts[`fields.${k}`] || at) fields[k] = new A.ImmutableString(v);
+          }
         }
-        if (patch.notes !== undefined) A.updateText(d, ['notes'], patch.notes);
+        if (patch.notes !== undefined) {
+          if (typeof d.notes === 'string') A.updateText(d, ['notes'], patch.notes);
+          else d.notes = patch.notes;
+        }
         if (patch.tags !== undefined) {
           const want = [...new Set(patch.tags)];
-          for (let i = d.tags.length - 1; i >= 0; i--) if (!want.includes(String(d.tags[i]))) d.tags.splice(i, 1);
-          const have = new Set(d.tags.map(String));
-          for (const tag of want) if (!have.has(tag)) d.tags.push(tag);
+          if (!Array.isArray(d.tags)) d.tags = [];
+          const tags = d.tags as unknown[];
+          for (let i = tags.length - 1; i >= 0; i--) if (!want.includes(String(tags[i]))) tags.splice(i, 1);
+          const have = new Set(tags.map(String));
+          for (const tag of want) if (!have.has(tag)) tags.push(tag);
         }
-        d.updatedAt = t;
-        d.updatedBy = user;
-      }),
-    ];
-    if (patch.title !== undefined && patch.title !== current.title) {
-      waits.push(
-        this.session.change<IndexDoc>(this.indexId, d => {
-          if (d[id]) A.updateText(d, [id, 'title'], patch.title!);
-          else d[id] = { title: patch.title!, deleted: false };
-        }),
-      );
-    }
-    await Promise.all(waits);
+      },
+      at ? { at } : {},
+    );
+  }
+
+  /** Settle conflicts by assigning the value that should stand (any value; often one of the conflicting ones). */
+  async resolve(id: string, values: { title?: string; fields?: Record<string, string> }): Promise<void> {
+    const current = await this.get(id);
+    if (!current) throw new RecordError('record_not_found', `no record ${id}`);
+    const patch: RecordPatch = {};
+    if (values.title !== undefined) patch.title = values.title;
+    if (values.fields) patch.fields = values.fields;
+    if (current.deleted) throw new RecordError('record_deleted', `record ${id} is deleted (restore it first: cloister record restore ${id})`);
+    await this.update(id, patch);
   }
 
   /** Edit the notes in place (a keystroke: insert and/or delete at a position); merges with concurrent edits. */
@@ -140,12 +159,9 @@ export class RecordStore {
     if (current.deleted) throw new RecordError('record_deleted', `record ${id} is deleted`);
     if (!Number.isInteger(index) || index < 0 || index > current.notes.length || !Number.isInteger(deleteCount) || deleteCount < 0)
       throw new RecordError('record_invalid', 'splice position out of range');
-    const user = this.session.device.userId;
-    const t = this.now();
-    await this.session.change<RecordDoc>(id, d => {
+    await this.session.change<Record<string, unknown>>(id, d => {
+      if (typeof d.notes !== 'string') d.notes = '';
       A.splice(d, ['notes'], index, deleteCount, insert);
-      d.updatedAt = t;
-      d.updatedBy = user;
     });
   }
 
@@ -163,24 +179,24 @@ export class RecordStore {
     };
   }
 
-  /** Delete as a tombstone: the flag only ever goes true, so it wins a merge; concurrent edits are kept. */
+  /** Delete as a tombstone: concurrent edits stay inside the record and come back with restore(). */
   async remove(id: string): Promise<void> {
     const current = await this.get(id);
     if (!current) throw new RecordError('record_not_found', `no record ${id}`);
     if (current.deleted) return;
-    const user = this.session.device.userId;
-    const t = this.now();
-    await Promise.all([
-      this.session.change<RecordDoc>(id, d => {
-        d.deleted = true;
-        d.updatedAt = t;
-        d.updatedBy = user;
-      }),
-      this.session.change<IndexDoc>(this.indexId, d => {
-        if (d[id]) d[id].deleted = true;
-        else d[id] = { title: current.title, deleted: true };
-      }),
-    ]);
+    await this.session.change<Record<string, unknown>>(id, d => {
+      d.deleted = true;
+    });
+  }
+
+  /** Undelete (the trash): an explicit action. A delete concurrent with it still wins. */
+  async restore(id: string): Promise<void> {
+    const current = await this.get(id);
+    if (!current) throw new RecordError('record_not_found', `no record ${id}`);
+    if (!current.deleted) throw new RecordError('record_not_deleted', `record ${id} is not deleted`);
+    await this.session.change<Record<string, unknown>>(id, d => {
+      d.deleted = false;
+    });
   }
 
   /** Who changed what: one entry per envelope (verified device/user, claimed time); changes seen in no envelope are listed as unverified, per actor. */
@@ -227,6 +243,9 @@ function checkTitle(title: string): void {
   if (typeof title !== 'string' || !title.trim() || title.length > MAX_TITLE) throw new RecordError('record_invalid', 'a title must be 1–1000 characters');
 }
 
-function checkFieldKey(k: string): void {
+function checkField(k: string, v: string | null): void {
   if (!FIELD_KEY.test(k)) throw new RecordError('record_invalid', `bad field name ${JSON.stringify(k)}`);
+  if (v !== null && (typeof v !== 'string' || v.length > MAX_FIELD_VALUE)) throw new RecordError('record_invalid', `field ${k} must be text of at most ${MAX_FIELD_VALUE} characters`);
 }
+
+const isPlainMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && !A.isImmutableString(v);

@@ -1,35 +1,59 @@
-// The typed record model shared by the CLI and the React app (DESIGN → Documents and changes).
-// A record is one Automerge document; the workspace index is another, listing record ids and titles.
+// The record model shared by the CLI and the React app (DESIGN → Documents and changes, normative).
+// A record is one Automerge document. Title and field values are registers (an edit assigns the whole
+// value; concurrent assignments keep one winner and show the others as conflicts), notes are
+// collaborative text, and `deleted` is a tombstone flag. The workspace index lists only which records
+// exist; everything a record owns is read from the record.
+import type * as A from '@automerge/automerge';
 
-/** One record document. Strings are Automerge text (collaborative); `notes` is edited with updateText. */
+/** One record document as stored. Any member can write anything into it: read it with readRecord(). */
 export interface RecordDoc {
+  id: string;
+  title: A.ImmutableString;
+  fields: Record<string, A.ImmutableString>;
+  notes: string;
+  tags: string[];
+  /** Tombstone; a concurrent `true` wins over a concurrent restore. */
+  deleted: boolean;
+}
+
+/** The workspace index document: record id → true. Nothing a record owns is copied here. */
+export type IndexDoc = Record<string, unknown>;
+
+/** A verified author: the device that signed the envelope, and the member it belongs to. */
+export interface Author {
+  userId: string;
+  deviceId: string;
+  /** The author's claimed time (ms) from the envelope header: claimed, not verified. */
+  claimedTime: number;
+}
+
+/** A record as people see it. */
+export interface RecordView {
   id: string;
   title: string;
   fields: Record<string, string>;
   notes: string;
   tags: string[];
-  createdAt: number;
-  /** userId of the creator, as claimed by the author; history() gives the verified device. */
-  createdBy: string;
-  updatedAt: number;
-  updatedBy: string;
-  /** Tombstone: once true it stays true; concurrent edits are kept but the record stays deleted. */
   deleted: boolean;
-}
-
-/** The workspace index document: record id → summary. The root map holds entries directly, so two
- * devices that start the index independently merge without one hiding the other's entries. */
-export type IndexDoc = Record<string, IndexEntry>;
-
-export interface IndexEntry {
-  title: string;
-  deleted: boolean;
+  /** Values that lost a concurrent assignment, by path ('title', 'fields.KEY'); resolved by assigning a value. */
+  conflicts: Record<string, string[]>;
+  /** Who made the record's first change, from verified envelopes (absent when no envelope covers it). */
+  createdBy?: Author;
+  /** Who made the changes at the record's current heads (several after concurrent edits), from verified envelopes. */
+  updatedBy: Author[];
+  /** Parts that aren't of the expected shape (a damaged record still shows what can be read). */
+  damaged?: string[];
+  /** The heads this view was read at: an editor passes them back as `baseHeads` so its save merges. */
+  heads: string[];
 }
 
 export interface RecordSummary {
   id: string;
   title: string;
   deleted: boolean;
+  /** True when the record has unresolved conflicts. */
+  conflicted?: boolean;
+  damaged?: boolean;
 }
 
 export interface RecordInput {
