@@ -117,6 +117,7 @@ export class DocSession {
   readonly #flushMutex = new Mutex();
   readonly #now: () => number;
   readonly #sealedListeners = new Set<(docId: string, seq: number) => void>();
+  readonly #appliedListeners = new Set<(report: ApplyReport) => void>();
   #closed = false;
 
   constructor(private readonly o: DocSessionOptions) {
@@ -420,7 +421,15 @@ export class DocSession {
    * document per call; held envelopes (gaps, missing dependencies) are retried on every call.
    */
   async applyRemote(envelopes: readonly Uint8Array[], source = 'relay'): Promise<ApplyReport> {
-    return this.o.lock.run(() => this.#applyRemoteLocked(envelopes, source));
+    const report = await this.o.lock.run(() => this.#applyRemoteLocked(envelopes, source));
+    if (report.applied.length) for (const l of this.#appliedListeners) l(report);
+    return report;
+  }
+
+  /** Called after each applyRemote that applied something (e.g. to tell people what others changed). */
+  onApplied(cb: (report: ApplyReport) => void): () => void {
+    this.#appliedListeners.add(cb);
+    return () => this.#appliedListeners.delete(cb);
   }
 
   async #applyRemoteLocked(envelopes: readonly Uint8Array[], source: string): Promise<ApplyReport> {

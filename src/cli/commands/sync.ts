@@ -2,6 +2,7 @@
 // outbox, pull and apply), printing a summary; with --watch it keeps syncing live, reconnecting with
 // backoff, until SIGINT/SIGTERM.
 import type { Command } from 'commander';
+import type { ApplyReport } from '../../docs/DocSession.ts';
 import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
 import { SyncEngine, SyncError, type SyncSummary } from '../../docs/sync/SyncEngine.ts';
 import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
@@ -54,10 +55,19 @@ export function register(program: Command): void {
         await session.close();
         fail(message(e));
       }
+      // Tell people when someone else deleted a record they have (their edits stay inside it).
+      const applied: ApplyReport['applied'] = [];
+      session.session.onApplied(r => applied.push(...r.applied));
+      const deletedByOthers = async () => {
+        const gone = await session.records.deletedIn(applied.splice(0));
+        for (const g of gone) note(`${g.by.userId} deleted "${g.title}" (${g.id}); your edits are kept inside it: cloister record restore ${g.id} brings it back`);
+        return gone;
+      };
       if (!o.watch) {
         try {
           const summary = await engine.syncOnce();
-          if (opts.json) printJson(summary);
+          const deleted = await deletedByOthers();
+          if (opts.json) printJson({ ...summary, deletedByOthers: deleted });
           else process.stdout.write(`${summaryLine(summary)}\n`);
         } catch (e) {
           await engine.stop().catch(() => undefined);
@@ -69,6 +79,7 @@ export function register(program: Command): void {
         return;
       }
       engine.on('synced', sum => {
+        void deletedByOthers();
         if (sum.pushed + sum.pulled + sum.logReceived + sum.logSent === 0) return;
         if (opts.json) printJson(sum);
         else process.stdout.write(`${summaryLine(sum)}\n`);

@@ -6,10 +6,10 @@
 import * as A from '@automerge/automerge';
 import { generateAutomergeUrl, isValidDocumentId, parseAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
 import type { DocSession } from '../DocSession.ts';
-import { attribute } from './attribution.ts';
+import { attribute, tombstoneSetters } from './attribution.ts';
 import { indexDocIdFor } from './indexDocId.ts';
 import { readRecord, registerText } from './readRecord.ts';
-import type { HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary, RecordView } from './recordTypes.ts';
+import type { Author, HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary, RecordView } from './recordTypes.ts';
 import { touchedPathsByChange } from './summarizeChanges.ts';
 
 export type RecordErrorCode = 'record_not_found' | 'record_deleted' | 'record_not_deleted' | 'record_invalid';
@@ -187,6 +187,27 @@ export class RecordStore {
     await this.session.change<Record<string, unknown>>(id, d => {
       d.deleted = true;
     });
+  }
+
+  /**
+   * Records that the given applied envelopes deleted, by another member: sync tells the people who
+   * had them (their edits stay inside, and restore brings them back).
+   */
+  async deletedIn(applied: readonly { docId: string; deviceId: string; seq: number }[]): Promise<{ id: string; title: string; by: Author }[]> {
+    const out: { id: string; title: string; by: Author }[] = [];
+    for (const docId of new Set(applied.map(a => a.docId))) {
+      const doc = await this.#doc(docId);
+      if (!doc) continue;
+      const r = readRecord(docId, doc);
+      if (!r.deleted) continue;
+      const mine = this.session.device.userId;
+      const candidates = (await this.session.provenance.list(docId)).filter(
+        p => p.userId !== mine && applied.some(a => a.docId === docId && a.deviceId === p.deviceId && a.seq === p.seq),
+      );
+      const setter = candidates.length ? tombstoneSetters(doc, candidates)[0] : undefined;
+      if (setter) out.push({ id: docId, title: r.title, by: { userId: setter.userId, deviceId: setter.deviceId, claimedTime: setter.claimedTime } });
+    }
+    return out;
   }
 
   /** Undelete (the trash): an explicit action. A delete concurrent with it still wins. */

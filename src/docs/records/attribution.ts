@@ -3,6 +3,7 @@
 // (actor, seq) → the envelope's signing device → its member. Changes no verified envelope covers are
 // left unattributed rather than guessed.
 import * as A from '@automerge/automerge';
+import { changeActorHex, readChangeHeader } from '../envelope/changeHeader.ts';
 import type { Provenance } from '../provenance.ts';
 import type { Author } from './recordTypes.ts';
 
@@ -26,4 +27,23 @@ export function attribute(doc: A.Doc<unknown>, provenance: readonly Provenance[]
   }
   updatedBy.sort((x, y) => y.claimedTime - x.claimedTime);
   return { ...(createdBy ? { createdBy } : {}), updatedBy };
+}
+
+/**
+ * Of the given verified envelopes, those whose changes set the record's tombstone: a change is
+ * matched by (actor, seq) and decoded only when one of these envelopes carried it.
+ */
+export function tombstoneSetters(doc: A.Doc<unknown>, candidates: readonly Provenance[]): Provenance[] {
+  const byChange = new Map<string, Provenance>();
+  for (const p of candidates) for (const seq of p.seqs ?? []) byChange.set(`${p.actor}:${seq}`, p);
+  const out = new Set<Provenance>();
+  for (const bytes of A.getAllChanges(doc)) {
+    const h = readChangeHeader(bytes);
+    if (typeof h !== 'object') continue;
+    const p = byChange.get(`${changeActorHex(h)}:${h.seq}`);
+    if (!p || out.has(p)) continue;
+    const sets = A.decodeChange(bytes).ops.some(op => op.obj === '_root' && (op as { key?: unknown }).key === 'deleted' && op.action === 'set' && (op as { value?: unknown }).value === true);
+    if (sets) out.add(p);
+  }
+  return [...out];
 }
