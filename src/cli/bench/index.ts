@@ -5,13 +5,14 @@ import { cpus } from 'node:os';
 import { cryptoBench } from './cryptoBench.ts';
 import { docsSuite } from './docsBench.ts';
 import { automergeVersionSuite } from './automergeVersionBench.ts';
+import { recordsSuite } from './recordsBench.ts';
 import { syncSuite } from './syncBench.ts';
 import type { BenchContext, BenchSuite, Figures } from './suite.ts';
 
 export type { BenchContext, BenchSuite, Figures };
 
 /** Every suite, in the order they run. Others add theirs here (docsBench, syncBench, …). */
-export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, syncSuite];
+export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, recordsSuite, syncSuite];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
   const unknown = (only ?? []).filter((n) => !SUITES.some((s) => s.name === n));

@@ -25,6 +25,7 @@ export class RecordError extends Error {
 
 const MAX_TITLE = 1000;
 const MAX_FIELD_VALUE = 100_000;
+const LIST_CONCURRENCY = 32;
 const FIELD_KEY = /^[^\s.=][^=]{0,127}$/;
 
 export class RecordStore {
@@ -69,8 +70,12 @@ export class RecordStore {
   /** Records this profile holds, live ones only unless asked (or only deleted ones); sorted by title. Read from each record. */
   async list(options: { includeDeleted?: boolean; onlyDeleted?: boolean } = {}): Promise<RecordSummary[]> {
     const out: RecordSummary[] = [];
-    for (const id of await this.ids()) {
-      const doc = await this.#doc(id);
+    const ids = await this.ids();
+    // Records load with a few reads in flight at once: the storage reads overlap, the parsing doesn't.
+    const docs: (A.Doc<unknown> | undefined)[] = [];
+    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) docs.push(...(await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map(id => this.#doc(id)))));
+    for (const [k, id] of ids.entries()) {
+      const doc = docs[k];
       if (!doc) continue; // listed before its record arrived: shown once it has
       const r = readRecord(id, doc);
       if (options.onlyDeleted ? !r.deleted : r.deleted && !options.includeDeleted) continue;
