@@ -2,7 +2,9 @@
 // session's pinned actor, local changes batched into signed, encrypted envelopes in the outbox, and
 // remote envelopes checked and applied in one applyChanges call per document per batch.
 // Guarantees: an awaited change() has its envelope on disk (outbox) before it resolves; every remote
-// envelope ends up applied, held (pending, encrypted) or quarantined with a reason — never dropped;
+// envelope ends up applied, held (pending, encrypted, bounded per device and doc) or quarantined with
+// a reason — never dropped; changes Automerge refuses never stay in a document, and a stored document
+// that does not load is reported damaged (session.damaged), never replaced by an empty one;
 // a crashed session's unsealed changes are sealed by the next one (sessions.ts), so peers never wait
 // forever on a dependency that only ever existed on this disk.
 import * as A from '@automerge/automerge';
@@ -16,6 +18,9 @@ import {
   type StorageAdapterInterface,
 } from '@automerge/automerge-repo';
 import { equalBytes } from '../crypto/bytes.ts';
+import { applyContained } from './applyContained.ts';
+import { DamagedDocumentError } from './DamagedDocumentError.ts';
+import { DamagedRegistry } from './damaged.ts';
 import type { DeviceSigningKey, PublicKey } from '../crypto/keys.ts';
 import { decodeEnvelope, type EnvelopeHeader } from '../protocol/envelope.ts';
 import { actorFor, newSessionNonce } from './actor.ts';
@@ -27,7 +32,7 @@ import { envelopeHashOf as envelopeHashFromBytes } from './envelope/envelopeHash
 import { openEnvelope, type OpenedEnvelope } from './envelope/openEnvelope.ts';
 import { sealEnvelope } from './envelope/sealEnvelope.ts';
 import { Outbox } from './outbox.ts';
-import { PendingStore } from './pending.ts';
+import { PendingBudget, PendingStore } from './pending.ts';
 import { ProvenanceStore } from './provenance.ts';
 import { Quarantine } from './quarantine.ts';
 import { Mutex, type ProfileLock } from './seqLock.ts';
@@ -65,7 +70,12 @@ export interface DocSessionOptions {
   sessionNonce?: Uint8Array;
   /** Called before every local edit (create/change); throws to refuse it (e.g. the offline lease expired). */
   editGate?: () => void;
+  /** Bound on received envelopes waiting per (device, doc); defaults in pending.ts. Tests pass smaller ones. */
+  pendingBound?: { envelopes?: number; bytes?: number };
 }
+
+/** Quarantine reasons a later membership-log sync can cure (a key or a device arrives): retried then. */
+export const RETRY_AFTER_LOG_SYNC: ReadonlySet<string> = new Set(['unknown_epoch', 'unknown_device']);
 
 /** A local edit this device may not make, or not seal yet; the message is one line for people. */
 export class EditRefusedError extends Error {
@@ -87,7 +97,7 @@ const REFUSED_WORDS = {
 export interface ApplyReport {
   applied: { docId: string; deviceId: string; seq: number; changes: number }[];
   duplicates: number;
-  held: { docId: string; deviceId: string; seq: number; why: 'seq_gap' | 'missing_deps' }[];
+  held: { docId: string; deviceId: string; seq: number; why: 'seq_gap' | 'missing_deps' | 'doc_damaged' }[];
   rejected: { reason: string; detail?: string; quarantineId: string }[];
 }
 
@@ -108,11 +118,15 @@ export class DocSession {
   readonly cursors: SeqCursors;
   readonly provenance: ProvenanceStore;
   readonly sessions: SessionRegistry;
+  /** Documents stored here that do not load: reported, never replaced. */
+  readonly damaged: DamagedRegistry;
   #started: Promise<void> | undefined;
   /** Sessions of this device that ended without a clean close: their unsealed changes get sealed on open. */
   #crashed: { nonce: Uint8Array; actor: string }[] = [];
   readonly #recoveries = new Set<Promise<unknown>>();
   readonly #docs = new Map<string, Tracked>();
+  /** Documents this session's Repo failed to load (its handle for them stays 'loading'). */
+  readonly #damagedHere = new Set<string>();
   readonly #opening = new Map<string, Promise<Tracked | undefined>>();
   readonly #flushMutex = new Mutex();
   readonly #now: () => number;
@@ -129,6 +143,7 @@ export class DocSession {
     this.cursors = new SeqCursors(o.state);
     this.provenance = new ProvenanceStore(o.state);
     this.sessions = new SessionRegistry(o.state);
+    this.damaged = new DamagedRegistry(o.state);
     this.#now = o.now ?? Date.now;
   }
 
@@ -179,7 +194,11 @@ export class DocSession {
     return { docId: id, handle };
   }
 
-  /** Open a document known locally; or, with `createIfMissing`, start an empty one under that id (for remote docs). */
+  /**
+   * Open a document known locally; or, with `createIfMissing`, start an empty one under that id (for
+   * remote docs). Throws DamagedDocumentError when chunks are stored but do not load: the document is
+   * then listed in `damaged` and left on disk as it is.
+   */
   async open<T>(docId: string, createIfMissing = false): Promise<DocHandle<T> | undefined> {
     const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, createIfMissing));
     return t?.handle as DocHandle<T> | undefined;
@@ -210,11 +229,23 @@ export class DocSession {
     if (!known && !createIfMissing) return undefined;
     let handle: DocHandle<unknown> | undefined;
     if (known) {
+      // Found damaged by this session's Repo: asking it again would wait forever on a handle stuck loading.
+      const seen = this.#damagedHere.has(docId) ? await this.damaged.get(docId) : undefined;
+      if (seen) throw new DamagedDocumentError(docId, seen.reason, seen.detail);
       try {
         handle = await this.o.repo.find<unknown>(docId as DocumentId);
-      } catch {
-        handle = undefined; // known but nothing stored yet (e.g. every change so far is held pending)
+      } catch (e) {
+        // Known but nothing stored yet (e.g. every change so far is held pending) is fine: start empty.
+        // Stored chunks that fail to load are not: report, never replace (DESIGN → Hostile change bytes).
+        const damage = await this.#damageOf(docId, e);
+        if (damage) {
+          await this.damaged.add({ docId, ...damage, at: this.#now() });
+          this.#damagedHere.add(docId);
+          throw new DamagedDocumentError(docId, damage.reason, damage.detail);
+        }
+        handle = undefined;
       }
+      if (handle && (await this.damaged.get(docId))) await this.damaged.remove(docId); // it loads again
     }
     if (!handle) {
       handle = this.o.repo.import<unknown>(A.save(A.init()), { docId: docId as DocumentId });
@@ -236,6 +267,34 @@ export class DocSession {
       void p.then(() => this.#recoveries.delete(p));
     }
     return t;
+  }
+
+  /**
+   * Why a known document that repo.find could not give us is damaged, or undefined when nothing is
+   * stored for it (then starting empty is right). Chunks that are stored must load; and if changes
+   * from other devices were applied (their provenance is written only after the Repo flushed them),
+   * an empty store means they were lost.
+   */
+  async #damageOf(docId: string, findError: unknown): Promise<{ reason: 'document_unreadable' | 'document_missing'; detail?: string } | undefined> {
+    const storage = this.o.repo.storageSubsystem;
+    const findDetail = findError instanceof Error ? findError.message : String(findError);
+    if (!storage) return undefined;
+    let data: Uint8Array | null;
+    try {
+      data = await storage.loadDocData(docId as DocumentId);
+    } catch (e) {
+      return { reason: 'document_unreadable', detail: e instanceof Error ? e.message : String(e) };
+    }
+    if (data) {
+      try {
+        A.loadIncremental(A.init(), data); // as the Repo's StorageSubsystem loads it
+      } catch (e) {
+        return { reason: 'document_unreadable', detail: e instanceof Error ? e.message : String(e) };
+      }
+      return { reason: 'document_unreadable', detail: findDetail };
+    }
+    const received = (await this.provenance.list(docId)).some(p => p.deviceId !== this.o.device.deviceId);
+    return received ? { reason: 'document_missing', detail: 'no stored chunk can be read' } : undefined;
   }
 
   /** Seal changes a crashed session of this device made to this doc but never sealed, under that session's nonce. */
@@ -451,12 +510,36 @@ export class DocSession {
     const docIds = new Set(items.map(i => i.header.docId));
     // Everything held for these documents gets another chance; so do held-for-deps envelopes of any doc we touch.
     const retryDeps: { docId: string; bytes: Uint8Array; envelopeHash: string }[] = [];
+    // What waits is bounded per (device, doc): count what is parked already.
+    const budget = new PendingBudget(this.o.pendingBound?.envelopes, this.o.pendingBound?.bytes);
     for (const docId of docIds) {
       for (const p of await this.pending.list(docId)) {
         const d = decodeEnvelope(p.bytes);
         if (!d.ok) continue;
+        budget.note(d.value.header.deviceId, docId, p.bytes.length);
         if (p.kind === 'gap') items.push({ bytes: p.bytes, header: d.value.header, held: 'gap' });
         else retryDeps.push({ docId, bytes: p.bytes, envelopeHash: p.envelopeHash });
+      }
+    }
+    /** Park an envelope in the pending store, or quarantine it when its (device, doc) has no room left. */
+    const park = async (kind: 'gap' | 'deps', h: EnvelopeHeader, envelopeHash: string, bytes: Uint8Array, from: string): Promise<boolean> => {
+      if (!budget.take(h.deviceId, h.docId, bytes.length)) {
+        await reject(bytes, 'dependency_missing', `more than ${budget.maxEnvelopes} envelopes (or ${budget.maxBytes} bytes) from this device wait for this document`, from);
+        return false;
+      }
+      await this.pending.put(kind, h.docId, envelopeHash, bytes);
+      return true;
+    };
+    // A document stored here that does not load takes nothing: its envelopes wait, unjudged, until it is repaired.
+    const damaged = new Set<string>();
+    for (const docId of docIds) {
+      if (this.#docs.has(docId)) continue;
+      if (!(await this.has(docId))) continue;
+      try {
+        await this.#openTracked(docId, false);
+      } catch (e) {
+        if (!(e instanceof DamagedDocumentError)) throw e;
+        damaged.add(docId);
       }
     }
     await this.cursors.load(items.map(i => ({ deviceId: i.header.deviceId, docId: i.header.docId, seq: i.header.seq })));
@@ -467,6 +550,14 @@ export class DocSession {
     const seen = new Set<string>();
     for (const item of items) {
       const h = item.header;
+      if (damaged.has(h.docId)) {
+        const hash = envelopeHashFromBytes(item.bytes);
+        if (seen.has(hash)) continue;
+        seen.add(hash);
+        if (item.held || (await park('gap', h, hash, item.bytes, source)))
+          report.held.push({ docId: h.docId, deviceId: h.deviceId, seq: h.seq, why: 'doc_damaged' });
+        continue;
+      }
       const r = openEnvelope(item.bytes, this.o.authority, this.cursors);
       if (!r.ok) {
         await reject(item.bytes, r.reason, r.detail, item.held ? 'pending' : source);
@@ -486,8 +577,8 @@ export class DocSession {
           ownDuplicates.get(h.docId)!.push(env);
         }
       } else if (env.order === 'gap') {
-        if (!item.held) await this.pending.put('gap', h.docId, env.envelopeHash, item.bytes);
-        report.held.push({ docId: h.docId, deviceId: h.deviceId, seq: h.seq, why: 'seq_gap' });
+        if (item.held || (await park('gap', h, env.envelopeHash, item.bytes, source)))
+          report.held.push({ docId: h.docId, deviceId: h.deviceId, seq: h.seq, why: 'seq_gap' });
       } else {
         this.cursors.advance(h.deviceId, h.docId, h.seq, env.envelopeHash);
         if (!accepted.has(h.docId)) accepted.set(h.docId, []);
@@ -498,6 +589,7 @@ export class DocSession {
     // Held-for-deps envelopes were judged in sequence already; re-open them only to get their changes back.
     const depsByDoc = new Map<string, OpenedEnvelope[]>();
     for (const p of retryDeps) {
+      if (damaged.has(p.docId)) continue;
       const r = openEnvelope(p.bytes, this.o.authority, this.cursors, { skipSequence: true });
       if (!r.ok) {
         await reject(p.bytes, r.reason, r.detail, 'pending');
@@ -523,48 +615,70 @@ export class DocSession {
       const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, true))!;
       const before = t.handle.doc();
       const nothingUnsealed = sameHeads(A.getHeads(before), t.flushedHeads) && t.waiters.length === 0;
-      let candidates = [...retried, ...fresh];
-      try {
-        const batch = candidates.flatMap(e => e.changes);
-        t.handle.update(d => A.applyChanges(d, batch)[0]);
-      } catch {
-        // Some member signed changes Automerge refuses: apply envelope by envelope, quarantine the bad ones.
-        const good: OpenedEnvelope[] = [];
-        for (const env of candidates) {
-          try {
-            t.handle.update(d => A.applyChanges(d, env.changes)[0]);
-            good.push(env);
-          } catch (e) {
-            const bytes = byteMap.get(env.envelopeHash);
-            if (bytes) await reject(bytes, 'changes_malformed', e instanceof Error ? e.message : String(e), retried.includes(env) ? 'pending' : source);
-            if (retried.includes(env)) await this.pending.remove('deps', docId, env.envelopeHash);
-          }
-        }
-        candidates = good;
+      // Changes Automerge refuses (or that would leave a document that does not load back) never stay
+      // in it: the last good state is restored and the culprits found envelope by envelope.
+      const contained = applyContained(t.handle, [...retried, ...fresh], this.actor);
+      for (const { env, detail } of contained.refused) {
+        const wasRetried = retried.includes(env);
+        const bytes = byteMap.get(env.envelopeHash);
+        if (bytes) await reject(bytes, 'automerge_rejected', detail, wasRetried ? 'pending' : source);
+        if (wasRetried) await this.pending.remove('deps', docId, env.envelopeHash);
       }
-      const after = t.handle.doc();
+      const candidates = contained.kept;
+      let after = t.handle.doc();
       const nothingMissing = A.getMissingDeps(after, []).length === 0;
+      const waiting: OpenedEnvelope[] = [];
+      const done: OpenedEnvelope[] = [];
+      // Hash changes only when something is queued for dependencies (hashing is off the hot path).
+      for (const env of candidates) (nothingMissing || A.hasHeads(after, env.changes.map(changeHashOf)) ? done : waiting).push(env);
+      const parked: OpenedEnvelope[] = [];
+      let overBound = false;
+      for (const env of waiting) {
+        if (retried.includes(env)) parked.push(env);
+        else if (await park('deps', env.header, env.envelopeHash, byteMap.get(env.envelopeHash)!, source)) parked.push(env);
+        else overBound = true;
+      }
+      // Changes of an envelope quarantined for waiting too long must not land later: drop Automerge's
+      // queue (it is never saved anyway; what still waits is retried from the pending store).
+      if (overBound) {
+        t.handle.update(d => A.load(A.save(d), { actor: this.actor }));
+        after = t.handle.doc();
+      }
       if (nothingUnsealed) t.flushedHeads = A.getHeads(after);
       // The Repo must hold the changes before cursors say they were applied.
       await this.o.repo.flush([docId as DocumentId]);
-      for (const env of candidates) {
+      for (const env of done) {
         const h = env.header;
-        const wasRetried = retried.includes(env);
-        // Hash changes only when something is queued for dependencies (hashing is off the hot path).
-        if (nothingMissing || A.hasHeads(after, env.changes.map(changeHashOf))) {
-          if (wasRetried) await this.pending.remove('deps', docId, env.envelopeHash);
-          await this.provenance.put({
-            docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
-            claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs,
-          });
-          report.applied.push({ docId, deviceId: h.deviceId, seq: h.seq, changes: env.changes.length });
-        } else {
-          if (!wasRetried) await this.pending.put('deps', docId, env.envelopeHash, byteMap.get(env.envelopeHash)!);
-          report.held.push({ docId, deviceId: h.deviceId, seq: h.seq, why: 'missing_deps' });
-        }
+        if (retried.includes(env)) await this.pending.remove('deps', docId, env.envelopeHash);
+        await this.provenance.put({
+          docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
+          claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs,
+        });
+        report.applied.push({ docId, deviceId: h.deviceId, seq: h.seq, changes: env.changes.length });
       }
+      for (const env of parked) report.held.push({ docId, deviceId: env.header.deviceId, seq: env.header.seq, why: 'missing_deps' });
     }
     await this.cursors.save();
+    return report;
+  }
+
+  /**
+   * Re-apply quarantined envelopes a membership-log sync may have cured (RETRY_AFTER_LOG_SYNC: the
+   * epoch key or the device is known now). Each leaves the quarantine unless refused again for the
+   * same reason. Returns undefined when nothing was curable.
+   */
+  async retryCurable(): Promise<ApplyReport | undefined> {
+    const curable = (await this.quarantine.list()).filter(q => {
+      if (!RETRY_AFTER_LOG_SYNC.has(q.reason) || q.source === 'push') return false;
+      const d = decodeEnvelope(q.bytes);
+      if (!d.ok) return false;
+      const h = d.value.header;
+      return q.reason === 'unknown_epoch' ? this.o.authority.documentKey(h.epoch, h.docId) !== undefined : this.o.authority.deviceInfo(h.deviceId) !== undefined;
+    });
+    if (curable.length === 0) return undefined;
+    const report = await this.applyRemote(curable.map(q => q.bytes), 'quarantine');
+    const again = new Set(report.rejected.map(r => r.quarantineId));
+    for (const q of curable) if (!again.has(q.id)) await this.quarantine.remove(q.id);
     return report;
   }
 
@@ -573,7 +687,8 @@ export class DocSession {
     await this.flush();
     this.#closed = true;
     for (const t of this.#docs.values()) if (t.timer) clearTimeout(t.timer);
-    await this.o.repo.flush();
+    // Not a damaged document's handle: it never loaded, and there is nothing of it to save.
+    await this.o.repo.flush((Object.keys(this.o.repo.handles) as DocumentId[]).filter(id => !this.#damagedHere.has(id)));
     // Clean end: nothing of this session is left unsealed.
     if (this.#started) await this.sessions.unregister(this.sessionNonce);
   }

@@ -3,9 +3,42 @@
 // and the Repo's incremental save does not persist that queue).
 //   gap:  earlier envelopes from the same device for the doc haven't arrived (seq > last+1);
 //   deps: in sequence and accepted, but some changes' dependencies aren't in the document yet.
+// Parked envelopes never hold back the pull cursor (DESIGN → The cursor never pins); what bounds them
+// is the budget below, per (device, doc): past it they are quarantined as dependency_missing.
 import type { StorageAdapterInterface } from '@automerge/automerge-repo';
 
 const PREFIX = 'cloister-pending';
+
+/** At most this many envelopes, and this many bytes, wait per (device, doc). */
+export const MAX_PENDING_PER_DEVICE_DOC = 1000;
+export const MAX_PENDING_BYTES_PER_DEVICE_DOC = 64 * 1024 * 1024;
+
+/** Counts what waits per (device, doc) while one batch is judged. */
+export class PendingBudget {
+  readonly #used = new Map<string, { n: number; bytes: number }>();
+
+  constructor(
+    readonly maxEnvelopes = MAX_PENDING_PER_DEVICE_DOC,
+    readonly maxBytes = MAX_PENDING_BYTES_PER_DEVICE_DOC,
+  ) {}
+
+  /** Count an envelope already waiting. */
+  note(deviceId: string, docId: string, bytes: number): void {
+    const k = `${deviceId}\u0000${docId}`;
+    const u = this.#used.get(k) ?? { n: 0, bytes: 0 };
+    u.n++;
+    u.bytes += bytes;
+    this.#used.set(k, u);
+  }
+
+  /** Take room for one more; false when it would exceed the bound. */
+  take(deviceId: string, docId: string, bytes: number): boolean {
+    const u = this.#used.get(`${deviceId}\u0000${docId}`) ?? { n: 0, bytes: 0 };
+    if (u.n + 1 > this.maxEnvelopes || u.bytes + bytes > this.maxBytes) return false;
+    this.note(deviceId, docId, bytes);
+    return true;
+  }
+}
 
 export type PendingKind = 'gap' | 'deps';
 

@@ -21,11 +21,15 @@ export const ENVELOPE_REJECTIONS = {
   unknown_epoch: 'no key is available for the epoch the envelope claims',
   decrypt_failed: 'the ciphertext does not open under the document key (tampered or wrong key)',
   changes_malformed: 'the decrypted body is not a list of valid Automerge changes',
+  changes_compressed: 'a change is a compressed Automerge chunk; Cloister clients never write them, so it is refused unread',
+  automerge_rejected: 'Automerge refused the changes (or they left a document that would not load back); the document was restored',
   changes_empty: 'the envelope carries no changes',
   actor_mismatch: 'a change\'s actor does not belong to the device and session that signed it',
   // Sequence (relay and readers)
   seq_replay: 'a different envelope already used this (device, document, sequence) number, or it is older than one already applied',
   seq_gap: 'earlier envelopes from this device for this document are missing; held until they arrive',
+  // Waiting (readers only)
+  dependency_missing: 'too many envelopes from this device for this document were waiting for changes that never arrived',
 } as const;
 
 export type EnvelopeRejection = keyof typeof ENVELOPE_REJECTIONS;

@@ -2,8 +2,8 @@
 // every change cost more than applying them (DESIGN → Performance). Layout (Automerge binary format):
 //   magic(4) ‖ checksum(4) ‖ chunkType(1) ‖ uLEB(length) ‖ contents
 //   contents = uLEB(#deps) ‖ #deps × hash(32) ‖ uLEB(actorLen) ‖ actor ‖ uLEB(seq) ‖ …
-// Only uncompressed change chunks (type 1) are read here; anything else returns 'unsupported' and the
-// caller falls back to Automerge's decodeChange. A change this accepts but Automerge later refuses
+// Only uncompressed change chunks (type 1) are read here; anything else returns 'unsupported' (remote
+// envelopes refuse it: checkChanges.ts; own changes fall back to decodeChange). A change this accepts but Automerge refuses
 // (bad checksum, bad columns) makes applyChanges throw; applyRemote then isolates and quarantines it.
 import { toHex } from '../../crypto/bytes.ts';
 
@@ -51,4 +51,16 @@ export function readChangeHeader(b: Uint8Array): ChangeHeader | 'malformed' | 'u
 /** The change's actor as Automerge writes it (hex), via decodeChange when the fast path can't read it. */
 export function changeActorHex(h: ChangeHeader): string {
   return toHex(h.actorBytes);
+}
+
+/** The hashes (hex) a plain change chunk depends on, or undefined if its header does not read. */
+export function readChangeDeps(b: Uint8Array): string[] | undefined {
+  if (b.length < 10 || MAGIC.some((m, i) => b[i] !== m) || b[8] !== CHUNK_CHANGE) return undefined;
+  const len = uleb(b, 9);
+  if (!len || len[1] + len[0] !== b.length) return undefined;
+  const deps = uleb(b, len[1]);
+  if (!deps || deps[0] > (b.length - deps[1]) / 32) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < deps[0]; i++) out.push(toHex(b.subarray(deps[1] + i * 32, deps[1] + (i + 1) * 32)));
+  return out;
 }
