@@ -1,6 +1,6 @@
 // `cloister status [--json]`: the workspace, its relay, the offline time left (and whether editing is
-// locked), the outbox, and the quarantine with each entry's reason — including envelopes the relay
-// refused as lease_expired. Offline: reads only the local profile.
+// locked), the outbox, documents stored here that do not load (damaged), and the quarantine with each
+// entry's reason — including envelopes the relay refused as lease_expired. Offline: reads only the local profile.
 import type { Command } from 'commander';
 import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
 import { formatRemaining, syncStatus } from '../../docs/sync/syncStatus.ts';
@@ -26,6 +26,8 @@ export function register(program: Command): void {
           `outbox     ${st.outbox} envelope(s) waiting for the relay`,
           `held       ${st.pendingRemote} received envelope(s) waiting for earlier ones`,
           `cursor     ${st.cursor}`,
+          `damaged    ${st.damaged.length} document(s)${st.damaged.length ? ' stored here do not load (kept as they are, not replaced)' : ''}`,
+          ...st.damaged.map(d => `  doc ${d.docId}  ${d.reason}  ${d.description}${d.detail ? ` (${d.detail})` : ''}  since ${d.at}`),
           `quarantine ${st.quarantine.length} envelope(s)`,
           ...st.quarantine.map(q => `  ${q.at}  ${q.reason}  ${q.description}${q.detail ? ` (${q.detail})` : ''}  [${q.source}]`),
           ...(st.blocked.length

@@ -5,9 +5,8 @@
 // with exponential backoff and jitter. Nothing is dropped: acked envelopes leave the outbox, refused
 // ones go to quarantine with the relay's reason, transient refusals stay in the outbox for the next pass.
 import { equalBytes, fromBase64url, toBase64url } from '../../crypto/bytes.ts';
-import { decodeEnvelope } from '../../protocol/envelope.ts';
 import type { PushRejection, WireEnvelope } from '../../protocol/messages.ts';
-import { envelopeHashOf } from '../envelope/envelopeHash.ts';
+import type { ApplyReport } from '../DocSession.ts';
 import type { OutboxEntry } from '../outbox.ts';
 import { Mutex } from '../seqLock.ts';
 import { syncMembershipLog } from './syncMembershipLog.ts';
@@ -20,8 +19,6 @@ import { bump, SyncError, type SyncEngineOptions, type SyncEvents, type SyncSess
 
 /** Relay refusals that are about timing, not the envelope: keep it in the outbox and retry. */
 const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limited', 'internal', 'seq_gap', 'unknown_workspace']);
-/** Local refusals a later log sync can cure: the cursor does not move past them, so they are pulled again. */
-const RETRYABLE_REMOTE = new Set(['unknown_device', 'unknown_epoch']);
 
 const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
   workspaceId, relay, pushed: 0, acked: 0, duplicates: 0, held: 0, rejected: {}, retry: 0, pulled: 0, applied: 0, alreadyHad: 0, heldRemote: 0,
@@ -56,6 +53,8 @@ export class SyncEngine {
   #unsubscribers: (() => void)[] = [];
   #stopped: Promise<void> | undefined;
   #idle: Promise<unknown> = Promise.resolve();
+  /** The membership view the quarantine was last retried against (a new one may bring keys or devices). */
+  #retriedAgainst: unknown[] | undefined;
 
   constructor(session: SyncSession, options: SyncEngineOptions = {}) {
     this.#s = session;
@@ -99,6 +98,7 @@ export class SyncEngine {
       const s = emptySummary(this.workspaceId, this.relayUrl);
       const client = await this.#connect();
       await this.#syncLog(client, s);
+      await this.#retryCurable(s);
       await this.#ensureLease(client);
       await this.#push(client, s);
       await this.#pull(client, s);
@@ -262,6 +262,20 @@ export class SyncEngine {
     );
   }
 
+  /**
+   * Envelopes quarantined as unknown_epoch or unknown_device (the cursor moved past them) are applied
+   * again once the log brought their key or device; only when the membership view changed.
+   */
+  async #retryCurable(s: SyncSummary): Promise<void> {
+    const view = [this.#s.live.state, this.#s.live.epochKeys];
+    if (this.#retriedAgainst && view.every((v, i) => v === this.#retriedAgainst![i])) return;
+    this.#retriedAgainst = view;
+    const report = await this.#s.docs.retryCurable();
+    if (!report) return;
+    this.#count(report, s);
+    this.#log('info', 'retried envelopes a log sync could cure', { applied: report.applied.length, held: report.held.length });
+  }
+
   // ---- push ---------------------------------------------------------------------------------
 
   async #push(client: RelayClient, s: SyncSummary): Promise<void> {
@@ -346,7 +360,6 @@ export class SyncEngine {
 
   async #pull(client: RelayClient, s: SyncSummary): Promise<void> {
     let cursor = await this.#loadCursor();
-    let blocked = false;
     const limit = this.#o.pullLimit ?? 1000;
     const batchMax = this.#o.applyBatch ?? 10_000;
     let buf: WireEnvelope[] = [];
@@ -365,13 +378,11 @@ export class SyncEngine {
       s.pulled += page.envelopes.length;
       const end = page.nextCursor;
       if (buf.length >= batchMax || !page.more) {
-        const stop = await this.#apply(buf, s);
+        await this.#apply(buf, s);
         buf = [];
-        // The persisted cursor never passes an envelope still missing something (DESIGN → Pitfalls).
-        if (stop !== undefined) {
-          if (!blocked) await this.#saveCursor(stop - 1);
-          blocked = true;
-        } else if (!blocked) await this.#saveCursor(end);
+        // The cursor never pins (DESIGN): every envelope up to `end` is applied, quarantined or parked
+        // in the pending store (which is retried with each later envelope for its document).
+        await this.#saveCursor(end);
       }
       cursor = end;
       if (!page.more) break;
@@ -387,30 +398,18 @@ export class SyncEngine {
     });
   }
 
-  /**
-   * Apply a batch; returns the relaySeq of the first envelope left missing (held for a gap or missing
-   * dependencies, or refused for a reason a later log sync can cure), or undefined if all is in.
-   */
-  async #apply(batch: WireEnvelope[], s: SyncSummary): Promise<number | undefined> {
-    if (batch.length === 0) return undefined;
-    const report = await this.#s.docs.applyRemote(batch.map(e => e.envelope));
+  /** Apply a batch: afterwards each envelope is applied, quarantined (with its reason) or parked. */
+  async #apply(batch: WireEnvelope[], s: SyncSummary): Promise<void> {
+    if (batch.length === 0) return;
+    this.#count(await this.#s.docs.applyRemote(batch.map(e => e.envelope)), s);
+  }
+
+  #count(report: ApplyReport, s: SyncSummary): void {
     s.applied += report.applied.length;
     s.alreadyHad += report.duplicates;
     s.heldRemote += report.held.length;
     for (const r of report.rejected) bump(s.quarantinedRemote, r.reason);
     this.#emit('applied', report);
-    const retryable = report.rejected.filter(r => RETRYABLE_REMOTE.has(r.reason));
-    if (report.held.length === 0 && retryable.length === 0) return undefined;
-    const heldKeys = new Set(report.held.map(h => `${h.deviceId}\u0000${h.docId}\u0000${h.seq}`));
-    const badHashes = new Set(retryable.map(r => r.quarantineId.slice(0, r.quarantineId.lastIndexOf('-'))));
-    let first: number | undefined;
-    for (const e of batch) {
-      const d = decodeEnvelope(e.envelope);
-      const h = d.ok ? d.value.header : undefined;
-      const missing = (h && heldKeys.has(`${h.deviceId}\u0000${h.docId}\u0000${h.seq}`)) || (badHashes.size > 0 && badHashes.has(envelopeHashOf(e.envelope)));
-      if (missing && (first === undefined || e.relaySeq < first)) first = e.relaySeq;
-    }
-    return first;
   }
 
   async #finish(s: SyncSummary, t0: number): Promise<void> {
@@ -559,10 +558,10 @@ export class SyncEngine {
       const cursor = await this.#loadCursor();
       const fresh = batch.filter(e => e.relaySeq > cursor && !this.#liveApplied.has(e.relaySeq));
       s.pulled += fresh.length;
-      const stop = await this.#apply(fresh, s);
-      for (const e of fresh) if (stop === undefined || e.relaySeq < stop) this.#liveApplied.add(e.relaySeq);
+      await this.#apply(fresh, s);
+      for (const e of fresh) this.#liveApplied.add(e.relaySeq);
       // Live events carry no promise of contiguity: a catch-up pull moves the persisted cursor.
-      this.#schedulePull(stop === undefined ? 200 : 1000);
+      this.#schedulePull(200);
     });
   }
 
@@ -577,8 +576,9 @@ export class SyncEngine {
     this.#logScheduled = true;
     this.#runLater('#log', 20, async (c, s) => {
       await this.#syncLog(c, s);
+      await this.#retryCurable(s); // new keys may open envelopes quarantined as unknown_epoch
       await this.#ensureLease(c);
-      if (s.access === 'member') this.#schedulePull(50); // new keys may open envelopes held back
+      if (s.access === 'member') this.#schedulePull(50);
     });
   }
 }

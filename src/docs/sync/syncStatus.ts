@@ -1,7 +1,8 @@
 // What `cloister status` shows for one workspace: relay and pinned key, the offline lease and the
 // time left, the outbox, envelopes held for missing predecessors, the quarantine with reasons (e.g.
-// lease_expired pushes), and the relay cursor. Read-only.
+// lease_expired pushes), documents stored here that do not load (damaged), and the relay cursor. Read-only.
 import type { RecordSession } from '../openSession.ts';
+import { DAMAGED_WORDS } from '../damaged.ts';
 import { summarizeQuarantined } from '../quarantine.ts';
 import { blockedDocuments } from './resubmit.ts';
 
@@ -22,6 +23,8 @@ export interface SyncStatus {
   quarantine: { id: string; reason: string; description: string; detail?: string; at: string; source: string }[];
   /** Documents whose outbox waits behind an own envelope the relay refused (resolve: cloister quarantine resubmit). */
   blocked: { docId: string; seq: number; quarantineId: string; reason: string; waiting: number }[];
+  /** Documents stored on this device that do not load; kept as they are, never replaced by empty ones. */
+  damaged: { docId: string; reason: string; description: string; detail?: string; at: string }[];
   cursor: number;
 }
 
@@ -42,6 +45,9 @@ export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'sy
     pendingRemote: (await s.session.pending.list()).length,
     quarantine,
     blocked: await blockedDocuments(s.session),
+    damaged: (await s.session.damaged.list()).map(d => ({
+      docId: d.docId, reason: d.reason, description: DAMAGED_WORDS[d.reason], ...(d.detail ? { detail: d.detail } : {}), at: new Date(d.at).toISOString(),
+    })),
     cursor: st.relayCursor,
   };
 }
