@@ -1,62 +1,72 @@
 // Show and edit one record: title, fields (key = value rows) and notes; or fill in a new one.
 // Saving a change resolves once its signed, encrypted envelope is stored locally. Only what was edited
-// here is saved (against the version the form started from), so changes that arrived meanwhile from
-// another device or tab are kept; an untouched form follows the stored record live.
+// here is saved, as of the version the form started from (saveEdit), so changes that arrived meanwhile
+// are kept: notes merge, and a value set meanwhile becomes a visible conflict. A value in conflict is
+// marked with the values that lost; one click settles it. An untouched form follows the record live.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { RecordView } from '../docs/records/recordTypes.ts';
-
-export interface RecordDraft {
-  title: string;
-  fields: Record<string, string>;
-  notes: string;
-}
+import type { Author, RecordView } from '../docs/records/recordTypes.ts';
+import { ConflictChoices } from './ConflictChoices.tsx';
+import { baseOf, draftOf, type FormBase, type RecordDraft } from './saveEdit.ts';
 
 type Row = { key: string; value: string };
 
 const rowsOf = (fields: Record<string, string>): Row[] =>
   Object.entries(fields).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
 
-const draftOf = (r?: RecordView): RecordDraft => ({ title: r?.title ?? '', fields: { ...(r?.fields ?? {}) }, notes: r?.notes ?? '' });
-
 function sameRows(rows: Row[], fields: Record<string, string>): boolean {
   const a = rows.filter((r) => r.key || r.value);
   return a.length === Object.keys(fields).length && a.every((r) => fields[r.key] === r.value);
 }
 
+const names = (authors: Author[]) => [...new Set(authors.map((a) => a.userId))].join(', ');
+
 export function RecordEditor(props: {
   record?: RecordView;
-  /** `base` is the version the form started from: save only what differs from it. Resolves with the
-   * record as stored afterwards (with any concurrent changes), which the form then shows. */
-  onSave: (draft: RecordDraft, base: RecordDraft) => Promise<RecordView | undefined>;
+  /** Who set the tombstone, when known (verified); shown when the record is deleted. */
+  deletedBy?: string;
+  /** `base` is what the form started from: save only what differs from it, as of its heads. Resolves
+   * with the record as stored afterwards (with any concurrent changes), which the form then shows. */
+  onSave: (draft: RecordDraft, base: FormBase) => Promise<RecordView | undefined>;
   onDelete?: () => Promise<void>;
+  /** Settle a conflict ('title' or 'fields.KEY') by assigning `value`. */
+  onResolve?: (path: string, value: string) => Promise<void>;
+  onRestore?: () => Promise<void>;
 }) {
   const { record } = props;
-  const [base, setBase] = useState<RecordDraft>(() => draftOf(record));
-  const [title, setTitle] = useState(base.title);
-  const [rows, setRows] = useState<Row[]>(() => rowsOf(base.fields));
-  const [notes, setNotes] = useState(base.notes);
+  const [base, setBase] = useState<FormBase>(() => baseOf(record));
+  const [title, setTitle] = useState(base.draft.title);
+  const [rows, setRows] = useState<Row[]>(() => rowsOf(base.draft.fields));
+  const [notes, setNotes] = useState(base.draft.notes);
   const [error, setError] = useState('');
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
   const [changedElsewhere, setChangedElsewhere] = useState(false);
+  // Opened live and then deleted by a sync: someone else deleted it (this form's Delete leaves the record).
+  const [deletedElsewhere, setDeletedElsewhere] = useState(false);
+  const seenLive = useRef(!!record && !record.deleted);
 
-  const dirty = title !== base.title || notes !== base.notes || !sameRows(rows, base.fields);
+  const dirty = title !== base.draft.title || notes !== base.draft.notes || !sameRows(rows, base.draft.fields);
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
 
-  // The stored record changed (this form's save, another tab, sync): follow it unless edits are pending.
-  function show(d: RecordDraft) {
+  // The stored record changed (this form's save, a resolve, sync): follow it unless edits are pending.
+  function show(r: RecordView | undefined, fallback?: RecordDraft) {
+    const b = r ? baseOf(r) : { draft: fallback ?? draftOf(), heads: [] };
     dirtyRef.current = false;
-    setBase(d);
-    setTitle(d.title);
-    setRows(rowsOf(d.fields));
-    setNotes(d.notes);
+    setBase(b);
+    setTitle(b.draft.title);
+    setRows(rowsOf(b.draft.fields));
+    setNotes(b.draft.notes);
     setChangedElsewhere(false);
   }
 
   useEffect(() => {
+    if (record && !record.deleted) {
+      seenLive.current = true;
+      setDeletedElsewhere(false);
+    } else if (record?.deleted && seenLive.current) setDeletedElsewhere(true);
     if (dirtyRef.current) setChangedElsewhere(true);
-    else show(draftOf(record));
+    else show(record);
   }, [record]);
 
   const setRow = (i: number, r: Partial<Row>) => setRows(rows.map((x, j) => (j === i ? { ...x, ...r } : x)));
@@ -89,34 +99,78 @@ export function RecordEditor(props: {
     const draft = { title: title.trim(), fields, notes };
     void run(async () => {
       const stored = await props.onSave(draft, base);
-      show(stored ? draftOf(stored) : draft); // saved: follow the stored record again
+      show(stored, draft); // saved: follow the stored record again
     }, 'Saved');
   }
 
+  const conflicts = record && !record.deleted ? record.conflicts : {};
+  const resolve = (path: string) => (value: string) => {
+    if (props.onResolve) void run(() => props.onResolve!(path, value), 'Conflict resolved');
+  };
+  const conflictAt = (path: string) => {
+    const others = conflicts[path];
+    if (!others?.length || !record) return null;
+    const shown = path === 'title' ? record.title : (record.fields[path.slice('fields.'.length)] ?? '');
+    return <ConflictChoices path={path} shown={shown} others={others} disabled={busy || !props.onResolve} onResolve={resolve(path)} />;
+  };
+  // Conflicts on fields this form has no row for (its row was removed here) are shown above the fields.
+  const rowKeys = new Set(rows.map((r) => `fields.${r.key}`));
+  const unplaced = Object.keys(conflicts).filter((p) => p !== 'title' && !rowKeys.has(p));
+
   return (
     <form className="editor" onSubmit={submit} data-testid="record-editor">
-      {record?.deleted && <p className="error">This record was deleted.</p>}
+      {record?.deleted && (
+        <div className="notice" role="status" data-testid={deletedElsewhere ? 'deleted-elsewhere' : 'in-trash'}>
+          {deletedElsewhere
+            ? `${props.deletedBy ? `${props.deletedBy} deleted` : 'Someone else deleted'} this record while it was open here.${dirty ? ' Your unsaved changes are still in the form: restore the record to save them.' : ''}`
+            : `This record is in the trash${props.deletedBy ? ` (deleted by ${props.deletedBy})` : ''}.`}{' '}
+          {props.onRestore && (
+            <button type="button" data-testid="restore" disabled={busy} onClick={() => void run(props.onRestore!, 'Restored')}>
+              Restore
+            </button>
+          )}
+        </div>
+      )}
+      {record?.damaged && (
+        <p className="notice error" role="status" data-testid="damaged">
+          Part of this record is damaged ({record.damaged.join(', ')}): it shows what can be read. Saving a value writes it afresh.
+        </p>
+      )}
       {changedElsewhere && !record?.deleted && (
         <p className="muted" data-testid="changed-elsewhere">
-          This record changed elsewhere while you were editing. Saving applies only your changes on top of theirs.
+          This record changed elsewhere while you were editing. Saving merges your changes with theirs.
+        </p>
+      )}
+      {record && (
+        <p className="muted attribution" data-testid="attribution">
+          {record.createdBy ? `Created by ${record.createdBy.userId}` : 'Creator not verified'}
+          {record.updatedBy.length > 0 && ` · last changed by ${names(record.updatedBy)}`}
         </p>
       )}
       <label>
         Title
-        <input data-testid="title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={1000} />
+        <input data-testid="title" className={conflicts.title ? 'in-conflict' : ''} aria-invalid={!!conflicts.title} value={title} onChange={(e) => setTitle(e.target.value)} maxLength={1000} />
       </label>
+      {conflictAt('title')}
       <fieldset>
         <legend>Fields</legend>
-        {rows.map((r, i) => (
-          <div className="field-row" key={i}>
-            <input aria-label="field name" data-testid="field-key" placeholder="name" value={r.key} onChange={(e) => setRow(i, { key: e.target.value })} />
-            <span>=</span>
-            <input aria-label="field value" data-testid="field-value" placeholder="value" value={r.value} onChange={(e) => setRow(i, { value: e.target.value })} />
-            <button type="button" aria-label="remove field" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
-              ×
-            </button>
-          </div>
-        ))}
+        {unplaced.map((p) => <div key={p}>{conflictAt(p)}</div>)}
+        {rows.map((r, i) => {
+          const inConflict = !!conflicts[`fields.${r.key}`];
+          return (
+            <div key={i}>
+              <div className="field-row">
+                <input aria-label="field name" data-testid="field-key" placeholder="name" value={r.key} onChange={(e) => setRow(i, { key: e.target.value })} />
+                <span>=</span>
+                <input aria-label="field value" data-testid="field-value" className={inConflict ? 'in-conflict' : ''} aria-invalid={inConflict} placeholder="value" value={r.value} onChange={(e) => setRow(i, { value: e.target.value })} />
+                <button type="button" aria-label="remove field" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+                  ×
+                </button>
+              </div>
+              {r.key && rows.findIndex((x) => x.key === r.key) === i && conflictAt(`fields.${r.key}`)}
+            </div>
+          );
+        })}
         <button type="button" data-testid="add-field" onClick={() => setRows([...rows, { key: '', value: '' }])}>
           Add field
         </button>

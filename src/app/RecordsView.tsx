@@ -1,19 +1,25 @@
-// The unlocked app: the record list beside the selected record (or a new one), kept current through
-// RecordStore.subscribe (local edits, other tabs' edits are picked up on reload).
+// The unlocked app: the record list (or the trash) beside the selected record (or a new one). The list
+// follows the index and every sync that applies something; the open record follows its document
+// (RecordStore.subscribe). Other tabs' edits are picked up on reload.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { RecordView, RecordSummary } from '../docs/records/recordTypes.ts';
+import type { RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 import type { AppRecords } from './openAppRecords.ts';
-import { RecordEditor, type RecordDraft } from './RecordEditor.tsx';
+import { RecordEditor } from './RecordEditor.tsx';
 import { RecordList } from './RecordList.tsx';
-import { rebaseText } from './rebaseText.ts';
+import { saveEdit, type FormBase, type RecordDraft } from './saveEdit.ts';
 
 export function RecordsView({ app }: { app: AppRecords }) {
   const { records } = app;
   const [list, setList] = useState<RecordSummary[]>([]);
+  const [trash, setTrash] = useState<RecordSummary[]>([]);
+  const [showTrash, setShowTrash] = useState(false);
   const [selected, setSelected] = useState<string | undefined>();
   const [record, setRecord] = useState<RecordView | undefined>();
   const [error, setError] = useState('');
   const inFlight = useRef(0);
+  // Set while this view deletes the open record, so its own delete isn't reported as someone else's.
+  const removing = useRef<string | undefined>(undefined);
 
   // An edit is durable once its envelope is stored (a moment after the click): until then, leaving
   // the page asks first.
@@ -34,11 +40,20 @@ export function RecordsView({ app }: { app: AppRecords }) {
     }
   }
 
+  // Titles, the deleted flag and conflicts live in each record: re-read the list (once per burst) when
+  // the index changes, when a sync applied anything, and after this view's own edits.
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const refreshList = useCallback(() => {
-    records.list().then(
-      (l) => setList([...l].sort((a, b) => a.title.localeCompare(b.title))),
-      (e: Error) => setError(e.message),
-    );
+    clearTimeout(pending.current);
+    pending.current = setTimeout(() => {
+      records.list({ includeDeleted: true }).then(
+        (all) => {
+          setList(all.filter((r) => !r.deleted));
+          setTrash(all.filter((r) => r.deleted));
+        },
+        (e: Error) => setError(`cannot list the records: ${e.message}`),
+      );
+    }, 25);
   }, [records]);
 
   useEffect(() => {
@@ -46,66 +61,110 @@ export function RecordsView({ app }: { app: AppRecords }) {
     let off: (() => void) | undefined;
     let gone = false;
     void records.subscribe('index', refreshList).then((u) => (gone ? u() : (off = u)));
+    const offApplied = app.session.onApplied(refreshList);
     return () => {
       gone = true;
       off?.();
+      offApplied();
+      clearTimeout(pending.current);
     };
-  }, [records, refreshList]);
+  }, [records, app.session, refreshList]);
 
   useEffect(() => {
     setRecord(undefined);
     if (!selected) return;
-    const load = () => records.get(selected).then(setRecord, (e: Error) => setError(e.message));
-    load();
     let off: (() => void) | undefined;
     let gone = false;
-    void records.subscribe(selected, load).then((u) => (gone ? u() : (off = u)));
+    const load = () => {
+      if (removing.current === selected) return;
+      records.get(selected).then(
+        (r) => gone || (r ? setRecord(r) : setError('this record is not stored here')),
+        (e: Error) => gone || setError(`cannot read this record: ${e.message}`),
+      );
+    };
+    load();
+    void records.subscribe(selected, load).then((u) => (gone ? u() : (off = u)), () => undefined);
     return () => {
       gone = true;
       off?.();
     };
   }, [records, selected]);
 
-  async function save(draft: RecordDraft, base: RecordDraft): Promise<RecordView | undefined> {
+  async function save(draft: RecordDraft, base: FormBase): Promise<RecordView | undefined> {
     if (!selected) {
       const id = await tracked(() => records.create({ title: draft.title, fields: draft.fields, notes: draft.notes }));
       setSelected(id);
       return undefined;
     }
-    // Only what this form changed relative to where it started, each text edit re-applied onto the
-    // stored text (rebaseText), so concurrent changes elsewhere in the record, or the same text, stay.
-    const now = await records.get(selected);
-    const merge = (b: string, d: string, c: string | undefined) => (c === undefined ? d : (rebaseText(b, d, c) ?? d));
-    const fields: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(draft.fields)) if (base.fields[k] !== v) fields[k] = k in base.fields ? merge(base.fields[k]!, v, now?.fields[k]) : v;
-    for (const k of Object.keys(base.fields)) if (!(k in draft.fields)) fields[k] = null;
-    const patch = {
-      ...(draft.title !== base.title ? { title: merge(base.title, draft.title, now?.title) } : {}),
-      ...(Object.keys(fields).length ? { fields } : {}),
-      ...(draft.notes !== base.notes ? { notes: merge(base.notes, draft.notes, now?.notes) } : {}),
-    };
-    if (Object.keys(patch).length) await tracked(() => records.update(selected, patch));
-    const stored = await records.get(selected);
+    // Only what this form changed, as of the heads it showed: Automerge merges it with what arrived since.
+    await tracked(() => saveEdit(records, selected, base, draft));
+    return reload(selected);
+  }
+
+  async function reload(id: string): Promise<RecordView | undefined> {
+    const stored = await records.get(id);
     setRecord(stored);
+    refreshList();
     return stored;
+  }
+
+  async function resolve(path: string, value: string) {
+    if (!selected) return;
+    await tracked(() => records.resolve(selected, path === 'title' ? { title: value } : { fields: { [path.slice('fields.'.length)]: value } }));
+    await reload(selected);
+  }
+
+  async function restore(id: string) {
+    await tracked(() => records.restore(id));
+    if (id === selected) await reload(id);
+    else refreshList();
   }
 
   async function remove() {
     if (!selected) return;
-    await tracked(() => records.remove(selected));
-    setSelected(undefined);
+    removing.current = selected;
+    try {
+      await tracked(() => records.remove(selected));
+      setSelected(undefined);
+      refreshList();
+    } finally {
+      removing.current = undefined;
+    }
   }
+
+  const select = (id: string | undefined) => {
+    setError('');
+    setSelected(id);
+  };
 
   return (
     <div className="records">
-      <RecordList records={list} selected={selected} onSelect={setSelected} onNew={() => setSelected(undefined)} />
+      <RecordList
+        records={list}
+        trash={trash}
+        showTrash={showTrash}
+        selected={selected}
+        onSelect={select}
+        onNew={() => (setShowTrash(false), select(undefined))}
+        onToggleTrash={() => setShowTrash(!showTrash)}
+        onRestore={(id) => void restore(id).catch((e: Error) => setError(e.message))}
+      />
       <main>
-        {error && <p role="alert" className="error">{error}</p>}
-        {selected && !record ? (
-          <p>Loading…</p>
-        ) : (
-          <RecordEditor key={selected ?? 'new'} record={record} onSave={save} onDelete={selected ? remove : undefined} />
-        )}
+        {error && <p role="alert" className="error" data-testid="records-error">{error}</p>}
+        <ErrorBoundary key={selected ?? 'new'} what="this record">
+          {selected && !record ? (
+            <p>Loading…</p>
+          ) : (
+            <RecordEditor
+              key={selected ?? 'new'}
+              record={record}
+              onSave={save}
+              onDelete={selected ? remove : undefined}
+              onResolve={resolve}
+              onRestore={selected ? () => restore(selected) : undefined}
+            />
+          )}
+        </ErrorBoundary>
       </main>
     </div>
   );
