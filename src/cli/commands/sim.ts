@@ -17,6 +17,8 @@ function summary(r: SimReport): string {
     `edits: ${r.edits.present}/${r.edits.made} present everywhere${r.edits.byRemovedMember ? ` (+${r.edits.byRemovedMember} by removed members, ${r.edits.byRemovedMemberPresent} kept)` : ''}`,
     `rejected by the relay: ${rej(r.rejected.relay)}; by replicas: ${rej(r.rejected.replicas)}`,
     `heads: ${[...new Set(r.heads.filter(h => !h.removed).map(h => h.digest))].join(' ')}`,
+    `records: ${r.materialized.records} (${r.materialized.deleted} deleted), content ${r.contentHash ?? 'differs between replicas'}; conflicts: ${r.materialized.conflicts.paths} at the end, ${r.materialized.conflictsSeen} seen, ${r.materialized.resolved} resolved`,
+    ...(r.counterexample ? [`counterexample: ${JSON.stringify(r.counterexample)}`] : []),
     `time: setup ${r.timings.setupMs} ms, ops ${r.timings.opsMs} ms, final sync ${r.timings.finalSyncMs} ms, total ${r.timings.totalMs} ms`,
     ...r.problems.map(p => `problem: ${p}`),
     `trace: ${r.trace}`,

@@ -2,7 +2,8 @@
 // vault, envelope, crypto, sync-engine and relay code (in-process relay on loopback, SQLite in a temp
 // directory). The seed fixes every choice (ops, sync order, scheduled faults); network timing may vary,
 // but the outcome must not: at the end every remaining replica holds identical heads for every document
-// and every edit whose call resolved. See docs/SIM.md.
+// and every edit whose call resolved, and shows the same records, conflicts included, with no value
+// nobody typed and a list that agrees with its records. See docs/SIM.md.
 import * as A from '@automerge/automerge';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,15 @@ import { RelayClient } from '../../docs/sync/relayClient.ts';
 import { listQuarantine, resubmitQuarantined } from '../../docs/sync/resubmit.ts';
 import type { SyncSummary } from '../../docs/sync/SyncEngine.ts';
 import { editsPresence, headsDigests, headsKey, type EditMark } from './compare.ts';
+import { checkAcross, checkReplica, contentHash, countConflicts, snapshotViews, untypedValues, type Counterexample, type ReplicaViews } from './compareViews.ts';
+import type { DocSession } from '../../docs/DocSession.ts';
+import type { RecordStore } from '../../docs/records/RecordStore.ts';
 import { parseFaults, SimUsageError, type Fault } from './faults.ts';
 import { Mallory, type ForgeryResult } from './malicious.ts';
 import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from './profiles.ts';
-import { createRng, type Rng } from './rng.ts';
+import { drawChoice, pickAction, type Action, type Choice } from './ops.ts';
+import { createRng } from './rng.ts';
+import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
 import { NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
 export const SIM_LIMITS = { maxReplicas: 16, maxOps: 5000 };
@@ -34,6 +40,21 @@ export interface SimOptions {
   keep?: boolean;
   /** Progress lines (stderr in the CLI). */
   log?: (msg: string) => void;
+  /**
+   * For tests of the checker: runs after the ops, before the final sync, with the real replicas. What it
+   * writes goes through the real sessions and sync; values it passes to `typed` count as typed.
+   */
+  beforeFinalSync?: (ctx: SimHookContext) => Promise<void>;
+}
+
+export interface SimHookContext {
+  replicas: { name: string; removed: boolean; records: RecordStore; session: DocSession }[];
+  /** Record ids by creation index. */
+  created: readonly string[];
+  /** Log a value as typed by a user at `path` ('title', 'fields.KEY') of a record. */
+  typed(recordId: string, path: string, value: string): void;
+  /** One successful sync pass of replica `index` (retried if a fault cuts it). */
+  sync(index: number): Promise<void>;
 }
 
 export interface SimReport {
@@ -48,7 +69,13 @@ export interface SimReport {
   edits: { made: number; present: number; missing: number; byRemovedMember: number; byRemovedMemberPresent: number; refused: Record<string, number> };
   /** Per replica: a digest of the sorted heads of every document it holds (equal digests = converged). */
   heads: { replica: string; removed: boolean; docs: number; digest: string }[];
-  records: { created: number; deleted: number };
+  records: { created: number; deleted: number; restored: number };
+  /** A digest of the materialized records (conflicts included) shared by every remaining replica; null when they differ. */
+  contentHash: string | null;
+  /** What users see: the per-replica view checks, conflicts, the typed-value log. */
+  materialized: MaterializedReport;
+  /** The first broken view property (mid-run or at the end); absent when none broke. */
+  counterexample?: Counterexample;
   syncs: { ok: number; failed: number; skippedPartitioned: number; finalRounds: number };
   wire: { connections: number; forwarded: number; duplicated: number; cut: number; reordered: number };
   /** expired-lease: relay clock jumps, envelopes refused lease_expired, re-sealed under a fresh lease. */
@@ -66,6 +93,27 @@ export interface SimReport {
   dir: string;
 }
 
+export interface MaterializedReport {
+  /** Records held by the first remaining replica: all, live, deleted. */
+  records: number;
+  live: number;
+  deleted: number;
+  /** At the end, on the first remaining replica: paths in conflict, losing values shown, records with a conflict. */
+  conflicts: { paths: number; values: number; records: number };
+  /** Distinct (record, path, losing value) conflicts any replica showed at any check during the run. */
+  conflictsSeen: number;
+  /** resolve ops that assigned a value to at least one conflicted path. */
+  resolved: number;
+  /** Distinct (record, path, value) triples the users typed; and shown values checked against them. */
+  typedValues: number;
+  valuesChecked: number;
+  /** Replica views checked during the run (after each sync op, and each edit's read of its record). */
+  midRunChecks: number;
+  /** Broken view properties by check (see compareViews.ts); empty when none broke. */
+  violations: Record<string, number>;
+  perReplica: { replica: string; removed: boolean; records: number; listed: number; trash: number; contentHash: string }[];
+}
+
 interface Replica {
   name: string;
   user: SimUser;
@@ -75,25 +123,6 @@ interface Replica {
   partitionedUntil: number;
 }
 
-
-const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
-const FIELDS = ['user', 'host', 'port', 'vlan', 'owner'];
-const ACTIONS = [
-  ['create', 8],
-  ['edit_field', 18],
-  ['edit_title', 12],
-  ['splice_notes', 20],
-  ['delete', 2],
-  ['sync', 30],
-] as const;
-type Action = (typeof ACTIONS)[number][0];
-
-function pickAction(rng: Rng): Action {
-  const total = ACTIONS.reduce((s, [, w]) => s + w, 0);
-  let x = rng.next() * total;
-  for (const [a, w] of ACTIONS) if ((x -= w) < 0) return a;
-  return 'sync';
-}
 
 const add = (m: Record<string, number>, k: string, n = 1) => {
   if (n) m[k] = (m[k] ?? 0) + n;
@@ -140,7 +169,18 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   const syncs = { ok: 0, failed: 0, skippedPartitioned: 0, finalRounds: 0 };
   const edits: EditMark[] = [];
   const created: string[] = [];
+  const recordIndex = new Map<string, number>();
   let deleted = 0;
+  let restored = 0;
+  let resolved = 0;
+  // what users typed, what they were shown, and every broken view property in the order found
+  const typed = new TypedValues();
+  const violations: Counterexample[] = [];
+  let midRunChecks = 0;
+  const conflictsSeen = new Set<string>();
+  const noteConflicts = (v: { id: string; conflicts: Record<string, string[]> }) => {
+    for (const [path, vs] of Object.entries(v.conflicts)) for (const x of vs) conflictsSeen.add(`${v.id}\u0000${path}\u0000${x}`);
+  };
   const removedNames: string[] = [];
   const leases = { jumps: 0, resubmitted: 0 };
   const skews: Record<string, number> = {};
@@ -182,7 +222,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     throw new Error(`${r.name} could not sync: ${last}`);
   };
 
-  const edit = async (ri: number, action: Exclude<Action, 'sync'>, target: number, word: string, field: string, pos: number, del: number, i: number, line: Record<string, unknown>) => {
+  const edit = async (ri: number, action: Exclude<Action, 'sync'>, c: Choice, i: number, line: Record<string, unknown>) => {
     const r = replicas[ri]!;
     const store = r.o.s.records;
     const docSession = r.o.s.session;
@@ -190,37 +230,96 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       const h = await docSession.open<unknown>(docId);
       if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>) });
     };
+    let picked: number | string | undefined;
     try {
       if (action === 'create') {
-        const id = await store.create({ title: `${word} ${created.length}`, fields: { [field]: word }, notes: `${word} notes` });
+        const input = { title: c.title, fields: { [c.field]: c.value }, notes: `${c.word} notes` };
+        let id: string;
+        try {
+          id = await store.create(input);
+        } catch (e) {
+          // typed all the same, into a record whose id the call never named
+          typed.add(UNKNOWN_RECORD, 'title', input.title);
+          typed.add(UNKNOWN_RECORD, `fields.${c.field}`, c.value);
+          throw e;
+        }
+        typed.add(id, 'title', input.title);
+        typed.add(id, `fields.${c.field}`, c.value);
         created.push(id);
+        recordIndex.set(id, created.length - 1);
         line.record = created.length - 1;
         await mark(id);
         await mark(store.indexId);
       } else {
-        const id = created[target]!;
-        line.record = target;
+        // delete and edits go to the seed's record; restore and resolve, like a user, to a record the
+        // replica shows in its trash or marks as conflicted (the seed picks which): that record depends
+        // on what has arrived, so it goes in the trace's `result`, not in `record`
+        let id: string;
+        if (action === 'restore' || action === 'resolve') {
+          const shown = action === 'restore' ? await store.list({ onlyDeleted: true }) : (await store.list({ includeDeleted: true })).filter(x => x.conflicted && !x.deleted);
+          if (shown.length === 0) throw Object.assign(new Error('nothing to do'), { code: action === 'restore' ? 'trash_empty' : 'no_conflict' });
+          id = shown[Math.floor(c.pos * shown.length)]!.id;
+          picked = recordIndex.get(id) ?? id;
+        } else {
+          // a delete goes anywhere (not mostly to the records being edited, which it would lock)
+          const target = action === 'delete' ? c.any : c.target;
+          id = created[target]!;
+          line.record = target;
+        }
         const cur = await store.get(id);
         if (!cur) throw Object.assign(new Error('not here yet'), { code: 'record_not_here' });
-        if (action === 'edit_field') await store.update(id, { fields: { [field]: `${word} ${i}` } });
-        else if (action === 'edit_title') await store.update(id, { title: `${word} ${i}` });
-        else if (action === 'splice_notes') {
-          const at = Math.floor(pos * (cur.notes.length + 1));
-          await store.spliceNotes(id, at, Math.min(del, cur.notes.length - at), ` ${word}`);
-        } else {
+        // what this user is shown right now must already hold: no value nobody typed
+        midRunChecks++;
+        noteConflicts(cur);
+        for (const [path, value] of untypedValues(cur, typed))
+          violations.push({ check: 'untyped_value', replica: r.name, recordId: id, ...(recordIndex.has(id) ? { record: recordIndex.get(id)! } : {}), path, value, i, detail: `shows a value nobody typed at ${path}` });
+        if (action === 'set_field') {
+          typed.add(id, `fields.${c.field}`, c.value);
+          await store.update(id, { fields: { [c.field]: c.value } });
+        } else if (action === 'set_title') {
+          typed.add(id, 'title', c.title);
+          await store.update(id, { title: c.title });
+        } else if (action === 'splice_notes') {
+          const at = Math.floor(c.pos * (cur.notes.length + 1));
+          await store.spliceNotes(id, at, Math.min(c.del, cur.notes.length - at), ` ${c.word}`);
+        } else if (action === 'delete') {
+          if (cur.deleted) throw Object.assign(new Error('already deleted'), { code: 'record_deleted' });
           await store.remove(id);
           deleted++;
+        } else if (action === 'restore') {
+          await store.restore(id);
+          restored++;
+        } else {
+          // resolve: settle every conflicted path with one of the values shown there (chosen by the seed)
+          const paths = Object.keys(cur.conflicts).sort();
+          if (paths.length === 0) throw Object.assign(new Error('listed as conflicted, but get() shows no conflict'), { code: 'no_conflict' });
+          const shown = (path: string) => [path === 'title' ? cur.title : cur.fields[path.slice('fields.'.length)]!, ...cur.conflicts[path]!];
+          const pickOf = (path: string) => {
+            const vs = shown(path);
+            return vs[Math.floor(c.pos * vs.length)]!;
+          };
+          const fields: Record<string, string> = {};
+          for (const p of paths) if (p.startsWith('fields.')) fields[p.slice('fields.'.length)] = pickOf(p);
+          // chosen from what was shown, so not logged as typed: a value already untyped would stay caught
+          await store.resolve(id, { ...(paths.includes('title') ? { title: pickOf('title') } : {}), ...(Object.keys(fields).length ? { fields } : {}) });
+          resolved++;
         }
         await mark(id);
-        if (action === 'edit_title' || action === 'delete') await mark(store.indexId);
       }
-      line.result = 'ok';
+      line.result = picked === undefined ? 'ok' : { ok: true, record: picked };
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'error';
       if (!(e as { code?: string }).code) line.message = (e as Error).message.slice(0, 200);
       add(refused, code);
       line.result = code;
     }
+  };
+  /** The local view checks on one replica, mid-run (after a sync op). */
+  const checkMidRun = async (r: Replica, i: number) => {
+    const v = await snapshotViews(r.name, r.removed, r.o.s.records, created);
+    midRunChecks++;
+    for (const rec of v.records.values()) noteConflicts(rec);
+    for (const x of checkReplica(v, typed, { complete: false, recordIndex })) violations.push({ ...x, i });
   };
 
   try {
@@ -305,8 +404,8 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         // offline, not knowing yet, the removed member keeps editing; its next push must be refused
         const n = rng.int(1, 3);
         for (let k = 0; k < n && created.length > 0; k++) {
-          const line: Record<string, unknown> = { t: 'op', i, replica: ri, action: 'edit_field', forced: 'removal' };
-          await edit(ri, 'edit_field', rng.int(0, created.length - 1), rng.pick(WORDS), rng.pick(FIELDS), 0, 0, i, line);
+          const line: Record<string, unknown> = { t: 'op', i, replica: ri, action: 'set_field', forced: 'removal' };
+          await edit(ri, 'set_field', drawChoice(rng, created.length, i), i, line);
           emit(line);
         }
       }
@@ -384,11 +483,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       const ri = rng.int(0, o.replicas - 1);
       const r = replicas[ri]!;
       const action: Action = created.length === 0 ? 'create' : pickAction(rng);
-      const target = rng.int(0, Math.max(0, created.length - 1));
-      const word = rng.pick(WORDS);
-      const field = rng.pick(FIELDS);
-      const pos = rng.next();
-      const del = rng.int(0, 3);
+      const choice = drawChoice(rng, created.length, i);
       const line: Record<string, unknown> = { t: 'op', i, replica: ri, action };
       if (action === 'sync') {
         if (r.partitionedUntil >= i) {
@@ -397,15 +492,26 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         } else {
           const s = await sync(r);
           line.result = typeof s === 'string' ? `error: ${s}` : { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access };
+          await checkMidRun(r, i);
         }
         emit(line);
         continue;
       }
-      await edit(ri, action, target, word, field, pos, del, i, line);
+      await edit(ri, action, choice, i, line);
       emit(line);
     }
     timings.opsMs = Math.round(performance.now() - tOps);
     log(`ops: ${o.ops} in ${timings.opsMs} ms`);
+
+    if (o.beforeFinalSync)
+      await o.beforeFinalSync({
+        replicas: replicas.map(r => ({ name: r.name, removed: r.removed, records: r.o.s.records, session: r.o.s.session })),
+        created,
+        typed: (recordId, path, value) => typed.add(recordId, path, value),
+        sync: async index => {
+          await syncHard(replicas[index]!);
+        },
+      });
 
     // ---- end: faults off, sync everyone still a member until quiet
     const tFinal = performance.now();
@@ -438,6 +544,38 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     if (activeDigests.size > 1) problems.push(`replicas differ: ${activeDigests.size} distinct heads digests`);
     const editsReport = { ...(await editsPresence(edits, replicas)), refused };
     if (editsReport.missing > 0) problems.push(`${editsReport.missing} resolved edits missing on some replica`);
+
+    // what users see: each replica on its own, then the remaining ones against each other
+    const views: ReplicaViews[] = [];
+    for (const r of replicas) views.push(await snapshotViews(r.name, r.removed, r.o.s.records, created));
+    for (const v of views) violations.push(...checkReplica(v, typed, { complete: !v.removed, recordIndex }));
+    const activeViews = views.filter(v => !v.removed);
+    violations.push(...checkAcross(activeViews, { recordIndex }));
+    for (const v of views) for (const rec of v.records.values()) noteConflicts(rec);
+    const hashes = views.map(v => contentHash(v.records));
+    const activeHashes = new Set(hashes.filter((_, k) => !views[k]!.removed));
+    const byCheck: Record<string, number> = {};
+    for (const x of violations) add(byCheck, x.check);
+    for (const [check, n] of Object.entries(byCheck)) {
+      const x = violations.find(v => v.check === check)!;
+      problems.push(`${check}: ${n} (first: ${x.replica}, record ${x.record ?? x.recordId}${x.path ? `, ${x.path}` : ''}${x.value !== undefined ? ` = ${JSON.stringify(x.value)}` : ''}${x.i !== undefined ? `, after op ${x.i}` : ''}: ${x.detail})`);
+    }
+    if (activeHashes.size > 1 && !byCheck.records_differ && !byCheck.conflicts_differ) problems.push(`materialized records differ: ${activeHashes.size} distinct content hashes`);
+    const ref = activeViews[0];
+    const valuesChecked = views.reduce((n, v) => n + [...v.records.values()].reduce((m, rec) => m + 1 + Object.keys(rec.fields).length + Object.values(rec.conflicts).flat().length, 0), 0);
+    const materialized: MaterializedReport = {
+      records: ref?.records.size ?? 0,
+      live: ref ? [...ref.records.values()].filter(x => !x.deleted).length : 0,
+      deleted: ref ? [...ref.records.values()].filter(x => x.deleted).length : 0,
+      conflicts: ref ? countConflicts(ref.records) : { paths: 0, values: 0, records: 0 },
+      conflictsSeen: conflictsSeen.size,
+      resolved,
+      typedValues: typed.size,
+      valuesChecked,
+      midRunChecks,
+      violations: byCheck,
+      perReplica: views.map((v, k) => ({ replica: v.replica, removed: v.removed, records: v.records.size, listed: v.listed.length, trash: v.trash.length, contentHash: hashes[k]! })),
+    };
 
     if (mallory) {
       const forged = new Set(mallory.forgedDocs);
@@ -475,7 +613,10 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       rejected,
       edits: editsReport,
       heads,
-      records: { created: created.length, deleted },
+      records: { created: created.length, deleted, restored },
+      contentHash: activeHashes.size === 1 ? [...activeHashes][0]! : null,
+      materialized,
+      ...(violations.length ? { counterexample: violations[0] } : {}),
       syncs,
       wire,
       ...(has('replay') ? { replays } : {}),
@@ -488,7 +629,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       trace: tracePath,
       dir,
     };
-    emit({ t: 'end', converged: report.converged, problems });
+    emit({ t: 'end', converged: report.converged, problems, ...(report.counterexample ? { counterexample: report.counterexample } : {}) });
     return report;
   } finally {
     writeFileSync(tracePath, trace.join('\n') + '\n');
