@@ -1,13 +1,15 @@
 // One client connection: sends the challenge, authenticates, then serves requests one at a time in
 // arrival order. Every handler is wrapped: a bad frame or a failing handler gets an error reply and
-// the connection (and the relay) keep serving.
+// the connection (and the relay) keep serving. Every answer to a request is signed by the relay key and
+// bound to this connection's challenge and the request id (src/protocol/signedReply.ts).
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/bytes.ts';
 import { CHALLENGE_NONCE_BYTES, encodeChallenge, signRelayProof, verifyChallengeResponse } from '../src/protocol/challenge.ts';
 import { signReceipt } from '../src/protocol/receipt.ts';
+import { sealReply } from '../src/protocol/signedReply.ts';
 import {
-  PROTOCOL_VERSION, decodeClientMessage, encodeMessage, peekRequestId, type ClientMessage, type ErrorCode, type RelayMessage,
+  PROTOCOL_VERSION, decodeClientMessage, encodeMessage, peekRequestId, type ClientMessage, type ErrorCode, type ReplyMessage,
 } from '../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from './context.ts';
 import { fanOut } from './handlers/fanout.ts';
@@ -41,10 +43,10 @@ export class Connection implements Subscriber {
       if (!this.deviceId) ws.close(4001, 'authentication timeout');
     }, ctx.limits.authTimeoutMs);
     this.authTimer.unref();
-    this.reply({
+    this.send(encodeMessage({
       t: 'hello', protocol: PROTOCOL_VERSION, relayId: ctx.relayId, relayPub: ctx.relayPub, challenge: this.challenge,
       time, maxFrameBytes: ctx.limits.maxFrameBytes,
-    });
+    }));
   }
 
   send(frame: Uint8Array): void {
@@ -58,12 +60,16 @@ export class Connection implements Subscriber {
     this.ws.send(frame, { binary: true });
   }
 
-  private reply(msg: RelayMessage): void {
-    this.send(encodeMessage(msg));
+  /** Every answer to a request goes out signed, bound to this connection's challenge and the request id. */
+  private reply(msg: ReplyMessage): void {
+    this.send(sealReply(this.ctx.relayKey, this.challenge, msg));
   }
 
   private error(id: number | undefined, code: ErrorCode, message: string): void {
-    this.reply({ t: 'error', ...(id !== undefined ? { id } : {}), code, message: message.slice(0, 500) });
+    const m = { t: 'error', code, message: message.slice(0, 500) } as const;
+    // A frame that was not a request has no id to bind an answer to: sent bare, and clients act on none.
+    if (id === undefined) this.send(encodeMessage(m));
+    else this.reply({ ...m, id });
   }
 
   /** Queue one received frame; frames are handled strictly in order. */

@@ -16,6 +16,7 @@ export const DOMAIN = {
   lease: 'cloister/lease/v1',
   relayAuth: 'cloister/relay-auth/v1',
   relayReceipt: 'cloister/relay-receipt/v1',
+  relayReply: 'cloister/relay-reply/v1',
   invitationProof: 'cloister/invitation-proof/v1',
   deviceLinkProof: 'cloister/device-link-proof/v1',
   // Keyed checks and hashed identifiers (membership log)

@@ -1,7 +1,8 @@
 // Relay wire messages (DESIGN → Relay → Transport). One binary WebSocket frame = one CBOR map with a
 // string field `t` naming the message. Every frame received, by either side, is validated against the
 // zod schemas below before use; anything else decodes to a failure, never a throw.
-// Requests carry a numeric `id`; the reply to a request carries the same `id`.
+// Requests carry a numeric `id`. The relay answers each one with a signed `reply` frame carrying the
+// same `id`, whose `body` is the CBOR of the reply message below (src/protocol/signedReply.ts).
 import { Encoder } from 'cbor-x';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../crypto/result.ts';
@@ -128,9 +129,19 @@ export const RelayMessage = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('held_approved'), id, relaySeq: cursor }),
   z.object({ t: z.literal('pong'), id, time: z.number() }),
+  /** Inside a reply body, or bare (no id) for a frame that was not a request: a client acts only on signed ones. */
   z.object({ t: z.literal('error'), id: id.optional(), code: z.enum(ERROR_CODES), message: z.string().max(500) }),
+  /**
+   * The envelope of every answer to a request: body = the CBOR of the reply message (same id),
+   * sig = signReply(relayKey, hello.challenge, id, body). Clients open it with openReply.
+   */
+  z.object({ t: z.literal('reply'), id, body: bytes, sig: bytes }),
 ]);
 export type RelayMessage = z.output<typeof RelayMessage>;
+/** Frames the relay sends unsigned: the hello, live events (author-signed) and id-less errors. */
+export const UNSIGNED_RELAY_MESSAGES = ['hello', 'envelope', 'log_entry'] as const;
+/** What a reply body may hold: an answer to one request, with its id. */
+export type ReplyMessage = Exclude<RelayMessage, { t: (typeof UNSIGNED_RELAY_MESSAGES)[number] | 'reply' }> & { id: number };
 
 export type MessageFailure = 'not_cbor' | 'schema';
 

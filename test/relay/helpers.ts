@@ -10,7 +10,7 @@ import { randomBytes, utf8 } from '../../src/crypto/bytes.ts';
 import { DOMAIN } from '../../src/crypto/domains.ts';
 import { generateSigningKey } from '../../src/crypto/ed25519.ts';
 import { deviceIdOf } from '../../src/crypto/ids.ts';
-import type { DeviceSigningKey, DocumentKey, EpochKey } from '../../src/crypto/keys.ts';
+import type { DeviceSigningKey, DocumentKey, EpochKey, SigningSecretKey } from '../../src/crypto/keys.ts';
 import { generateBoxKey } from '../../src/crypto/lockbox.ts';
 import { RelayClient } from '../../src/docs/sync/relayClient.ts';
 import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
@@ -144,4 +144,16 @@ export function leaseIdOf(c: RelayClient, workspaceId: string): string {
   const l = c.leases.get(workspaceId);
   if (!l) throw new Error('no lease');
   return l.lease.leaseId;
+}
+
+/** The relay's signing key, read from its store: for tests that must show a check beyond the reply signature. */
+export async function relayKeyOf(t: TestRelay): Promise<SigningSecretKey> {
+  const store = new SqliteStore(t.dbPath);
+  try {
+    return (await store.getOrCreateRelayKey(() => {
+      throw new Error('the relay has no key yet');
+    })) as SigningSecretKey;
+  } finally {
+    await store.close();
+  }
 }

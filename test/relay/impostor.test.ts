@@ -1,41 +1,19 @@
 // A network attacker in front of the relay: it can forward traffic, but can't pass for the relay
-// (no relay proof without the relay key) and can't fake an acknowledgement (receipts are signed).
-import { WebSocket, WebSocketServer } from 'ws';
+// (no signed reply or relay proof without the relay key) and can't fake an acknowledgement (replies
+// and receipts are signed).
+import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayClient } from '../../src/docs/sync/relayClient.ts';
-import { decodeClientMessage, decodeRelayMessage, encodeMessage } from '../../src/protocol/messages.ts';
+import { encodeMessage } from '../../src/protocol/messages.ts';
 import { signReceipt, verifyReceipt, receiptHashOf } from '../../src/protocol/receipt.ts';
+import { sealReply } from '../../src/protocol/signedReply.ts';
 import { generateSigningKey } from '../../src/crypto/ed25519.ts';
 import type { SigningSecretKey } from '../../src/crypto/keys.ts';
-import { connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { bareReply, forgeReply, peek, rebody, startMitm } from './mitm.ts';
+import { connect, device, envelope, leaseIdOf, publishWorkspace, relayKeyOf, startTestRelay, type TestRelay } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
-
-/** Mallory's proxy: forwards both ways, letting `tamper` rewrite relay → client frames. */
-async function proxy(target: string, tamper: (frame: Uint8Array, fromClient: Uint8Array[]) => Uint8Array | undefined) {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((r) => wss.once('listening', r));
-  wss.on('connection', (client) => {
-    const upstream = new WebSocket(target);
-    const fromClient: Uint8Array[] = [];
-    const pending: Buffer[] = [];
-    upstream.on('open', () => pending.splice(0).forEach((b) => upstream.send(b)));
-    client.on('message', (b: Buffer) => {
-      fromClient.push(new Uint8Array(b));
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(b);
-      else pending.push(b);
-    });
-    upstream.on('message', (b: Buffer) => {
-      const out = tamper(new Uint8Array(b), fromClient);
-      if (out) client.send(out);
-    });
-    client.on('close', () => upstream.close());
-    upstream.on('close', () => client.close());
-  });
-  const port = (wss.address() as { port: number }).port;
-  return { url: `ws://127.0.0.1:${port}/`, close: () => new Promise<void>((r) => wss.close(() => r())) };
-}
 
 describe('impostor relays', () => {
   let t: TestRelay;
@@ -47,36 +25,64 @@ describe('impostor relays', () => {
     t = await startTestRelay();
     const alice = device('alice');
     const mallory = generateSigningKey<SigningSecretKey>();
-    const p = await proxy(t.relay.url, (frame) => {
-      const m = decodeRelayMessage(frame);
-      if (m.ok && m.value.t === 'auth_ok') return encodeMessage({ ...m.value, relayProof: signReceipt(mallory.secretKey, { workspaceId: 'x', relaySeq: 1, envelopeHash: new Uint8Array(32) }) });
-      return frame;
+    const badProof = signReceipt(mallory.secretKey, { workspaceId: 'x', relaySeq: 1, envelopeHash: new Uint8Array(32) });
+    // Her auth_ok, sealed under her own key, is not a reply from the relay: the client waits, then gives up.
+    const p = await startMitm(t.relay.url, {
+      down: (frame, c) => {
+        const m = peek(frame);
+        return m?.t === 'auth_ok' ? forgeReply({ ...m, relayProof: badProof }, c.hello!.challenge, mallory.secretKey) : frame;
+      },
     });
     await expect(
-      RelayClient.connect({ url: p.url, signingKey: alice.signingKey, devicePub: alice.signingPub, expectedRelayPub: t.relay.relayPub, WebSocket: WebSocket as never }),
-    ).rejects.toMatchObject({ code: 'relay_key_mismatch' });
+      RelayClient.connect({ url: p.url, signingKey: alice.signingKey, devicePub: alice.signingPub, expectedRelayPub: t.relay.relayPub, WebSocket: WebSocket as never, timeoutMs: 1500 }),
+    ).rejects.toMatchObject({ code: 'timeout' });
     await p.close();
+    // Even a reply signed by the relay key must carry a relay proof for this client's nonce: the relay
+    // key itself (read from its store) re-seals the forged auth_ok here, and the proof still fails.
+    const relayKey = await relayKeyOf(t);
+    const q = await startMitm(t.relay.url, {
+      down: (frame, c) => {
+        const m = peek(frame);
+        return m?.t === 'auth_ok' ? sealReply(relayKey, c.hello!.challenge, { ...m, relayProof: badProof }) : frame;
+      },
+    });
+    await expect(
+      RelayClient.connect({ url: q.url, signingKey: alice.signingKey, devicePub: alice.signingPub, expectedRelayPub: t.relay.relayPub, WebSocket: WebSocket as never }),
+    ).rejects.toMatchObject({ code: 'relay_key_mismatch' });
+    await q.close();
   });
 
-  it("mallory can't fake a push_ack: the client refuses an ack without a valid receipt", async () => {
+  it("mallory can't fake a push_ack: a rewritten ack resolves nothing, and an ack needs a valid receipt", async () => {
     t = await startTestRelay();
     const alice = device('alice');
     const w = await publishWorkspace(t.relay, alice);
-    const p = await proxy(t.relay.url, (frame, fromClient) => {
-      const m = decodeRelayMessage(frame);
-      if (m.ok && m.value.t === 'push_ack') {
-        // Claim the newest push landed at relay seq 99 instead of what the relay said.
-        const last = decodeClientMessage(fromClient[fromClient.length - 1]!);
-        expect(last.ok).toBe(true);
-        return encodeMessage({ ...m.value, relaySeq: 99 });
-      }
-      return frame;
+    // Claim the push landed at relay seq 99 instead of what the relay said: bare, or under the relay's signature.
+    const p = await startMitm(t.relay.url, {
+      down: (frame) => {
+        const m = peek(frame);
+        if (m?.t !== 'push_ack') return frame;
+        return m.id % 2 ? bareReply({ ...m, relaySeq: 99 }) : rebody(frame, { ...m, relaySeq: 99 });
+      },
     });
-    const a = await RelayClient.connect({ url: p.url, signingKey: alice.signingKey, devicePub: alice.signingPub, workspaces: [w.workspaceId], expectedRelayPub: t.relay.relayPub, WebSocket: WebSocket as never });
+    const a = await RelayClient.connect({ url: p.url, signingKey: alice.signingKey, devicePub: alice.signingPub, workspaces: [w.workspaceId], expectedRelayPub: t.relay.relayPub, WebSocket: WebSocket as never, timeoutMs: 1500 });
     const env = envelope(alice, { workspaceId: w.workspaceId, seq: 1, leaseId: leaseIdOf(a, w.workspaceId) });
-    await expect(a.push(env)).rejects.toMatchObject({ code: 'protocol' });
+    await expect(a.push(env)).rejects.toMatchObject({ code: 'timeout' }); // id 2: the signature no longer covers the body
+    await expect(a.push(env)).rejects.toMatchObject({ code: 'timeout' }); // id 3: bare
+    expect(a.ignored).toMatchObject({ reply_bad_signature: 1, reply_unsigned: 1 });
     a.close();
     await p.close();
+    // A reply the relay key did sign, with a receipt that does not verify, is still no ack.
+    const relayKey = await relayKeyOf(t);
+    const q = await startMitm(t.relay.url, {
+      down: (frame, c) => {
+        const m = peek(frame);
+        return m?.t === 'push_ack' ? sealReply(relayKey, c.hello!.challenge, { ...m, relaySeq: 99 }) : frame;
+      },
+    });
+    const b = await RelayClient.connect({ url: q.url, signingKey: alice.signingKey, devicePub: alice.signingPub, workspaces: [w.workspaceId], expectedRelayPub: t.relay.relayPub, WebSocket: WebSocket as never });
+    await expect(b.push(env)).rejects.toMatchObject({ code: 'protocol' });
+    b.close();
+    await q.close();
     // Through the real relay the same envelope is acknowledged with a receipt that verifies.
     const direct = await connect(t.relay, alice, [w.workspaceId]);
     const r = await direct.push(env);

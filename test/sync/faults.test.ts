@@ -8,7 +8,7 @@ import * as A from '@automerge/automerge';
 import { spawn } from 'node:child_process';
 import { join as pathJoin } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRelayMessage } from '../../src/protocol/messages.ts';
+import { peek } from '../relay/mitm.ts';
 import type { SyncSummary } from '../../src/docs/sync/SyncEngine.ts';
 import { startFaultProxy, type FaultProxy } from './faultProxy.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, spawnRelay, tempDir, type Open, type User } from './helpers.ts';
@@ -141,7 +141,7 @@ describe(`no accepted edit is lost under faults (seed ${SEED})`, () => {
     const n = between(8, 16);
     for (let i = 0; i < n; i++) await edit(a, `restart-a${i}`);
     const withheldBefore = proxy.stats.withheld;
-    proxy.faults = { duplicate: 0, withhold: m => { const d = decodeRelayMessage(m); return d.ok && d.value.t === 'push_ack'; } };
+    proxy.faults = { duplicate: 0, withhold: m => peek(m)?.t === 'push_ack' };
     const pass = a.engine.syncOnce().then(() => 'finished', (e: unknown) => e);
     const deadline = Date.now() + 15_000;
     while (proxy.stats.withheld - withheldBefore < n && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));

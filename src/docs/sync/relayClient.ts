@@ -1,15 +1,18 @@
 // Client transport to a Cloister relay: connect, answer the signed challenge, then request/response
 // by id plus live events for subscribed workspaces. Works with the browser's WebSocket and with `ws`
-// in Node. No record logic here: callers push and pull opaque envelope bytes.
+// in Node. No record logic here: callers push and pull opaque envelope bytes. A request is resolved
+// only by a reply signed by the relay key for this connection's challenge and its id (openReply):
+// anything else is ignored, as if nothing had arrived, so the request waits for the genuine answer or times out.
 import { deviceIdOf } from '../../crypto/ids.ts';
 import type { DeviceSigningKey, PublicKey } from '../../crypto/keys.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
 import { randomBytes } from '../../crypto/bytes.ts';
 import { challengeIsFor, relayIdOf, signChallenge, verifyRelayProof } from '../../protocol/challenge.ts';
 import { verifyReceipt } from '../../protocol/receipt.ts';
+import { openReply, type ReplyFailure } from '../../protocol/signedReply.ts';
 import { verifyLease, type Lease } from '../../protocol/lease.ts';
 import {
-  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type WireEnvelope,
+  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type ReplyMessage, type WireEnvelope,
 } from '../../protocol/messages.ts';
 
 /** The subset of the WebSocket API used here (browser WebSocket and `ws` both provide it). */
@@ -64,7 +67,7 @@ export class RelayRequestError extends Error {
   }
 }
 
-type Pending = { resolve: (m: RelayMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
+type Pending = { resolve: (m: ReplyMessage) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
 type Dist<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Request = Dist<ClientMessageInput>;
 
@@ -84,7 +87,11 @@ export class RelayClient {
   /** Verified leases issued at authentication or by renewLease, by workspace. */
   readonly leases = new Map<string, { lease: Lease; bytes: Uint8Array }>();
   maxFrameBytes = 0;
+  /** Frames ignored because they did not open as a signed reply for this connection, by reason (not_cbor/schema: undecodable). */
+  readonly ignored: Partial<Record<ReplyFailure | 'not_cbor' | 'schema', number>> = {};
 
+  /** The exact hello.challenge bytes of this connection: every reply is bound to them. */
+  private challenge: Uint8Array = new Uint8Array();
   private ws: SocketLike | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -148,6 +155,7 @@ export class RelayClient {
     }
     this.relayId = h.relayId;
     this.relayPub = h.relayPub;
+    this.challenge = h.challenge;
     this.maxFrameBytes = h.maxFrameBytes;
     ws.onmessage = (ev) => this.onFrame(ev.data);
     ws.onclose = (ev) => this.onClosed(ev.code, ev.reason);
@@ -181,23 +189,33 @@ export class RelayClient {
   private decode(data: unknown): RelayMessage | undefined {
     const bytes =
       data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : undefined;
-    if (!bytes) return undefined;
+    if (!bytes) return this.ignore('not_cbor');
     const m = decodeRelayMessage(bytes);
-    return m.ok ? m.value : undefined;
+    return m.ok ? m.value : this.ignore(m.reason);
+  }
+
+  private ignore(reason: keyof RelayClient['ignored']): undefined {
+    this.ignored[reason] = (this.ignored[reason] ?? 0) + 1;
+    return undefined;
   }
 
   private onFrame(data: unknown): void {
-    const m = this.decode(data);
-    if (!m) return; // a relay that sends nonsense is ignored, not obeyed
-    if (m.t === 'envelope') {
-      for (const l of this.envelopeListeners) l({ workspaceId: m.workspaceId, relaySeq: m.relaySeq, envelope: m.envelope });
+    const f = this.decode(data);
+    if (!f) return; // a relay that sends nonsense is ignored, not obeyed
+    // Live events carry their authors' signatures, checked where they are opened.
+    if (f.t === 'envelope') {
+      for (const l of this.envelopeListeners) l({ workspaceId: f.workspaceId, relaySeq: f.relaySeq, envelope: f.envelope });
       return;
     }
-    if (m.t === 'log_entry') {
-      for (const l of this.logListeners) l({ workspaceId: m.workspaceId, index: m.index, entry: m.entry });
+    if (f.t === 'log_entry') {
+      for (const l of this.logListeners) l({ workspaceId: f.workspaceId, index: f.index, entry: f.entry });
       return;
     }
-    if (!('id' in m) || m.id === undefined) return;
+    // Everything else must be a reply signed for this connection and this request: a forged or moved one
+    // resolves nothing (DESIGN → Relay), the request waits for the genuine answer or times out.
+    const opened = openReply(this.relayPub, this.challenge, f);
+    if (!opened.ok) return void this.ignore(opened.reason);
+    const m = opened.value;
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -216,8 +234,8 @@ export class RelayClient {
     for (const l of this.closeListeners) l(code, reason);
   }
 
-  /** Send one request and wait for the reply with its id. */
-  request(req: Request): Promise<RelayMessage> {
+  /** Send one request and wait for the signed reply with its id. */
+  request(req: Request): Promise<ReplyMessage> {
     if (this.isClosed) return Promise.reject(new RelayRequestError('closed', 'connection closed'));
     const id = this.nextId++;
     const frame = encodeMessage({ ...req, id } as ClientMessageInput);
@@ -237,10 +255,10 @@ export class RelayClient {
     });
   }
 
-  private async expect<T extends RelayMessage['t']>(req: Request, t: T): Promise<Extract<RelayMessage, { t: T }>> {
+  private async expect<T extends ReplyMessage['t']>(req: Request, t: T): Promise<Extract<ReplyMessage, { t: T }>> {
     const m = await this.request(req);
     if (m.t !== t) throw new RelayRequestError('protocol', `expected ${t}, got ${m.t}`);
-    return m as Extract<RelayMessage, { t: T }>;
+    return m as Extract<ReplyMessage, { t: T }>;
   }
 
   /**
