@@ -2,7 +2,7 @@
 // follows the index and every sync that applies something; the open record follows its document
 // (RecordStore.subscribe). Other tabs' edits are picked up on reload.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
+import type { Author, RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import type { AppRecords } from './openAppRecords.ts';
 import { RecordEditor } from './RecordEditor.tsx';
@@ -17,6 +17,8 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const [selected, setSelected] = useState<string | undefined>();
   const [record, setRecord] = useState<RecordView | undefined>();
   const [error, setError] = useState('');
+  // Records another member deleted in a sync (RecordStore.deletedIn): said in the status until restored or dismissed.
+  const [deletedByOthers, setDeletedByOthers] = useState<{ id: string; title: string; by: Author }[]>([]);
   const inFlight = useRef(0);
   // Set while this view deletes the open record, so its own delete isn't reported as someone else's.
   const removing = useRef<string | undefined>(undefined);
@@ -61,7 +63,13 @@ export function RecordsView({ app }: { app: AppRecords }) {
     let off: (() => void) | undefined;
     let gone = false;
     void records.subscribe('index', refreshList).then((u) => (gone ? u() : (off = u)));
-    const offApplied = app.session.onApplied(refreshList);
+    const offApplied = app.session.onApplied((report) => {
+      refreshList();
+      records.deletedIn(report.applied).then(
+        (gone) => gone.length && setDeletedByOthers((was) => [...was.filter((n) => !gone.some((g) => g.id === n.id)), ...gone]),
+        () => undefined,
+      );
+    });
     return () => {
       gone = true;
       off?.();
@@ -116,6 +124,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
 
   async function restore(id: string) {
     await tracked(() => records.restore(id));
+    setDeletedByOthers((was) => was.filter((n) => n.id !== id));
     if (id === selected) await reload(id);
     else refreshList();
   }
@@ -137,6 +146,10 @@ export function RecordsView({ app }: { app: AppRecords }) {
     setSelected(id);
   };
 
+  // Only while the record is still in the trash (someone may have restored it since).
+  const notices = deletedByOthers.filter((n) => trash.some((t) => t.id === n.id));
+  const restoreNow = (id: string) => void restore(id).catch((e: Error) => setError(e.message));
+
   return (
     <div className="records">
       <RecordList
@@ -147,10 +160,25 @@ export function RecordsView({ app }: { app: AppRecords }) {
         onSelect={select}
         onNew={() => (setShowTrash(false), select(undefined))}
         onToggleTrash={() => setShowTrash(!showTrash)}
-        onRestore={(id) => void restore(id).catch((e: Error) => setError(e.message))}
+        onRestore={restoreNow}
       />
       <main>
         {error && <p role="alert" className="error" data-testid="records-error">{error}</p>}
+        {notices.length > 0 && (
+          <div role="status" className="notice" data-testid="deleted-by-others">
+            {notices.map((n) => (
+              <p key={n.id} data-testid="deleted-notice">
+                {`${n.by.userId} deleted "${n.title}". Edits made to it meanwhile are kept inside it. `}
+                <button type="button" data-testid="notice-restore" onClick={() => restoreNow(n.id)}>
+                  Restore
+                </button>{' '}
+                <button type="button" aria-label="dismiss" onClick={() => setDeletedByOthers((was) => was.filter((x) => x.id !== n.id))}>
+                  ×
+                </button>
+              </p>
+            ))}
+          </div>
+        )}
         <ErrorBoundary key={selected ?? 'new'} what="this record">
           {selected && !record ? (
             <p>Loading…</p>
@@ -158,6 +186,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
             <RecordEditor
               key={selected ?? 'new'}
               record={record}
+              deletedBy={deletedByOthers.find((n) => n.id === selected)?.by.userId}
               onSave={save}
               onDelete={selected ? remove : undefined}
               onResolve={resolve}
