@@ -1,10 +1,11 @@
 // Ed25519 signatures (RFC 8032), domain-separated and strictly verified.
 // Node's native Ed25519 is ~20x faster than pure JS (DESIGN → Performance), so it is used where
-// present; noble is the fallback (browser). Both reject what the other rejects: we pre-check
-// non-canonical and small-order public keys and non-canonical S ourselves, and a test runs both
-// paths over every Wycheproof vector.
+// present; noble is the fallback (browser). Both accept exactly the same set (DESIGN → Signatures):
+// S < L, canonical A and R, A and R in the prime-order subgroup and not the identity, and the
+// cofactorless equation [S]B = R + [k]A. Pinned by test/crypto/ed25519Differential.test.ts over the
+// "Taming the many EdDSAs" vectors, Wycheproof and generated torsion and encoding edge cases.
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { concat, equalBytes, randomBytes, toHex, utf8 } from './bytes.ts';
+import { concat, equalBytes, fromHex, randomBytes, toHex, utf8 } from './bytes.ts';
 import type { Domain } from './domains.ts';
 import { asKey, type PublicKey, type SigningSecretKey } from './keys.ts';
 
@@ -26,8 +27,44 @@ function sIsCanonical(sig: Uint8Array): boolean {
   return false; // S == L
 }
 
+// y-coordinates (sign bit cleared) of the eight small-order points: 1 (identity), p-1 (order 2),
+// 0 (order 4) and the two of order 8. Each x sign-bit variant is small-order, or is x = 0 with
+// x_0 = 1, which RFC 8032 §5.1.3 step 4 refuses as non-canonical.
+const SMALL_ORDER_Y = [
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+].map((h) => fromHex(h)!);
+
+/**
+ * Is R (the signature's first half) canonical and not of small order? Byte comparisons only: y < p
+ * (RFC 8032 §5.1.3 step 1), and y is none of the small-order points' (which also covers x = 0 with
+ * x_0 = 1). Whether R decodes at all, and its torsion, are left to the verifiers (see verifyRaw).
+ */
+function rIsCanonicalAndLarge(sig: Uint8Array): boolean {
+  const top = sig[31]! & 0x7f;
+  // y ≥ p = 2^255 - 19 ⇔ top byte 0x7f, bytes 30..1 all 0xff, byte 0 ≥ 0xed.
+  if (top === 0x7f && sig[0]! >= 0xed) {
+    let allFf = true;
+    for (let i = 1; i < 31 && allFf; i++) allFf = sig[i] === 0xff;
+    if (allFf) return false;
+  }
+  for (const y of SMALL_ORDER_Y) {
+    let same = top === y[31];
+    for (let i = 0; i < 31 && same; i++) same = sig[i] === y[i];
+    if (same) return false;
+  }
+  return true;
+}
+
 const strictKeyCache = new Map<string, boolean>();
-/** A public key is usable when it decodes canonically and is not of small order. */
+/**
+ * Is this a usable public key? It must decode canonically (RFC 8032 §5.1.3, no ZIP-215 leniency) to a
+ * point of the prime-order subgroup other than the identity: no small-order and no mixed-order key.
+ * The subgroup check ([L]A = identity) costs a scalar multiplication, so verdicts are cached per key.
+ */
 export function isStrictPublicKey(pub: Uint8Array): boolean {
   if (!(pub instanceof Uint8Array) || pub.length !== 32) return false;
   const id = toHex(pub);
@@ -35,7 +72,8 @@ export function isStrictPublicKey(pub: Uint8Array): boolean {
   if (cached !== undefined) return cached;
   let strict: boolean;
   try {
-    strict = !ed25519.Point.fromBytes(pub, false).isSmallOrder();
+    const A = ed25519.Point.fromBytes(pub, false);
+    strict = !A.isSmallOrder() && A.isTorsionFree();
   } catch {
     strict = false;
   }
@@ -85,13 +123,25 @@ export function signRaw(secretKey: SigningSecretKey, message: Uint8Array, impl: 
   return ed25519.sign(message, secretKey);
 }
 
-/** Strict verification: canonical, non-small-order key; canonical S; cofactorless equation. Never throws. */
+/**
+ * Strict verification, the same verdict on both paths (DESIGN → Signatures). Never throws.
+ *
+ * Checked here for both: S < L, a strict key (isStrictPublicKey), R canonical and not small-order.
+ * What is left is R's torsion. Node (OpenSSL) checks the cofactorless equation by re-encoding
+ * [S]B - [k]A and comparing bytes with R; with A in the prime-order subgroup that point is in it too,
+ * so a torsioned R can never match, and its [L]R check would only add cost. noble checks the
+ * cofactored equation [8]([S]B - R - [k]A) = 0, which a torsioned R passes, so there we also check
+ * [L]R = 0. With A and R both torsion-free the two equations are equivalent.
+ */
 export function verifyRaw(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, impl: Ed25519Impl = ED25519_IMPL): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== 64 || !sIsCanonical(signature)) return false;
+  if (!rIsCanonicalAndLarge(signature)) return false;
   if (!isStrictPublicKey(publicKey)) return false;
   try {
     if (impl === 'node' && nodeCrypto) return nodeCrypto.verify(null, message, nodePublicKey(publicKey), signature);
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
+    // The equation first: a forgery or garbage costs one verification, not that plus [L]R.
+    if (!ed25519.verify(signature, message, publicKey, { zip215: false })) return false;
+    return ed25519.Point.fromBytes(signature.subarray(0, 32), false).isTorsionFree();
   } catch {
     return false;
   }
