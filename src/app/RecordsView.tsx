@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Author, RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
+import { listRecords } from './listRecords.ts';
 import type { AppRecords } from './openAppRecords.ts';
 import { RecordEditor } from './RecordEditor.tsx';
 import { RecordList } from './RecordList.tsx';
@@ -16,6 +17,8 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const [showTrash, setShowTrash] = useState(false);
   const [selected, setSelected] = useState<string | undefined>();
   const [record, setRecord] = useState<RecordView | undefined>();
+  // Why the selected record can't be shown (e.g. its stored document no longer loads).
+  const [unreadable, setUnreadable] = useState('');
   const [error, setError] = useState('');
   // Records another member deleted in a sync (RecordStore.deletedIn): said in the status until restored or dismissed.
   const [deletedByOthers, setDeletedByOthers] = useState<{ id: string; title: string; by: Author }[]>([]);
@@ -48,7 +51,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const refreshList = useCallback(() => {
     clearTimeout(pending.current);
     pending.current = setTimeout(() => {
-      records.list({ includeDeleted: true }).then(
+      listRecords(records).then(
         (all) => {
           setList(all.filter((r) => !r.deleted));
           setTrash(all.filter((r) => r.deleted));
@@ -80,14 +83,15 @@ export function RecordsView({ app }: { app: AppRecords }) {
 
   useEffect(() => {
     setRecord(undefined);
+    setUnreadable('');
     if (!selected) return;
     let off: (() => void) | undefined;
     let gone = false;
     const load = () => {
       if (removing.current === selected) return;
       records.get(selected).then(
-        (r) => gone || (r ? setRecord(r) : setError('this record is not stored here')),
-        (e: Error) => gone || setError(`cannot read this record: ${e.message}`),
+        (r) => gone || (r ? setRecord(r) : setUnreadable('this record is not stored here')),
+        (e: Error) => gone || setUnreadable(e.message),
       );
     };
     load();
@@ -180,7 +184,11 @@ export function RecordsView({ app }: { app: AppRecords }) {
           </div>
         )}
         <ErrorBoundary key={selected ?? 'new'} what="this record">
-          {selected && !record ? (
+          {selected && !record && unreadable ? (
+            <p role="alert" className="error" data-testid="record-unreadable">
+              Cannot show this record: {unreadable}
+            </p>
+          ) : selected && !record ? (
             <p>Loading…</p>
           ) : (
             <RecordEditor

@@ -6,7 +6,9 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordEditor } from '../../src/app/RecordEditor.tsx';
+import { listRecords } from '../../src/app/listRecords.ts';
 import { RecordList } from '../../src/app/RecordList.tsx';
+import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
 import type { RecordSummary, RecordView } from '../../src/docs/records/recordTypes.ts';
 import { FixtureAuthority, makeDevice } from '../docs/fixtures.ts';
 import { openSession, outboxOf } from '../docs/sessionFixtures.ts';
@@ -101,5 +103,31 @@ describe('the web app shows conflicts, damage, attribution and the trash', () =>
     const shown = editor((await a.records.get(id))!);
     expect(shown).toContain('data-testid="in-trash"');
     expect(shown).toMatch(/data-testid="save"[^>]*disabled/);
+  });
+
+  it('a record whose stored bytes no longer load is listed as damaged, and every other record still shows', async () => {
+    const a = await openSession(alice, auth);
+    const broken = await a.records.create({ title: 'Broken on disk' });
+    const fine = await a.records.create({ title: 'Fine', fields: { k: 'v' } });
+    await a.records.remove(await a.records.create({ title: 'In the trash' }));
+    await a.session.close();
+    const disk = await EncryptedStorageAdapter.open(a.profile.repoStorage, a.profile.dataKey);
+    if (!disk.ok) throw new Error('storage');
+    for (const c of await disk.value.loadRange([broken])) {
+      const bad = c.data!.slice();
+      bad[bad.length >> 1]! ^= 0xff; // the Automerge bytes inside a validly encrypted chunk
+      await disk.value.save(c.key, bad);
+    }
+    const a2 = await openSession(alice, auth, a.profile);
+    open.push(a2);
+    const all = await listRecords(a2.records);
+    expect(all.filter((r) => !r.deleted)).toEqual([
+      { id: broken, title: '', deleted: false, damaged: true },
+      { id: fine, title: 'Fine', deleted: false },
+    ]);
+    expect(all.filter((r) => r.deleted).map((r) => r.title)).toEqual(['In the trash']);
+    const html = list(all.filter((r) => !r.deleted));
+    expect(texts(html, 'record-item')).toEqual(['(untitled)', 'Fine']);
+    expect(texts(html, 'damaged-badge')).toEqual(['damaged']);
   });
 });
