@@ -1,7 +1,8 @@
-// Resubmitting lease_expired envelopes: with the relay's clock injected, alice's envelope pushed after
+// Resubmitting refused envelopes. lease_expired: with the relay's clock injected, alice's envelope pushed after
 // its lease's notAfter is refused and quarantined, and her later edits to that record wait behind it
 // (seq_gap). Only her explicit resubmit under a fresh lease puts it back — same seq, same changes, new
-// lease id — after which bob receives everything and later edits flow again. Nothing is dropped.
+// lease id — after which bob receives everything and later edits flow again. Nothing is dropped. Any other
+// reason: the exact bytes go back (issue 10: what a forged refusal used to leave behind).
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
@@ -11,6 +12,8 @@ import { openEnvelope } from '../../src/docs/envelope/openEnvelope.ts';
 import { exportQuarantine } from '../../src/docs/sync/quarantineExport.ts';
 import { blockedDocuments, listQuarantine, NO_FRESH_LEASE_MESSAGE, resubmitQuarantined } from '../../src/docs/sync/resubmit.ts';
 import { syncStatus } from '../../src/docs/sync/syncStatus.ts';
+import { RelayClient } from '../../src/docs/sync/relayClient.ts';
+import type { PublicKey } from '../../src/crypto/keys.ts';
 import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, startTestRelay, tempDir, type Open, type User } from './helpers.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 
@@ -58,7 +61,7 @@ async function lateEdit(offlineEdits = 1) {
   return { relay, alice, bob, a, id, lease1, advance: (ms: number) => (clock += ms) };
 }
 
-describe('resubmitting lease_expired envelopes', () => {
+describe('resubmitting refused envelopes', () => {
   it('a lease_expired envelope stays in quarantine until alice resubmits it under a fresh lease, then bob receives it and later edits flow again', async () => {
     const { relay, bob, a, id } = await lateEdit(2); // the second waits behind the first (seq_gap), under lease 1 too
     let b: Open | undefined;
@@ -211,6 +214,69 @@ describe('resubmitting lease_expired envelopes', () => {
       expect(cli(alice, 'status').out).not.toMatch(/blocked/);
     } finally {
       await a.close().catch(() => undefined);
+      await relay.close();
+    }
+  });
+  it("alice's own envelopes refused for any reason go back byte for byte: one the relay never stored is accepted, one it had stored is acked as a duplicate, and later edits flow again", async () => {
+    // What a forged push_rejected{bad_signature} did before replies were signed (issue 10): the envelope
+    // retired into quarantine, every later one of that record waiting behind it (seq_gap).
+    const relay = await startTestRelay();
+    const [alice, bob] = await Promise.all([makeUser('alice'), makeUser('bob')]);
+    const ws = createStoredWorkspace(alice, 'ops', relay.url);
+    const code = invite(alice, ws, 'writer');
+    const a = await open(alice);
+    let b: Open | undefined;
+    try {
+      await a.engine.syncOnce();
+      await join(bob, code, relay.url);
+      const swallowed = await a.s.records.create({ title: 'never reached the relay' });
+      const stored = await a.s.records.create({ title: 'stored by the relay' });
+      expect((await a.engine.syncOnce()).acked).toBeGreaterThan(0);
+      await a.s.records.update(swallowed, { notes: 'swallowed on the wire' });
+      await a.s.records.update(stored, { notes: 'stored, then a forged refusal' });
+      const docs = a.s.session;
+      const refuse = async (docId: string, reason: 'bad_signature' | 'envelope_malformed', storeFirst: boolean) => {
+        const [e] = await docs.outbox.pending(docId);
+        if (storeFirst) {
+          const dev = alice.vault.device;
+          const c = await RelayClient.connect({ url: relay.url, signingKey: dev.signingKey, devicePub: dev.signingPub as PublicKey });
+          expect((await c.push(e!.bytes)).status).toBe('acked');
+          c.close();
+        }
+        await docs.quarantine.add(e!.bytes, reason, undefined, 'push');
+        await docs.retireFromOutbox(e!.docId, e!.seq);
+        return e!;
+      };
+      const lost = await refuse(swallowed, 'bad_signature', false);
+      const kept = await refuse(stored, 'envelope_malformed', true);
+      await a.s.records.update(swallowed, { title: 'edited behind the refusal' });
+      const blocked = await a.engine.syncOnce();
+      expect(blocked.retry).toBeGreaterThan(0); // seq_gap behind the refused one
+      expect((await listQuarantine(docs)).map(i => [i.entry.reason, i.state]).sort()).toEqual([
+        ['bad_signature', 'resubmittable'], ['envelope_malformed', 'resubmittable'],
+      ]);
+      expect((await blockedDocuments(docs)).map(d => d.docId).sort()).toEqual([swallowed, stored].sort());
+
+      const r = await resubmitQuarantined(a.s, 'all');
+      expect(r.ok && r.value.resubmitted.length).toBe(2);
+      expect(r.ok && r.value.skipped).toEqual([]);
+      expect(await docs.outbox.get(lost.docId, lost.seq)).toEqual(lost.bytes); // the exact bytes
+      expect(await docs.outbox.get(kept.docId, kept.seq)).toEqual(kept.bytes);
+      expect(await docs.quarantine.list()).toEqual([]);
+      const pass = await a.engine.syncOnce();
+      expect(pass).toMatchObject({ rejected: {}, outbox: 0, duplicates: 1 });
+
+      b = await open(bob);
+      await b.engine.syncOnce();
+      expect(await b.s.records.get(swallowed)).toMatchObject({ title: 'edited behind the refusal', notes: 'swallowed on the wire' });
+      expect((await b.s.records.get(stored))?.notes).toBe('stored, then a forged refusal');
+      await a.s.records.update(stored, { notes: 'later' });
+      expect((await a.engine.syncOnce()).acked).toBeGreaterThan(0);
+      await b.engine.syncOnce();
+      expect((await b.s.records.get(stored))?.notes).toBe('later');
+    } finally {
+      await b?.close();
+      await a.close();
       await relay.close();
     }
   });

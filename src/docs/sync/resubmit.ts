@@ -1,11 +1,16 @@
-// Resubmitting envelopes the relay refused as lease_expired (an explicit user action, DESIGN → Offline
-// leases: "a later upload needs a fresh lease"). Sequence numbers are gapless per (device, doc), so one
-// refused envelope blocks every later one of that document. Resubmit seals the SAME changes again with
-// the SAME seq, epoch, time and session nonce under the CURRENT lease and puts it back in the outbox at
-// its seq; the envelopes waiting behind it for that document (never stored by the relay: it has a gap
-// there) are re-sealed under the current lease too. The quarantine entry stays until the relay acks
-// the new envelope (settleResubmitted, run after each push) — nothing is dropped on the way.
-// Stateless: "resubmitted" means the own-device cursor's hash at that seq is no longer the quarantined one.
+// Resubmitting the device's own envelopes the relay refused (an explicit user action). Sequence numbers
+// are gapless per (device, doc), so one refused envelope blocks every later one of that document.
+// - lease_expired (DESIGN → Offline leases: "a later upload needs a fresh lease"): resubmit seals the SAME
+//   changes again with the SAME seq, epoch, time and session nonce under the CURRENT lease and puts it back
+//   in the outbox at its seq; the envelopes waiting behind it for that document (never stored by the relay:
+//   it has a gap there) are re-sealed under the current lease too. The quarantine entry stays until the
+//   relay acks the new envelope (settleResubmitted, run after each push). Stateless: "resubmitted" means
+//   the own-device cursor's hash at that seq is no longer the quarantined one.
+// - any other reason: the EXACT bytes go back in the outbox at their seq and leave the quarantine. A
+//   re-send of identical bytes is idempotent at the relay (acked as a duplicate if it had stored them),
+//   and a fresh refusal quarantines them again with the relay's reason. This also undoes what a forged
+//   push_rejected did to clients before replies were signed (issue 10).
+// Nothing is dropped on the way.
 import { decodeEnvelope, type EnvelopeHeader } from '../../protocol/envelope.ts';
 import type { DocSession } from '../DocSession.ts';
 import { openEnvelope } from '../envelope/openEnvelope.ts';
@@ -14,17 +19,17 @@ import type { QuarantinedEnvelope } from '../quarantine.ts';
 import type { LeaseClock } from './LeaseClock.ts';
 import type { LiveWorkspace } from './LiveWorkspace.ts';
 
-/** Reasons a refused own envelope can be resubmitted under a fresh lease. */
-export const RESUBMITTABLE: ReadonlySet<string> = new Set(['lease_expired']);
+/** The refusal that resubmit cures by re-sealing under a fresh lease; others are re-sent as they are. */
+const RESEAL_REASON = 'lease_expired';
 
 export const NO_FRESH_LEASE_MESSAGE = 'no fresh offline lease: connect first: cloister sync';
 
 export type QuarantineState =
-  /** Not ours to resubmit (a received envelope, or a reason a fresh lease does not cure). */
+  /** Not ours to resubmit (a received envelope, or bytes that are not an envelope). */
   | 'quarantined'
-  /** Our own lease_expired envelope: `cloister quarantine resubmit` puts it back. */
+  /** Our own refused envelope: `cloister quarantine resubmit` puts it back. */
   | 'resubmittable'
-  /** Re-sealed and back in the outbox; removed from the quarantine once the relay acks it. */
+  /** (lease_expired) Re-sealed and back in the outbox; removed from the quarantine once the relay acks it. */
   | 'resubmitted';
 
 export interface QuarantineItem {
@@ -41,7 +46,7 @@ export interface ResubmitSession {
 }
 
 export interface ResubmitReport {
-  /** Quarantine entries re-sealed and back in the outbox. */
+  /** Quarantine entries back in the outbox (re-sealed for lease_expired, as they were otherwise). */
   resubmitted: { id: string; docId: string; seq: number; leaseId: string; envelopeHash: string }[];
   /** Waiting outbox envelopes behind them, re-sealed under the current lease. */
   resealedBehind: number;
@@ -67,9 +72,9 @@ async function classify(docs: DocSession): Promise<QuarantineItem[]> {
   await docs.cursors.load(decoded.filter(x => x.header?.deviceId === deviceId).map(x => ({ deviceId, docId: x.header!.docId, seq: x.header!.seq })));
   for (const { entry, header } of decoded) {
     let state: QuarantineState = 'quarantined';
-    if (ownPush({ docs }, entry, header) && RESUBMITTABLE.has(entry.reason)) {
+    if (ownPush({ docs }, entry, header)) {
       const now = docs.cursors.envelopeHashAt(deviceId, header.docId, header.seq);
-      state = now !== undefined && now !== entry.envelopeHash ? 'resubmitted' : 'resubmittable';
+      state = entry.reason === RESEAL_REASON && now !== undefined && now !== entry.envelopeHash ? 'resubmitted' : 'resubmittable';
     }
     out.push({ entry, ...(header ? { header } : {}), state });
   }
@@ -93,8 +98,9 @@ export async function blockedDocuments(docs: DocSession): Promise<{ docId: strin
 }
 
 /**
- * Re-seal the chosen lease_expired quarantine entries (`'all'`, or ids) under the current lease and put
- * them back in the outbox, with the envelopes waiting behind them. Refuses without a fresh lease.
+ * Put the chosen own quarantine entries (`'all'`, or ids) back in the outbox: lease_expired ones re-sealed
+ * under the current lease with the envelopes waiting behind them, others as they were. Refuses without a
+ * fresh lease.
  */
 export async function resubmitQuarantined(
   s: ResubmitSession,
@@ -146,10 +152,28 @@ export async function resubmitQuarantined(
       return { header: h, envelopeHash: env.envelopeHash };
     };
 
+    /** Back in the outbox byte for byte (still ours, still opens); it leaves the quarantine, as it is queued again. */
+    const resend = async (q: QuarantinedEnvelope): Promise<EnvelopeHeader | string> => {
+      const opened = openEnvelope(q.bytes, live, docs.cursors, { skipSequence: true });
+      if (!opened.ok) return opened.reason;
+      const h = opened.value.header;
+      if (h.deviceId !== deviceId) return 'not this device\'s envelope';
+      await docs.outbox.put(h.docId, h.seq, q.bytes);
+      await docs.quarantine.remove(q.id);
+      return h;
+    };
+
+    const resealed = new Set<string>();
     for (const i of chosen) {
       const h = i.header!;
       if (await docs.outbox.get(h.docId, h.seq)) {
         report.skipped.push({ id: i.entry.id, why: 'the outbox already holds an envelope at that seq' });
+        continue;
+      }
+      if (i.entry.reason !== RESEAL_REASON) {
+        const r = await resend(i.entry);
+        if (typeof r === 'string') report.skipped.push({ id: i.entry.id, why: r });
+        else report.resubmitted.push({ id: i.entry.id, docId: h.docId, seq: h.seq, leaseId: h.leaseId, envelopeHash: i.entry.envelopeHash });
         continue;
       }
       const r = await reseal(i.entry.bytes);
@@ -157,12 +181,13 @@ export async function resubmitQuarantined(
         report.skipped.push({ id: i.entry.id, why: r });
         continue;
       }
+      resealed.add(i.entry.id);
       report.resubmitted.push({ id: i.entry.id, docId: h.docId, seq: h.seq, leaseId, envelopeHash: r.envelopeHash });
     }
     // The relay stored nothing after a refused seq of a document: every waiting envelope behind one that
     // still names an older lease would be refused as lease_expired in turn. Seal those under the current lease.
     const firstByDoc = new Map<string, number>();
-    for (const r of report.resubmitted) firstByDoc.set(r.docId, Math.min(firstByDoc.get(r.docId) ?? Infinity, r.seq));
+    for (const r of report.resubmitted) if (resealed.has(r.id)) firstByDoc.set(r.docId, Math.min(firstByDoc.get(r.docId) ?? Infinity, r.seq));
     const again = new Set(report.resubmitted.map(r => `${r.docId}:${r.seq}`));
     for (const [docId, first] of firstByDoc)
       for (const e of await docs.outbox.pending(docId)) {
