@@ -22,8 +22,8 @@ export interface MitmConn {
 }
 
 export interface MitmHooks {
-  /** A client → relay frame (decoded when it is a valid request), before it is forwarded. */
-  up?: (msg: ClientMessage | undefined, c: MitmConn) => void;
+  /** A client → relay frame (decoded when it is a valid request), before it is forwarded; false swallows it. */
+  up?: (msg: ClientMessage | undefined, c: MitmConn) => boolean | void;
   /** A relay → client frame: return it, another frame, or undefined to swallow it. */
   down?: (frame: Uint8Array, c: MitmConn) => Uint8Array | undefined;
 }
@@ -54,7 +54,7 @@ export async function startMitm(target: string, hooks: MitmHooks): Promise<Mitm>
     upstream.on('open', () => pending.splice(0).forEach((b) => upstream.send(b, { binary: true })));
     client.on('message', (b: Buffer) => {
       const m = decodeClientMessage(new Uint8Array(b));
-      hooks.up?.(m.ok ? m.value : undefined, c);
+      if (hooks.up?.(m.ok ? m.value : undefined, c) === false) return;
       if (upstream.readyState === WebSocket.OPEN) upstream.send(b, { binary: true });
       else pending.push(b);
     });
