@@ -3,6 +3,8 @@
 // with a trash, attribution comes from verified envelopes, and a damaged record is shown as damaged.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FixtureAuthority, makeDevice } from './fixtures.ts';
+import { DamagedDocumentError } from '../../src/docs/DamagedDocumentError.ts';
+import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
 import { openSession, outboxOf } from './sessionFixtures.ts';
 
 const alice = makeDevice('alice');
@@ -201,5 +203,26 @@ describe('attribution and damaged records', () => {
     expect(await a.records.list()).toEqual([{ id, title: '', deleted: false, damaged: true }]);
     expect((await a.records.get(id))!.damaged).toEqual(['title']);
   });
-});
 
+  it('a record whose stored bytes no longer load is listed and shown as damaged, the others still show, and edits to it are refused', async () => {
+    const a = await openSession(alice, auth);
+    const broken = await a.records.create({ title: 'Bed 4', fields: { dose: '2mg' } });
+    const fine = await a.records.create({ title: 'Bed 5' });
+    await a.session.close();
+    const disk = await EncryptedStorageAdapter.open(a.profile.repoStorage, a.profile.dataKey);
+    if (!disk.ok) throw new Error('storage');
+    for (const c of await disk.value.loadRange([broken])) {
+      const bad = c.data!.slice();
+      bad[bad.length >> 1]! ^= 0xff;
+      await disk.value.save(c.key, bad);
+    }
+    const again = await openSession(alice, auth, a.profile);
+    open.push(again);
+    expect(await again.records.list()).toEqual([
+      { id: broken, title: '', deleted: false, damaged: true },
+      { id: fine, title: 'Bed 5', deleted: false },
+    ]);
+    expect(await again.records.get(broken)).toMatchObject({ id: broken, damaged: ['document: document_unreadable'], fields: {} });
+    await expect(again.records.update(broken, { title: 'x' })).rejects.toBeInstanceOf(DamagedDocumentError);
+  });
+});

@@ -5,10 +5,11 @@
 // Every mutating call resolves only once its envelopes are in the outbox (DocSession.change).
 import * as A from '@automerge/automerge';
 import { generateAutomergeUrl, isValidDocumentId, parseAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
+import { DamagedDocumentError } from '../DamagedDocumentError.ts';
 import type { DocSession } from '../DocSession.ts';
 import { attribute, tombstoneSetters } from './attribution.ts';
 import { indexDocIdFor } from './indexDocId.ts';
-import { readRecord, registerText } from './readRecord.ts';
+import { readRecord, registerText, type ReadRecord } from './readRecord.ts';
 import type { Author, HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary, RecordView } from './recordTypes.ts';
 import { touchedPathsByChange } from './summarizeChanges.ts';
 
@@ -26,6 +27,13 @@ export class RecordError extends Error {
 const MAX_TITLE = 1000;
 const MAX_FIELD_VALUE = 100_000;
 const LIST_CONCURRENCY = 32;
+
+type Loaded = { doc: A.Doc<unknown> } | { damaged: DamagedDocumentError };
+
+/** What can be shown of a record whose stored document doesn't load: nothing but that it is damaged, and why. */
+const damagedView = (id: string, e: DamagedDocumentError): ReadRecord => ({
+  id, title: '', fields: {}, notes: '', tags: [], deleted: false, conflicts: {}, damaged: [`document: ${e.reason}`],
+});
 const FIELD_KEY = /^[^\s.=][^=]{0,127}$/;
 
 export class RecordStore {
@@ -72,12 +80,13 @@ export class RecordStore {
     const out: RecordSummary[] = [];
     const ids = await this.ids();
     // Records load with a few reads in flight at once: the storage reads overlap, the parsing doesn't.
-    const docs: (A.Doc<unknown> | undefined)[] = [];
-    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) docs.push(...(await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map(id => this.#doc(id)))));
+    const docs: (Loaded | undefined)[] = [];
+    for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) docs.push(...(await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map(id => this.#load(id)))));
     for (const [k, id] of ids.entries()) {
-      const doc = docs[k];
-      if (!doc) continue; // listed before its record arrived: shown once it has
-      const r = readRecord(id, doc);
+      const loaded = docs[k];
+      if (!loaded) continue; // listed before its record arrived: shown once it has
+      // A stored record that no longer loads is listed as damaged beside the others, never hidden.
+      const r = 'doc' in loaded ? readRecord(id, loaded.doc) : damagedView(id, loaded.damaged);
       if (options.onlyDeleted ? !r.deleted : r.deleted && !options.includeDeleted) continue;
       out.push({
         id, title: r.title, deleted: r.deleted,
@@ -88,18 +97,34 @@ export class RecordStore {
     return out.sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
   }
 
-  async #doc(id: string): Promise<A.Doc<unknown> | undefined> {
+  /** The record's document; `damaged` when it is stored but doesn't load; undefined when this profile doesn't hold it. */
+  async #load(id: string): Promise<Loaded | undefined> {
     if (!isValidDocumentId(id) || id === this.indexId) return undefined;
-    const handle = await this.session.open<unknown>(id);
+    let handle;
+    try {
+      handle = await this.session.open<unknown>(id);
+    } catch (e) {
+      if (e instanceof DamagedDocumentError) return { damaged: e };
+      throw e;
+    }
     const doc = handle?.doc();
     // An empty document (every change still held for a dependency) isn't a record yet.
-    return doc && A.getHeads(doc).length ? doc : undefined;
+    return doc && A.getHeads(doc).length ? { doc } : undefined;
   }
 
-  /** The record as people see it, or undefined if this profile doesn't hold it. Deleted records come with deleted: true. */
+  /** The record's document, or undefined; a damaged one throws DamagedDocumentError (edits must not touch it). */
+  async #doc(id: string): Promise<A.Doc<unknown> | undefined> {
+    const loaded = await this.#load(id);
+    if (loaded && 'damaged' in loaded) throw loaded.damaged;
+    return loaded?.doc;
+  }
+
+  /** The record as people see it, or undefined if this profile doesn't hold it. Deleted records come with deleted: true; one that no longer loads comes as damaged. */
   async get(id: string): Promise<RecordView | undefined> {
-    const doc = await this.#doc(id);
-    if (!doc) return undefined;
+    const loaded = await this.#load(id);
+    if (!loaded) return undefined;
+    if ('damaged' in loaded) return { ...damagedView(id, loaded.damaged), updatedBy: [], heads: [] };
+    const { doc } = loaded;
     return { ...readRecord(id, doc), ...attribute(doc, await this.session.provenance.list(id)), heads: A.getHeads(doc) };
   }
 
