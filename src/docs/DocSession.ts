@@ -548,6 +548,7 @@ export class DocSession {
     const accepted = new Map<string, OpenedEnvelope[]>();
     const ownDuplicates = new Map<string, OpenedEnvelope[]>();
     const seen = new Set<string>();
+    const parkedForGap = new Set<string>();
     for (const item of items) {
       const h = item.header;
       if (damaged.has(h.docId)) {
@@ -565,7 +566,12 @@ export class DocSession {
         continue;
       }
       const env = r.value;
-      if (seen.has(env.envelopeHash)) continue;
+      if (seen.has(env.envelopeHash)) {
+        // Held earlier for a gap and also delivered fresh in this batch: once the fresh copy is settled
+        // (applied or a duplicate), the held copy must go too, or it lingers in the pending store.
+        if (item.held && !parkedForGap.has(env.envelopeHash)) await this.pending.remove('gap', h.docId, env.envelopeHash);
+        continue;
+      }
       seen.add(env.envelopeHash);
       if (env.order === 'duplicate') {
         report.duplicates++;
@@ -577,6 +583,7 @@ export class DocSession {
           ownDuplicates.get(h.docId)!.push(env);
         }
       } else if (env.order === 'gap') {
+        parkedForGap.add(env.envelopeHash);
         if (item.held || (await park('gap', h, env.envelopeHash, item.bytes, source)))
           report.held.push({ docId: h.docId, deviceId: h.deviceId, seq: h.seq, why: 'seq_gap' });
       } else {
