@@ -103,6 +103,8 @@ export function RecordEditor(props: {
     }, 'Saved');
   }
 
+  // RecordStore.get reports a stored document that doesn't load as damaged 'document: REASON'; it can't be edited.
+  const unloadable = !!record?.damaged?.some((d) => d.startsWith('document'));
   const conflicts = record && !record.deleted ? record.conflicts : {};
   const resolve = (path: string) => (value: string) => {
     if (props.onResolve) void run(() => props.onResolve!(path, value), 'Conflict resolved');
@@ -133,7 +135,9 @@ export function RecordEditor(props: {
       )}
       {record?.damaged && (
         <p className="notice error" role="status" data-testid="damaged">
-          Part of this record is damaged ({record.damaged.join(', ')}): it shows what can be read. Saving a value writes it afresh.
+          {unloadable
+            ? `This record is stored here but no longer loads (${record.damaged.join(', ')}): nothing of it can be shown, and it is kept as it is.`
+            : `Part of this record is damaged (${record.damaged.join(', ')}): it shows what can be read. Saving a value writes it afresh.`}
         </p>
       )}
       {changedElsewhere && !record?.deleted && (
@@ -180,7 +184,7 @@ export function RecordEditor(props: {
         <textarea data-testid="notes" rows={8} value={notes} onChange={(e) => setNotes(e.target.value)} />
       </label>
       <div className="actions">
-        <button type="submit" data-testid="save" disabled={busy || record?.deleted}>
+        <button type="submit" data-testid="save" disabled={busy || record?.deleted || unloadable}>
           {busy ? 'Saving…' : record ? 'Save' : 'Add record'}
         </button>
         {props.onDelete && !record?.deleted && (

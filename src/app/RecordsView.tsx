@@ -4,7 +4,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Author, RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
-import { listRecords } from './listRecords.ts';
 import type { AppRecords } from './openAppRecords.ts';
 import { RecordEditor } from './RecordEditor.tsx';
 import { RecordList } from './RecordList.tsx';
@@ -51,7 +50,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const refreshList = useCallback(() => {
     clearTimeout(pending.current);
     pending.current = setTimeout(() => {
-      listRecords(records).then(
+      records.list({ includeDeleted: true }).then(
         (all) => {
           setList(all.filter((r) => !r.deleted));
           setTrash(all.filter((r) => r.deleted));

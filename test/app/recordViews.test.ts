@@ -6,7 +6,6 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordEditor } from '../../src/app/RecordEditor.tsx';
-import { listRecords } from '../../src/app/listRecords.ts';
 import { RecordList } from '../../src/app/RecordList.tsx';
 import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
 import type { RecordSummary, RecordView } from '../../src/docs/records/recordTypes.ts';
@@ -120,7 +119,7 @@ describe('the web app shows conflicts, damage, attribution and the trash', () =>
     }
     const a2 = await openSession(alice, auth, a.profile);
     open.push(a2);
-    const all = await listRecords(a2.records);
+    const all = await a2.records.list({ includeDeleted: true });
     expect(all.filter((r) => !r.deleted)).toEqual([
       { id: broken, title: '', deleted: false, damaged: true },
       { id: fine, title: 'Fine', deleted: false },
@@ -129,5 +128,8 @@ describe('the web app shows conflicts, damage, attribution and the trash', () =>
     const html = list(all.filter((r) => !r.deleted));
     expect(texts(html, 'record-item')).toEqual(['(untitled)', 'Fine']);
     expect(texts(html, 'damaged-badge')).toEqual(['damaged']);
+    const shown = editor((await a2.records.get(broken))!);
+    expect(shown).toContain('This record is stored here but no longer loads');
+    expect(shown).toMatch(/data-testid="save"[^>]*disabled/);
   });
 });
