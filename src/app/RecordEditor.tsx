@@ -124,7 +124,7 @@ export function RecordEditor(props: {
       {record?.deleted && (
         <div className="notice" role="status" data-testid={deletedElsewhere ? 'deleted-elsewhere' : 'in-trash'}>
           {deletedElsewhere
-            ? `${props.deletedBy ? `${props.deletedBy} deleted` : 'Someone else deleted'} this record while it was open here.${dirty ? ' Your unsaved changes are still in the form: restore the record to save them.' : ''}`
+            ? `${props.deletedBy ? `${props.deletedBy} deleted this record` : 'This record was deleted elsewhere'} while it was open here.${dirty ? ' Your unsaved changes are still in the form: restore the record to save them.' : ''}`
             : `This record is in the trash${props.deletedBy ? ` (deleted by ${props.deletedBy})` : ''}.`}{' '}
           {props.onRestore && (
             <button type="button" data-testid="restore" disabled={busy} onClick={() => void run(props.onRestore!, 'Restored')}>
