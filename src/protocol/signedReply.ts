@@ -1,6 +1,6 @@
 // Authenticated relay replies (DESIGN → Relay: "every reply that changes client state is authenticated").
 // The relay answers every request with { t: 'reply', id, body, sig }, where body is the CBOR of the reply
-// message and sig = Ed25519(relay, "cloister/relay-reply/v1" ‖ 0x00 ‖ len32 challenge ‖ challenge ‖ u64 id ‖ body):
+// message and sig = Ed25519(relay, "cloister/relay-reply/v1" ‖ 0x00 ‖ u32be len ‖ challenge ‖ u64be id ‖ body):
 // over the exact body bytes sent (DESIGN → Cryptography), bound to this connection's hello.challenge and to
 // the request id. A network attacker can then neither forge an answer nor move one to another request or
 // another connection; the client treats anything that fails openReply as if nothing had arrived.
