@@ -157,7 +157,8 @@ describeInChromium('conflicts, merged notes and deletes between the web app and 
     await synced();
     await aliceSees(id, (r) => r.notes, merged);
 
-    // Alice deletes the record while Bob has it open: his app says so, and he brings it back.
+    // Alice deletes the record while Bob is typing in it: his app says so, he brings it back and saves.
+    await byId('notes').fill(`${merged}\nBring the chart.`);
     await alice('record', 'rm', id);
     await alice('sync');
     await byId('deleted-elsewhere').waitFor({ timeout: 60_000 });
@@ -166,13 +167,18 @@ describeInChromium('conflicts, merged notes and deletes between the web app and 
     await expect.poll(() => byId('empty-list').count()).toBe(1);
     await byId('open-trash').click();
     expect(await byId('trash-item').allTextContents()).toEqual(['Patient 7']);
+    expect(await byId('deleted-elsewhere').textContent()).toContain('Your unsaved changes are still in the form');
+    expect(await byId('save').isDisabled()).toBe(true);
     await byId('restore').click();
     await expect.poll(() => byId('deleted-elsewhere').count(), { timeout: 60_000 }).toBe(0);
+    expect(await byId('notes').inputValue()).toBe(`${merged}\nBring the chart.`);
+    await byId('save').click();
+    await expect.poll(() => byId('status').textContent(), { timeout: 60_000 }).toBe('Saved');
     await expect.poll(() => byId('deleted-notice').count()).toBe(0);
     await expect.poll(() => byId('empty-trash').count()).toBe(1);
     await byId('open-trash').click();
     await expect.poll(() => byId('record-item').allTextContents()).toEqual(['Patient 7']);
     await synced();
-    await aliceSees(id, (r) => [r.deleted, r.fields.dose, r.notes], [false, '5mg', merged]);
+    await aliceSees(id, (r) => [r.deleted, r.fields.dose, r.notes], [false, '5mg', `${merged}\nBring the chart.`]);
   });
 });
