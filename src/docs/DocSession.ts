@@ -357,9 +357,16 @@ export class DocSession {
     if (!t) throw new Error(`unknown document ${docId}`);
     const opts = options.message ? { message: options.message } : {};
     // `at`: the change is made as if at those heads (what an editor showed), so it merges with
-    // everything that arrived since instead of overwriting it.
-    if (options.at) (t.handle as DocHandle<T>).update(d => A.changeAt(d, options.at!, opts, fn).newDoc);
-    else (t.handle as DocHandle<T>).change(fn, opts);
+    // everything that arrived since instead of overwriting it. This session's own latest change joins
+    // those heads: its changes must form one chain, or Automerge makes the change under another actor,
+    // which would never be sealed (and everything after it would wait on it forever elsewhere).
+    if (options.at) {
+      const doc = t.handle.doc();
+      const own = A.getChangesMetaSince(doc, options.at).filter(m => m.actor === this.actor);
+      const last = own.reduce<(typeof own)[number] | undefined>((a, m) => (!a || m.seq > a.seq ? m : a), undefined);
+      const at = last ? [...options.at, last.hash] : options.at;
+      (t.handle as DocHandle<T>).update(d => A.changeAt(d, at, opts, fn).newDoc);
+    } else (t.handle as DocHandle<T>).change(fn, opts);
     await this.whenFlushed(docId);
   }
 

@@ -4,6 +4,7 @@
 // The index lists only which records exist; titles and the deleted flag are read from each record.
 // Every mutating call resolves only once its envelopes are in the outbox (DocSession.change).
 import * as A from '@automerge/automerge';
+import diff from 'fast-diff';
 import { generateAutomergeUrl, isValidDocumentId, parseAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
 import { DamagedDocumentError } from '../DamagedDocumentError.ts';
 import type { DocSession } from '../DocSession.ts';
@@ -141,22 +142,34 @@ export class RecordStore {
     if (patch.title !== undefined) checkTitle(patch.title);
     for (const [k, v] of Object.entries(patch.fields ?? {})) checkField(k, v);
     const at = options.baseHeads?.length ? options.baseHeads : undefined;
+    // An editor's notes edit is the difference between what it showed and its draft, replayed by
+    // character identity: text added since (even by this session) stays where it was put.
+    const notesEdit = at && patch.notes !== undefined ? await this.#notesEditFrom(id, at, patch.notes) : undefined;
+    // Registers: an editor assigns only what it changed from what it showed (so a value set since,
+    // even by this session, is never reverted by an untouched field); otherwise a value is assigned
+    // when it differs from the one standing or that one is in conflict (assigning settles it).
+    const shown = at ? await this.#readAt(id, at) : undefined;
+    const assignTitle = (d: Record<string, unknown>, v: string) =>
+      shown ? v !== shown.title : registerText(d.title) !== v || current.conflicts.title !== undefined;
+    const assignField = (fields: Record<string, unknown>, k: string, v: string) =>
+      shown ? v !== shown.fields[k] : registerText(fields[k]) !== v || current.conflicts[`fields.${k}`] !== undefined;
     await this.session.change<Record<string, unknown>>(
       id,
       d => {
-        if (patch.title !== undefined && (registerText(d.title) !== patch.title || current.conflicts.title || at)) d.title = new A.ImmutableString(patch.title);
+        if (patch.title !== undefined && assignTitle(d, patch.title)) d.title = new A.ImmutableString(patch.title);
         if (patch.fields && Object.keys(patch.fields).length) {
           if (!isPlainMap(d.fields)) d.fields = {};
           const fields = d.fields as Record<string, unknown>;
           for (const [k, v] of Object.entries(patch.fields)) {
             if (v === null) {
               if (k in fields) delete fields[k];
-            } else if (registerText(fields[k]) !== v || current.conflicts[`fields.${k}`] || at) fields[k] = new A.ImmutableString(v);
+            } else if (assignField(fields, k, v)) fields[k] = new A.ImmutableString(v);
           }
         }
         if (patch.notes !== undefined) {
-          if (typeof d.notes === 'string') A.updateText(d, ['notes'], patch.notes);
-          else d.notes = patch.notes;
+          if (typeof d.notes !== 'string') d.notes = patch.notes;
+          else if (notesEdit) notesEdit(d);
+          else A.updateText(d, ['notes'], patch.notes);
         }
         if (patch.tags !== undefined) {
           const want = [...new Set(patch.tags)];
@@ -169,6 +182,66 @@ export class RecordStore {
       },
       at ? { at } : {},
     );
+  }
+
+  /** The record as it was at `heads` (what an editor showed). */
+  async #readAt(id: string, heads: string[]): Promise<ReadRecord | undefined> {
+    const doc = await this.#doc(id);
+    return doc ? readRecord(id, A.view(doc, heads)) : undefined;
+  }
+
+  /**
+   * The edit turning the notes as shown at `baseHeads` into `draft`, as a function that applies it to
+   * any later version: the characters it removes are named by identity (Automerge cursors) and removed
+   * only if still there, and its text goes before the base character that followed it.
+   */
+  async #notesEditFrom(id: string, baseHeads: string[], draft: string): Promise<((d: A.Doc<unknown>) => void) | undefined> {
+    const doc = await this.#doc(id);
+    if (!doc) return undefined;
+    const base = A.view(doc, baseHeads) as Record<string, unknown>;
+    if (typeof base.notes !== 'string') return undefined;
+    const path = ['notes'];
+    const before = base.notes;
+    // The form's edit as regions of the base text (a character diff), each named by base characters.
+    const removed: A.Cursor[] = [];
+    const inserts: { text: string; next?: A.Cursor; prev?: A.Cursor }[] = [];
+    let i = 0;
+    for (const [op, text] of diff(before, draft)) {
+      if (op === diff.EQUAL) i += text.length;
+      else if (op === diff.DELETE) {
+        for (let k = 0; k < text.length; k++) removed.push(A.getCursor(base, path, i + k));
+        i += text.length;
+      } else {
+        inserts.push({
+          text,
+          ...(i < before.length ? { next: A.getCursor(base, path, i) } : {}),
+          ...(i > 0 ? { prev: A.getCursor(base, path, i - 1) } : {}),
+        });
+      }
+    }
+    return d => {
+      // Where a base character is now, or undefined if it is gone (Automerge refuses cursors to some deleted ones).
+      const present = (c: A.Cursor | undefined): number | undefined => {
+        if (c === undefined) return undefined;
+        try {
+          const at = A.getCursorPosition(d, path, c);
+          return at < (d as { notes: string }).notes.length && A.getCursor(d, path, at) === c ? at : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      for (const c of removed) {
+        const at = present(c);
+        if (at !== undefined) A.splice(d, path, at, 1);
+      }
+      // Each insertion goes right before the base character that followed it (or after the one before it).
+      for (const ins of inserts) {
+        const n = present(ins.next);
+        const b = n === undefined ? present(ins.prev) : undefined;
+        const at = n ?? (b !== undefined ? b + 1 : ins.prev === undefined ? 0 : (d as { notes: string }).notes.length);
+        A.splice(d, path, at, 0, ins.text);
+      }
+    };
   }
 
   /** Settle conflicts by assigning the value that should stand (any value; often one of the conflicting ones). */
