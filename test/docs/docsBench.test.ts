@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { docsBench } from '../../src/cli/bench/docsBench.ts';
+import { SLOW_TEST_MS } from '../timeouts.ts';
 
 describe('docs benchmark', () => {
   it('sealing and opening 10,000 keystroke changes at the default batching costs at most half of applying them', async () => {
@@ -10,5 +11,5 @@ describe('docs benchmark', () => {
       expect(typeof figures[k], k).toBe('number');
     expect(figures.crypto_over_apply_ratio as number).toBeLessThanOrEqual(0.5);
     expect(figures.envelope_bytes_over_change_bytes as number).toBeLessThan(1.2);
-  }, 60_000);
+  }, SLOW_TEST_MS);
 });

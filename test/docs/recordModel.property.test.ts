@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import type { RecordView } from '../../src/docs/records/recordTypes.ts';
 import { FixtureAuthority, makeDevice } from './fixtures.ts';
 import { newProfile, openSession } from './sessionFixtures.ts';
+import { SLOW_TEST_MS } from '../timeouts.ts';
 
 const SEED = Number(process.env.RECORD_MODEL_SEED ?? 20261129);
 const RUNS = Number(process.env.RECORD_MODEL_RUNS ?? 300);
@@ -552,5 +553,5 @@ describe('record model', () => {
     );
     // The cases must exercise what the model is about.
     if (RUNS >= 300) for (const k of ['conflicted', 'deletedOverEdits', 'concurrentNotes', 'held', 'refused', 'staleSaves'] as const) expect(stats[k], k).toBeGreaterThan(0);
-  }, 240_000);
+  }, SLOW_TEST_MS);
 });

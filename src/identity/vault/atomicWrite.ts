@@ -64,11 +64,19 @@ export function syncDirectory(dir: string): void {
 }
 
 /**
- * Remove temp files a crashed writer left beside `path` (older than a minute, so a concurrent
- * writer's is spared). Not done on every write: listing a large directory each time would be slow.
+ * Remove temp files a crashed writer left beside `path` (a minute older than `path`, just written, so
+ * a concurrent writer's is spared). Ages are read on the filesystem's clock (the written file's
+ * mtime), never the process clock, which may be set anywhere. Not done on every write: listing a
+ * large directory each time would be slow.
  */
 export function removeStaleTemps(path: string): void {
   const dir = dirname(path);
+  let now: number;
+  try {
+    now = statSync(path).mtimeMs;
+  } catch {
+    return;
+  }
   const prefix = `${basename(path)}${TEMP_MARK}`;
   let names: string[];
   try {
@@ -80,7 +88,7 @@ export function removeStaleTemps(path: string): void {
     if (!name.startsWith(prefix)) continue;
     try {
       const p = join(dir, name);
-      if (Date.now() - statSync(p).mtimeMs > 60_000) unlinkSync(p);
+      if (now - statSync(p).mtimeMs > 60_000) unlinkSync(p);
     } catch { /* raced with another cleaner */ }
   }
 }

@@ -31,6 +31,6 @@ export function readVaultFile(home: string): Result<VaultFile, VaultFailure> {
 /** Replace the vault file atomically; the home directory is created (owner-only) if needed. */
 export function writeVaultFile(home: string, bytes: Uint8Array): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  removeStaleTemps(vaultPath(home));
   writeFileAtomic(vaultPath(home), bytes, { mode: 0o600 });
+  removeStaleTemps(vaultPath(home));
 }

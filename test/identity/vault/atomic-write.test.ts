@@ -72,7 +72,8 @@ describe('temp files left by a crash', () => {
     const fresh = join(home, 'vault.tmp-bbbbbbbbbbbb');
     writeFileSync(stale, 'left by a crash');
     writeFileSync(fresh, 'another writer, right now');
-    const old = new Date(Date.now() - 5 * 60_000);
+    // Five minutes old on the filesystem's clock (the process clock may be set anywhere, e.g. faketime).
+    const old = new Date(statSync(fresh).mtimeMs - 5 * 60_000);
     utimesSync(stale, old, old);
     expect((await changePassword(home, 'pw', 'pw2', FAST)).ok).toBe(true);
     expect(existsSync(stale)).toBe(false);

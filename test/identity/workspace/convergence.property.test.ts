@@ -17,6 +17,7 @@ import { isActive } from '../../../src/identity/workspace/validateEntry.ts';
 import { DAY, NOW, device, keysOf } from './fixtures.ts';
 import { people, prefix, summary, type Person } from './scenario.ts';
 import { mulberry32 } from '../../../src/cli/sim/rng.ts';
+import { SLOW_TEST_MS } from '../../timeouts.ts';
 
 export const SEED = Number(process.env.WORKSPACE_FC_SEED ?? 20261127);
 const RUNS = 200;
@@ -199,5 +200,5 @@ describe('convergence', () => {
     );
     console.log(`convergence: seed ${SEED}, ${RUNS} runs, ${concurrentRemovals} with concurrent branches;`, JSON.stringify(Object.fromEntries([...kinds].sort())));
     expect(concurrentRemovals).toBeGreaterThan(RUNS / 4);
-  }, 60_000);
+  }, SLOW_TEST_MS);
 });
