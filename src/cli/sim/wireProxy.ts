@@ -107,7 +107,9 @@ export async function startWireProxy(upstream: string, rng: Rng, maxCaptured = 5
     });
     relay.on('message', (m: RawData) => {
       if (dead) return;
-      const msg = decodeRelayMessage(bytesOf(m));
+      // Answers come in signed reply frames: the proxy reads the body (it can't forge one).
+      const outer = decodeRelayMessage(bytesOf(m));
+      const msg = outer.ok && outer.value.t === 'reply' ? decodeRelayMessage(outer.value.body) : outer;
       if (msg.ok && msg.value.t === 'push_ack') {
         const env = pushes.get(msg.value.id);
         if (env && !msg.value.duplicate && proxy.captured.length < maxCaptured) proxy.captured.push(env);
