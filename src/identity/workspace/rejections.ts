@@ -24,6 +24,7 @@ export const WORKSPACE_REJECTIONS = {
   // Members and devices
   member_unknown: 'no such member',
   member_exists: 'that user is already a member',
+  member_was_removed: 'that user was removed from the workspace and cannot join again (the person can join as a new identity with a new invitation)',
   member_already_removed: 'that member was already removed',
   last_admin: 'the workspace would be left without an admin',
   role_invalid: 'unknown role',
@@ -33,6 +34,7 @@ export const WORKSPACE_REJECTIONS = {
   device_id_mismatch: 'the device id is not the hash of its signing key',
   device_proof_invalid: 'the new device did not sign its own enrolment',
   device_link_invalid: 'the device-link code or proof does not verify',
+  link_message_unopenable: 'a device-link message does not open under this code (altered, or sealed for another code or step)',
   // Invitations
   invitation_unknown: 'no such invitation',
   invitation_exists: 'that invitation already exists',

@@ -163,8 +163,9 @@ function validateJoin(s: WorkspaceState, e: Entry, b: BodyOf<'join'>, now?: numb
   if (inv.uses >= inv.maxUses) return fail('invitation_used');
   // The signed join time is checked on replay; a live append is also checked against the receiver's clock.
   if (b.at > inv.expiresAt || (now !== undefined && now > inv.expiresAt)) return fail('invitation_expired');
+  // Removal is final: a user id that was ever a member never joins again (it would revive their old devices).
   const existing = s.members.get(b.user.userId);
-  if (existing && !existing.removed) return fail('member_exists');
+  if (existing) return fail(existing.removed ? 'member_was_removed' : 'member_exists');
   if (s.devices.has(d.deviceId)) return fail('device_exists');
   return checkLockbox(s, b.lockbox, ctx);
 }
