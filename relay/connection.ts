@@ -14,6 +14,7 @@ import {
 import type { RelayContext, Subscriber } from './context.ts';
 import { fanOut } from './handlers/fanout.ts';
 import { issueLease } from './handlers/leases.ts';
+import { getMailbox, putMailbox } from './handlers/mailbox.ts';
 import { handlePush } from './handlers/push.ts';
 
 let nextConnId = 1;
@@ -214,6 +215,19 @@ export class Connection implements Subscriber {
         }
         this.log.info({ device: deviceId, heldId: msg.heldId }, 'held envelope approved');
         return this.reply({ t: 'held_approved', id: msg.id, relaySeq: res.relaySeq });
+      }
+      case 'mailbox_put': {
+        const r = await putMailbox(ctx, deviceId, msg.box, msg.slot, msg.data);
+        if (!r.ok) return this.error(msg.id, r.code, r.message);
+        return this.reply({ t: 'mailbox_stored', id: msg.id, box: msg.box, slot: msg.slot, expiresAt: r.expiresAt });
+      }
+      case 'mailbox_get': {
+        const r = await getMailbox(ctx, deviceId, msg.box, msg.slot);
+        if (!r.ok) return this.error(msg.id, r.code, r.message);
+        return this.reply({
+          t: 'mailbox_item', id: msg.id, box: msg.box, slot: msg.slot,
+          ...(r.item ? { data: r.item.data, expiresAt: r.item.expiresAt } : {}),
+        });
       }
     }
   }

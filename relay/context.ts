@@ -27,6 +27,15 @@ export interface RelayLimits {
   maxBufferedBytes: number;
   /** Unauthenticated connections are closed after this long. */
   authTimeoutMs: number;
+  /** A device-link mailbox lives this long from its first item (relay clock). */
+  mailboxTtlMs: number;
+  /** Largest sealed mailbox item. */
+  mailboxMaxBytes: number;
+  /** Token bucket per device for mailbox requests (a waiting device polls). */
+  mailboxBurst: number;
+  mailboxPerSecond: number;
+  /** Live mailbox items across all devices; beyond it new mailboxes are refused (rate_limited). */
+  mailboxMaxItems: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -39,6 +48,11 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxQueuedBytes: 32 * 1024 * 1024,
   maxBufferedBytes: 64 * 1024 * 1024,
   authTimeoutMs: 60_000,
+  mailboxTtlMs: 10 * 60_000,
+  mailboxMaxBytes: 16 * 1024,
+  mailboxBurst: 60,
+  mailboxPerSecond: 5,
+  mailboxMaxItems: 100_000,
 };
 
 /** What a connection needs to receive live events. */
@@ -60,6 +74,8 @@ export interface RelayContext {
   relayKey: SigningSecretKey;
   nonces: NonceRegistry;
   buckets: TokenBuckets;
+  /** Per device, for mailbox_put and mailbox_get. */
+  mailboxBuckets: TokenBuckets;
   seqLock: KeyedLock;
   /** workspaceId → subscribed connections */
   subscribers: Map<string, Set<Subscriber>>;

@@ -69,6 +69,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     workspaces: new WorkspaceCache(store, membership, now, (w, reason) => log.error({ workspace: w, reason }, 'stored log does not replay')),
     nonces: new NonceRegistry(now),
     buckets: new TokenBuckets({ burst: limits.pushBurst, perSecond: limits.pushPerSecond }, now),
+    mailboxBuckets: new TokenBuckets({ burst: limits.mailboxBurst, perSecond: limits.mailboxPerSecond }, now),
     seqLock: new KeyedLock(),
     subscribers: new Map(),
   };

@@ -4,7 +4,7 @@
 // One relay instance per database for now: live fan-out across instances (LISTEN/NOTIFY) is not built.
 import pg from 'pg';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
+  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
 } from './RelayStore.ts';
 
 const SCHEMA = `
@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS held (
   device_id TEXT NOT NULL, doc_id TEXT NOT NULL, seq BIGINT NOT NULL,
   hash TEXT NOT NULL UNIQUE, bytes BYTEA NOT NULL, received_at BIGINT NOT NULL, reason TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS held_by_seq ON held (workspace_id, device_id, doc_id, seq);
+CREATE TABLE IF NOT EXISTS mailbox (
+  box_id TEXT NOT NULL, slot TEXT NOT NULL, data BYTEA NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+  PRIMARY KEY (box_id, slot));
+CREATE INDEX IF NOT EXISTS mailbox_by_expiry ON mailbox (expires_at);
 `;
 
 type Row = Record<string, unknown>;
@@ -252,6 +257,32 @@ export class PostgresStore implements RelayStore {
       if (res.status !== 'conflict') await c.query('DELETE FROM held WHERE held_id = $1', [heldId]);
       return res;
     });
+  }
+
+  async putMailboxItem(item: MailboxItem, now: number): Promise<boolean> {
+    return this.tx(async (c) => {
+      await c.query('DELETE FROM mailbox WHERE box_id = $1 AND slot = $2 AND expires_at <= $3', [item.boxId, item.slot, now]);
+      const r = await c.query(
+        'INSERT INTO mailbox (box_id, slot, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (box_id, slot) DO NOTHING',
+        [item.boxId, item.slot, buf(item.data), item.createdAt, item.expiresAt],
+      );
+      return r.rowCount === 1;
+    });
+  }
+
+  async getMailboxItem(boxId: string, slot: string, now: number): Promise<MailboxItem | undefined> {
+    const r = await this.pool.query('SELECT * FROM mailbox WHERE box_id = $1 AND slot = $2 AND expires_at > $3', [boxId, slot, now]);
+    if (!r.rows.length) return undefined;
+    const row = r.rows[0] as Row;
+    return { boxId: row.box_id as string, slot: row.slot as string, data: bytes(row.data), createdAt: num(row.created_at), expiresAt: num(row.expires_at) };
+  }
+
+  async deleteExpiredMailboxItems(now: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM mailbox WHERE expires_at <= $1', [now])).rowCount ?? 0;
+  }
+
+  async countMailboxItems(now: number): Promise<number> {
+    return num((await this.pool.query('SELECT COUNT(*) AS n FROM mailbox WHERE expires_at > $1', [now])).rows[0].n);
   }
 
   async close(): Promise<void> {

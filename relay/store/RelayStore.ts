@@ -49,6 +49,16 @@ export interface HeldEnvelope {
 
 export type NewHeldEnvelope = Omit<HeldEnvelope, 'heldId'>;
 
+/** One sealed item in a device-link mailbox (opaque to the relay). */
+export interface MailboxItem {
+  boxId: string;
+  slot: string;
+  data: Uint8Array;
+  createdAt: number;
+  /** Relay clock; after it the item is neither served nor kept. */
+  expiresAt: number;
+}
+
 export interface RelayStore {
   /** The relay's Ed25519 seed; on first call stores `generate()` and returns it, later calls return the stored one. */
   getOrCreateRelayKey(generate: () => Uint8Array): Promise<Uint8Array>;
@@ -84,6 +94,15 @@ export interface RelayStore {
   lastHeldSeq(workspaceId: string, deviceId: string, docId: string): Promise<number>;
   /** Moves a held envelope into the envelope table atomically (approval); undefined if no such held id. */
   releaseHeld(workspaceId: string, heldId: number): Promise<InsertEnvelopeResult | undefined>;
+
+  /** Stores a mailbox item; false if (boxId, slot) already holds an unexpired item (slots are written once). */
+  putMailboxItem(item: MailboxItem, now: number): Promise<boolean>;
+  /** The unexpired item at (boxId, slot), if any. */
+  getMailboxItem(boxId: string, slot: string, now: number): Promise<MailboxItem | undefined>;
+  /** Deletes every item expired at `now`; returns how many. */
+  deleteExpiredMailboxItems(now: number): Promise<number>;
+  /** How many unexpired mailbox items are stored (a global cap against filling the disk). */
+  countMailboxItems(now: number): Promise<number>;
 
   /** Flushes and closes; no call may follow. */
   close(): Promise<void>;

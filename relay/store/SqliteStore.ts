@@ -2,7 +2,7 @@
 // (workspace, device, doc, seq) and on the envelope hash so a re-send can never be stored twice.
 import Database from 'better-sqlite3';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
+  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
 } from './RelayStore.ts';
 
 const SCHEMA = `
@@ -24,6 +24,11 @@ CREATE TABLE IF NOT EXISTS held (
   device_id TEXT NOT NULL, doc_id TEXT NOT NULL, seq INTEGER NOT NULL,
   hash TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL, received_at INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS held_by_seq ON held (workspace_id, device_id, doc_id, seq);
+CREATE TABLE IF NOT EXISTS mailbox (
+  box_id TEXT NOT NULL, slot TEXT NOT NULL, data BLOB NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (box_id, slot));
+CREATE INDEX IF NOT EXISTS mailbox_by_expiry ON mailbox (expires_at);
 `;
 
 interface EnvRow {
@@ -181,6 +186,31 @@ export class SqliteStore implements RelayStore {
       if (res.status !== 'conflict') this.db.prepare('DELETE FROM held WHERE held_id = ?').run(heldId);
       return res;
     }).immediate();
+  }
+
+  async putMailboxItem(item: MailboxItem, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM mailbox WHERE box_id = ? AND slot = ? AND expires_at <= ?').run(item.boxId, item.slot, now);
+      const r = this.db
+        .prepare('INSERT OR IGNORE INTO mailbox (box_id, slot, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+        .run(item.boxId, item.slot, Buffer.from(item.data), item.createdAt, item.expiresAt);
+      return r.changes === 1;
+    }).immediate();
+  }
+
+  async getMailboxItem(boxId: string, slot: string, now: number): Promise<MailboxItem | undefined> {
+    const r = this.db.prepare('SELECT * FROM mailbox WHERE box_id = ? AND slot = ? AND expires_at > ?').get(boxId, slot, now) as
+      | { box_id: string; slot: string; data: Buffer; created_at: number; expires_at: number }
+      | undefined;
+    return r && { boxId: r.box_id, slot: r.slot, data: new Uint8Array(r.data), createdAt: r.created_at, expiresAt: r.expires_at };
+  }
+
+  async deleteExpiredMailboxItems(now: number): Promise<number> {
+    return this.db.prepare('DELETE FROM mailbox WHERE expires_at <= ?').run(now).changes;
+  }
+
+  async countMailboxItems(now: number): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM mailbox WHERE expires_at > ?').get(now) as { n: number }).n;
   }
 
   async close(): Promise<void> {

@@ -52,6 +52,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'shutting_down',
   'internal',
+  'mailbox_taken', // mailbox_put to a slot that already holds an item (each slot is written once)
+  'too_large', // mailbox_put data over the relay's limit
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -59,6 +61,16 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected byt
 const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const wsId = z.string().min(1).max(128);
 const cursor = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The device-link mailbox (docs/DEVICES.md): a rendezvous id derived from a one-time code, with one
+ * write-once slot per step. The data is sealed under a key derived from the code; the relay stores
+ * and forwards it without being able to read or forge it.
+ */
+export const MAILBOX_SLOTS = ['request', 'offer', 'enrol', 'done'] as const;
+export type MailboxSlot = (typeof MAILBOX_SLOTS)[number];
+const mailboxId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'expected a mailbox id');
+const mailboxSlot = z.enum(MAILBOX_SLOTS);
 
 // ---- client → relay ----
 export const ClientMessage = z.discriminatedUnion('t', [
@@ -86,6 +98,10 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('held_list'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_approve'), id, workspaceId: wsId, heldId: z.number().int().nonnegative() }),
   z.object({ t: z.literal('ping'), id }),
+  /** Store one sealed item in a device-link mailbox slot (write once; 'request' opens the mailbox). */
+  z.object({ t: z.literal('mailbox_put'), id, box: mailboxId, slot: mailboxSlot, data: bytes }),
+  /** Read a mailbox slot (empty if nothing is there yet, or the mailbox expired). */
+  z.object({ t: z.literal('mailbox_get'), id, box: mailboxId, slot: mailboxSlot }),
 ]);
 export type ClientMessage = z.output<typeof ClientMessage>;
 export type ClientMessageInput = z.input<typeof ClientMessage>;
@@ -129,6 +145,10 @@ export const RelayMessage = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('held_approved'), id, relaySeq: cursor }),
   z.object({ t: z.literal('pong'), id, time: z.number() }),
+  /** The item is stored; the whole mailbox expires at expiresAt (relay clock). */
+  z.object({ t: z.literal('mailbox_stored'), id, box: mailboxId, slot: mailboxSlot, expiresAt: z.number() }),
+  /** The slot's item, or no data if it is empty or the mailbox expired. */
+  z.object({ t: z.literal('mailbox_item'), id, box: mailboxId, slot: mailboxSlot, data: bytes.optional(), expiresAt: z.number().optional() }),
   /** Inside a reply body, or bare (no id) for a frame that was not a request: a client acts only on signed ones. */
   z.object({ t: z.literal('error'), id: id.optional(), code: z.enum(ERROR_CODES), message: z.string().max(500) }),
   /**

@@ -76,7 +76,7 @@ describe('relay robustness', () => {
 
   it(`schema-shaped garbage (seed ${SEED}) gets a reply to every frame, and the relay keeps serving`, async () => {
     const s = await authed();
-    const kinds = ['auth', 'push', 'pull', 'subscribe', 'unsubscribe', 'log_get', 'log_append', 'lease_renew', 'held_list', 'held_approve', 'ping', 'x'];
+    const kinds = ['auth', 'push', 'pull', 'subscribe', 'unsubscribe', 'log_get', 'log_append', 'lease_renew', 'held_list', 'held_approve', 'mailbox_put', 'mailbox_get', 'ping', 'x'];
     const value = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 200 }), fc.constant(null), fc.boolean(), fc.array(fc.integer(), { maxLength: 3 }));
     const frame = fc.record({
       t: fc.constantFrom(...kinds),
@@ -91,6 +91,9 @@ describe('relay robustness', () => {
       signature: value,
       devicePub: value,
       deviceId: value,
+      box: fc.oneof(value, fc.constant('AAAAAAAAAAAAAAAAAAAAAA')),
+      slot: fc.oneof(value, fc.constantFrom('request', 'offer', 'enrol', 'done')),
+      data: value,
     }, { requiredKeys: ['t'] });
     await fc.assert(
       fc.asyncProperty(frame, async (v) => {

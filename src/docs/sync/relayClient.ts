@@ -12,7 +12,7 @@ import { verifyReceipt } from '../../protocol/receipt.ts';
 import { openReply, type ReplyFailure } from '../../protocol/signedReply.ts';
 import { verifyLease, type Lease } from '../../protocol/lease.ts';
 import {
-  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type ReplyMessage, type WireEnvelope,
+  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type ReplyMessage, type WireEnvelope, type MailboxSlot,
 } from '../../protocol/messages.ts';
 
 /** The subset of the WebSocket API used here (browser WebSocket and `ws` both provide it). */
@@ -316,6 +316,16 @@ export class RelayClient {
   /** Admins: release a held envelope into the workspace; resolves to its relay seq. */
   async approveHeld(workspaceId: string, heldId: number): Promise<number> {
     return (await this.expect({ t: 'held_approve', workspaceId, heldId }, 'held_approved')).relaySeq;
+  }
+
+  /** Store a sealed item in a device-link mailbox slot; resolves to the mailbox's expiry (relay clock). */
+  async putMailbox(box: string, slot: MailboxSlot, data: Uint8Array): Promise<number> {
+    return (await this.expect({ t: 'mailbox_put', box, slot, data }, 'mailbox_stored')).expiresAt;
+  }
+
+  /** A device-link mailbox slot's item, or undefined while it is empty (or after the mailbox expired). */
+  async getMailbox(box: string, slot: MailboxSlot): Promise<Uint8Array | undefined> {
+    return (await this.expect({ t: 'mailbox_get', box, slot }, 'mailbox_item')).data;
   }
 
   /** Round trip; resolves to the relay's clock. */

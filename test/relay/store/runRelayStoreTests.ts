@@ -136,5 +136,21 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup
       expect(await store.listLogEntries('w')).toEqual([Uint8Array.of(1)]);
       expect(await store.lastSeq('w', 'a', 'd')).toBe(1);
     });
+
+    it('keeps each device-link mailbox slot write-once until it expires, then forgets it', async () => {
+      const item = (slot: string, fill: number, expiresAt = 2000) => ({ boxId: 'box-0123456789abcdef', slot, data: new Uint8Array(8).fill(fill), createdAt: 1000, expiresAt });
+      expect(await store.getMailboxItem('box-0123456789abcdef', 'request', 1000)).toBeUndefined();
+      expect(await store.putMailboxItem(item('request', 1), 1000)).toBe(true);
+      expect(await store.putMailboxItem(item('request', 2), 1500)).toBe(false); // written once
+      expect(await store.putMailboxItem(item('offer', 3), 1500)).toBe(true);
+      expect((await store.getMailboxItem('box-0123456789abcdef', 'request', 1999))?.data).toEqual(new Uint8Array(8).fill(1));
+      expect(await store.countMailboxItems(1999)).toBe(2);
+      expect(await store.getMailboxItem('box-0123456789abcdef', 'request', 2000)).toBeUndefined(); // expired
+      expect(await store.countMailboxItems(2000)).toBe(0);
+      expect(await store.deleteExpiredMailboxItems(2000)).toBe(2);
+      // An expired slot may be opened afresh.
+      expect(await store.putMailboxItem(item('request', 4, 9000), 2000)).toBe(true);
+      expect((await store.getMailboxItem('box-0123456789abcdef', 'request', 2000))?.data).toEqual(new Uint8Array(8).fill(4));
+    });
   });
 }
