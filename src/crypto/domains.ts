@@ -9,6 +9,7 @@ export const DOMAIN = {
   workspaceStore: 'cloister/workspace-store/v1',
   envelopeBody: 'cloister/envelope-body/v1',
   epochChain: 'cloister/epoch-chain/v1',
+  deviceLinkMailbox: 'cloister/device-link-mailbox/v1',
   // Signature prefixes
   change: 'cloister/change/v1',
   membership: 'cloister/membership/v1',
