@@ -79,7 +79,8 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
     lockPath: profileLockPath(o.home),
     dataKey: o.vault.dataKey,
     authority: live,
-    device: { deviceId: o.vault.device.deviceId, userId: o.vault.userId, signingKey: o.vault.device.signingKey, signingPub: o.vault.device.signingPub },
+    // A linked device belongs to the user that added it (docs/DEVICES.md), not the id its vault was made with.
+    device: { deviceId: o.vault.device.deviceId, userId: state.devices.get(o.vault.device.deviceId)?.userId ?? o.vault.userId, signingKey: o.vault.device.signingKey, signingPub: o.vault.device.signingPub },
     currentEpoch: () => live.epoch,
     leaseId: () => lease.leaseId(),
     editGate: () => lease.assertCanEdit(),

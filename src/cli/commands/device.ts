@@ -1,51 +1,26 @@
-// Device commands, the offline parts: `device add` prints a one-time device-link code (the new
-// device answers it through the relay, which completes the link), `device revoke` revokes a device
-// and rotates the workspace key, `device list` shows this user's devices.
+// Device commands: `device link` / `device approve CODE` link a new device through the relay
+// (deviceLink.ts), `device revoke` revokes a device and rotates the workspace key, `device list`
+// shows this user's devices.
 import { Command } from 'commander';
-import { createDeviceLinkCode } from '../../identity/workspace/deviceLink.ts';
 import { revokeDevice } from '../../identity/workspace/devices.ts';
-import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { deviceInfo, memberOf } from '../../identity/workspace/selectors.ts';
-import { saveWorkspace } from '../../identity/workspace/store.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { appendAndSave, chooseWorkspace, currentKey, parseDuration } from '../workspaceProfile.ts';
+import { appendAndSave, chooseWorkspace, currentKey } from '../workspaceProfile.ts';
+import { registerLink } from './deviceLink.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 
-const LINK_TTL = '15m';
-
 export function register(program: Command): void {
-  const device = program.command('device').description('link a new device to your account, or revoke one');
+  const device = program.command('device').description('link a new device to your account (link, approve), list or revoke devices');
   const pick = (c: Command) => c.option('--workspace <name>', 'the workspace (default: the only one in the profile)');
 
-  pick(
-    device
-      .command('add')
-      .description('print a one-time code to enter on the new device')
-      .option('--expires <duration>', 'how long the code stays valid', LINK_TTL),
-  ).action(async (o: { expires: string; workspace?: string }, cmd: Command) => {
-    const opts = optionsOf(cmd);
-    const ttl = parseDuration(o.expires);
-    if (ttl === undefined) fail(`--expires must be a duration like 15m or 1h, got ${o.expires}`, 2);
-    const vault = await openVault(opts);
-    const ws = chooseWorkspace(opts, vault, o.workspace);
-    currentKey(ws);
-    const code = createDeviceLinkCode();
-    // The code stays in this profile's encrypted store until the new device answers it.
-    const meta = { ...ws.stored.meta, deviceLink: JSON.stringify({ code, expiresAt: Date.now() + ttl }) };
-    saveWorkspace(opts.home, vault.dataKey, { ...ws.stored, meta });
-    const token = formatInvitationToken(ws.stored.workspaceId, code);
-    if (opts.json) printJson({ code: token });
-    else {
-      process.stdout.write(`${token}\n`);
-      note(`enter this code on the new device within ${o.expires}; it works once`);
-    }
-  });
+  registerLink(device);
 
   pick(device.command('list').description('list your devices in the workspace')).action(async (o: { workspace?: string }, cmd: Command) => {
     const opts = optionsOf(cmd);
     const vault = await openVault(opts);
     const ws = chooseWorkspace(opts, vault, o.workspace);
-    const mine = (memberOf(ws.state, vault.userId)?.devices ?? []).map((id) => deviceInfo(ws.state, id)!);
+    const me = ws.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId;
+    const mine = (memberOf(ws.state, me)?.devices ?? []).map((id) => deviceInfo(ws.state, id)!);
     if (opts.json) printJson(mine.map((d) => ({ deviceId: d.deviceId, revoked: d.revoked, current: d.deviceId === vault.device.deviceId })));
     else for (const d of mine) process.stdout.write(`${d.deviceId}${d.revoked ? '  revoked' : ''}${d.deviceId === vault.device.deviceId ? '  (this device)' : ''}\n`);
   });
