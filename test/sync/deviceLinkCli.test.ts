@@ -119,6 +119,12 @@ describe('cloister device link / device approve', () => {
       ok(B(['sync']));
       expect(JSON.parse(ok(B(['record', 'show', before, '--json'])))).toMatchObject({ fields: { pin: '9999' } });
       expect(JSON.parse(ok(B(['record', 'show', after, '--json'])))).toMatchObject({ notes: 'new key' });
+      // Bob's history names alice (the user who linked the phone) for the phone's change, on both sides.
+      const aliceUser = (JSON.parse(ok(A(['unlock', '--json']))) as { userId: string }).userId;
+      for (const reader of [B, P]) {
+        const hist = JSON.parse(ok(reader(['history', before, '--json']))) as { entries: { deviceId: string; userId: string; verified: boolean }[] };
+        expect(hist.entries.filter((e) => e.deviceId === shown.deviceId)).toEqual([expect.objectContaining({ userId: aliceUser, verified: true })]);
+      }
 
       // The same code a second time is refused: each step of the mailbox is written once.
       const again = A(['device', 'approve', shown.code]);

@@ -77,9 +77,11 @@ export function register(program: Command): void {
       printJson(list);
       return;
     }
+    // A linked device (docs/DEVICES.md) is you under the user that added it, not its vault's own id.
+    const me = ws.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId;
     for (const m of list) {
       const who = m.name ? `${m.name} (${m.userId})` : m.userId;
-      process.stdout.write(`${who}  ${m.role}${m.removed ? '  removed' : ''}  devices: ${m.devices.join(', ')}${m.userId === vault.userId ? '  (you)' : ''}\n`);
+      process.stdout.write(`${who}  ${m.role}${m.removed ? '  removed' : ''}  devices: ${m.devices.join(', ')}${m.userId === me ? '  (you)' : ''}\n`);
     }
     if (needsRotation(ws.state)) note('note: the workspace key should be rotated (a removal or revocation crossed another change)');
   });
