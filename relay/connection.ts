@@ -218,11 +218,13 @@ export class Connection implements Subscriber {
       }
       case 'mailbox_put': {
         const r = await putMailbox(ctx, deviceId, msg.box, msg.slot, msg.data);
+        ctx.metrics.mailbox.inc({ op: 'put', result: r.ok ? 'stored' : r.code });
         if (!r.ok) return this.error(msg.id, r.code, r.message);
         return this.reply({ t: 'mailbox_stored', id: msg.id, box: msg.box, slot: msg.slot, expiresAt: r.expiresAt });
       }
       case 'mailbox_get': {
         const r = await getMailbox(ctx, deviceId, msg.box, msg.slot);
+        ctx.metrics.mailbox.inc({ op: 'get', result: r.ok ? (r.item ? 'found' : 'empty') : r.code });
         if (!r.ok) return this.error(msg.id, r.code, r.message);
         return this.reply({
           t: 'mailbox_item', id: msg.id, box: msg.box, slot: msg.slot,

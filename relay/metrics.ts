@@ -11,6 +11,7 @@ export interface RelayMetrics {
   bytesIn: Counter;
   bytesOut: Counter;
   malformed: Counter;
+  mailbox: Counter<'op' | 'result'>;
 }
 
 export function createMetrics(withDefaults: boolean): RelayMetrics {
@@ -27,5 +28,6 @@ export function createMetrics(withDefaults: boolean): RelayMetrics {
     bytesIn: new Counter({ name: 'cloister_bytes_in_total', help: 'WebSocket payload bytes received', registers: r }),
     bytesOut: new Counter({ name: 'cloister_bytes_out_total', help: 'WebSocket payload bytes sent', registers: r }),
     malformed: new Counter({ name: 'cloister_malformed_messages_total', help: 'Frames that failed decoding or validation', registers: r }),
+    mailbox: new Counter({ name: 'cloister_mailbox_requests_total', help: 'Device-link mailbox requests, by op and result (stored, taken, too_large, …)', labelNames: ['op', 'result'], registers: r }),
   };
 }

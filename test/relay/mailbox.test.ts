@@ -32,6 +32,9 @@ describe('relay device-link mailbox', () => {
     expect(await phone.getMailbox(BOX, 'offer')).toBeUndefined();
     expect(await laptop.getMailbox(BOX, 'request')).toBeUndefined();
     expect(await code(laptop.putMailbox(BOX, 'enrol', Uint8Array.of(4)))).toBe('not_found');
+    const metrics = await (await fetch(`${t.relay.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('cloister_mailbox_requests_total{op="put",result="mailbox_taken"} 2');
+    expect(metrics).toContain('cloister_mailbox_requests_total{op="put",result="not_found"} 2');
     phone.close();
     laptop.close();
   });
