@@ -110,13 +110,7 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
     case 'remove_member': {
       const m = s.members.get(b.member)!;
       s.members = new Map(s.members).set(m.userId, { ...m, removed: true });
-      // Removing a member revokes every device they had.
-      const devices = new Map(s.devices);
-      for (const id of m.devices) {
-        const d = devices.get(id);
-        if (d && !d.revoked) devices.set(id, { ...d, revoked: true });
-      }
-      s.devices = devices;
+      // Every device of a removed member is inactive from here on (isActive), for good: the user id can't join again.
       return rotate(s, b.rotation);
     }
     case 'set_role': {
