@@ -57,14 +57,19 @@ describe('hostile envelopes through the relay: contained, and the cursor never p
       b = await open(bob);
       const docs = a.s.session;
       const ids: string[] = [];
-      for (const [title, notes] of [['dose', '2mg'], ['room', '4'], ['host', '10.0.0.2']] as const) ids.push((await docs.create<Note>({ title, notes })).docId);
+      for (const [title, notes] of [['dose', '2mg'], ['room', '4'], ['host', '10.0.0.2']] as const) ids.push(await a.s.records.create({ title, notes }));
       await a.engine.syncOnce();
       await b.engine.syncOnce();
       const [dose, room, host] = ids as [string, string, string];
-      const seen = async () => Promise.all(ids.map(async id => {
-        const d = (await docs.open<Note>(id))!.doc();
-        return `${String(d.title)}=${String(d.notes)}`;
-      }));
+      // What alice sees: her record list still shows every record, each with its notes.
+      const seen = async () => {
+        const list = await a.s.records.list();
+        expect(list.map(r => r.id).sort()).toEqual([...ids].sort());
+        return Promise.all(ids.map(async id => {
+          const r = (await a.s.records.get(id))!;
+          return `${r.title}=${r.notes}`;
+        }));
+      };
       const before = await seen();
       const nonce = newSessionNonce();
       const actor = actorFor(bob.vault.device.signingPub, nonce);
@@ -129,9 +134,10 @@ describe('hostile envelopes through the relay: contained, and the cursor never p
       await a.close();
       const a2 = await open(alice);
       try {
+        expect((await a2.s.records.list()).map(r => r.id).sort()).toEqual([...ids].sort());
         const again = await Promise.all(ids.map(async id => {
-          const x = (await a2.s.session.open<Note>(id))!.doc();
-          return `${String(x.title)}=${String(x.notes)}`;
+          const r = (await a2.s.records.get(id))!;
+          return `${r.title}=${r.notes}`;
         }));
         expect(again).toEqual(afterPanic);
         const st = await syncStatus(a2.s);
