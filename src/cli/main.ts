@@ -31,7 +31,12 @@ export function buildProgram(): Command {
     // Subcommands inherit these settings, so configure before registering any.
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
-      outputError: (str, write) => write(`cloister: ${oneLine(str.replace(/^error: /, ''))}\n`),
+      // An id can start with '-' (base64url), which reads as an option: say how to pass it.
+      outputError: (str, write) => {
+        const msg = oneLine(str.replace(/^error: /, ''));
+        const dashed = /^unknown option '(-[^-][^']*)'/.exec(msg);
+        write(`cloister: ${msg}${dashed ? ` (if ${dashed[1]} is an id, put it after --, e.g. cloister workspace remove -- ${dashed[1]})` : ''}\n`);
+      },
     });
   addGlobalOptions(program);
   // One line per command group; keep them in this order.

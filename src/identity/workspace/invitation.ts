@@ -73,12 +73,20 @@ export function verifyInvitationProof(invitationPub: PublicKey, workspaceId: str
 }
 
 /** What a person is handed: the workspace id and the secret code (the CLI adds the relay separately). */
+/**
+ * What people pass around: `inv.` ‖ workspace id ‖ `.` ‖ code. The prefix keeps a token from ever
+ * starting with '-' (a workspace id is base64url), which a command line would take for an option.
+ */
+const TOKEN_PREFIX = 'inv.';
+
 export function formatInvitationToken(workspaceId: string, code: string): string {
-  return `${workspaceId}.${code}`;
+  return `${TOKEN_PREFIX}${workspaceId}.${code}`;
 }
 
+/** A token, with or without the prefix (tokens printed before it existed still work). */
 export function parseInvitationToken(token: string): Result<{ workspaceId: string; code: string }, 'invitation_code_invalid'> {
-  const m = /^([A-Za-z0-9_-]{1,64})\.([0-9A-Za-z\s-]{26,40})$/.exec(token.trim());
+  const t = token.trim();
+  const m = /^([A-Za-z0-9_-]{1,64})\.([0-9A-Za-z\s-]{26,40})$/.exec(t.startsWith(TOKEN_PREFIX) ? t.slice(TOKEN_PREFIX.length) : t);
   if (!m || !decodeCode(m[2]!).ok) return fail('invitation_code_invalid');
   return ok({ workspaceId: m[1]!, code: m[2]! });
 }

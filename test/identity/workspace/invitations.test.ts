@@ -62,6 +62,14 @@ describe('invitations', () => {
     expect(parseInvitationToken('nonsense').ok).toBe(false);
   });
 
+  it("a token for a workspace whose id starts with '-' doesn't start with '-' (a command line would take it for an option), and an unprefixed token still parses", () => {
+    const code = newCode();
+    const token = formatInvitationToken('-zThNNVS84CG_GvIR4uwFQ', code);
+    expect(token.startsWith('-')).toBe(false);
+    expect(parseInvitationToken(token).ok && parseInvitationToken(token)).toMatchObject({ value: { workspaceId: '-zThNNVS84CG_GvIR4uwFQ', code } });
+    expect(parseInvitationToken(`-zThNNVS84CG_GvIR4uwFQ.${code}`)).toMatchObject({ ok: true, value: { workspaceId: '-zThNNVS84CG_GvIR4uwFQ', code } });
+  });
+
   it('dave joins with proof of the code', () => {
     const { state, code } = invited();
     const s = must(state, join(state, code, 'dave'));
