@@ -175,9 +175,18 @@ export class Connection implements Subscriber {
       case 'log_get': {
         // Any authenticated device may read a log by workspace id: it holds public keys, signatures and
         // sealed lockboxes only, and a joiner needs it before it is a member (docs/RELAY.md → Join).
-        const entries = await ctx.workspaces.entries(msg.workspaceId);
-        if (!entries) return this.error(msg.id, 'unknown_workspace', 'no such workspace');
-        return this.reply({ t: 'log', id: msg.id, workspaceId: msg.workspaceId, entries });
+        const all = await ctx.workspaces.entries(msg.workspaceId);
+        if (!all) return this.error(msg.id, 'unknown_workspace', 'no such workspace');
+        // One page: up to `limit` entries and half a frame of bytes (always at least one entry).
+        const entries: Uint8Array[] = [];
+        let bytes = 0;
+        for (let i = msg.from; i < all.length && entries.length < msg.limit; i++) {
+          if (entries.length && bytes + all[i]!.length > ctx.limits.maxFrameBytes / 2) break;
+          entries.push(all[i]!);
+          bytes += all[i]!.length;
+        }
+        const next = msg.from + entries.length;
+        return this.reply({ t: 'log', id: msg.id, workspaceId: msg.workspaceId, entries, next, more: next < all.length });
       }
       case 'log_append': {
         const r = await ctx.workspaces.append(msg.workspaceId, msg.entry);

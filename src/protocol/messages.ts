@@ -91,7 +91,8 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('pull'), id, workspaceId: wsId, cursor, limit: z.number().int().min(1).max(10_000).default(500) }),
   z.object({ t: z.literal('subscribe'), id, workspaceId: wsId }),
   z.object({ t: z.literal('unsubscribe'), id, workspaceId: wsId }),
-  z.object({ t: z.literal('log_get'), id, workspaceId: wsId }),
+  /** A page of the membership log: entries from index `from`, at most `limit` (and a byte budget); follow `next` while `more`. */
+  z.object({ t: z.literal('log_get'), id, workspaceId: wsId, from: cursor.default(0), limit: z.number().int().min(1).max(1000).default(500) }),
   /** The relay validates the entry against the log with the identity library before storing it. */
   z.object({ t: z.literal('log_append'), id, workspaceId: wsId, entry: bytes }),
   z.object({ t: z.literal('lease_renew'), id, workspaceId: wsId }),
@@ -135,7 +136,7 @@ export const RelayMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('envelope'), workspaceId: wsId, relaySeq: cursor, envelope: bytes }),
   /** Live: a new membership log entry in a subscribed workspace. */
   z.object({ t: z.literal('log_entry'), workspaceId: wsId, index: cursor, entry: bytes }),
-  z.object({ t: z.literal('log'), id, workspaceId: wsId, entries: z.array(bytes) }),
+  z.object({ t: z.literal('log'), id, workspaceId: wsId, entries: z.array(bytes), next: cursor, more: z.boolean() }),
   z.object({ t: z.literal('log_appended'), id, workspaceId: wsId, index: cursor }),
   z.object({ t: z.literal('lease'), id, lease: bytes }),
   z.object({

@@ -295,7 +295,14 @@ export class RelayClient {
 
   /** The workspace's membership log entries, in the relay's order. Allowed before joining. */
   async getLog(workspaceId: string): Promise<Uint8Array[]> {
-    return (await this.expect({ t: 'log_get', workspaceId }, 'log')).entries;
+    const out: Uint8Array[] = [];
+    for (let from = 0; ; ) {
+      const page = await this.expect({ t: 'log_get', workspaceId, from }, 'log');
+      out.push(...page.entries);
+      // A page must move forward: a relay that says "more" without entries is not followed in circles.
+      if (!page.more || page.next <= from || page.entries.length === 0) return out;
+      from = page.next;
+    }
   }
 
   /** Append a membership entry (validated by the relay); resolves to its index. Idempotent. */
