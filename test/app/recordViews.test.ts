@@ -10,7 +10,7 @@ import { RecordList } from '../../src/app/RecordList.tsx';
 import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
 import type { RecordSummary, RecordView } from '../../src/docs/records/recordTypes.ts';
 import { FixtureAuthority, makeDevice } from '../docs/fixtures.ts';
-import { openSession, outboxOf } from '../docs/sessionFixtures.ts';
+import { exchange, openSession, outboxOf } from '../docs/sessionFixtures.ts';
 
 const alice = makeDevice('alice');
 const bob = makeDevice('bob');
@@ -20,11 +20,6 @@ const open: S[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await s.session.close();
 });
-
-async function exchange(...ss: S[]): Promise<void> {
-  const all = (await Promise.all(ss.map(outboxOf))).flat();
-  for (const s of ss) expect((await s.session.applyRemote(all)).rejected).toEqual([]);
-}
 
 async function shared(input: { title: string; fields?: Record<string, string>; notes?: string }) {
   const a = await openSession(alice, auth);

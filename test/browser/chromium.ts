@@ -19,6 +19,7 @@ export function describeInChromium(name: string, fn: () => void): void {
       });
     });
   } else {
+    // Outside CI only: a developer machine without Debian's chromium skips the browser suites and says why.
     console.warn(`[${name}] skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
     describe.skip(`${name} (skipped: no Chromium at ${CHROMIUM})`, fn);
   }

@@ -6,7 +6,7 @@
 // that never comes. Found by recordModel.property.test.ts (the `save` command).
 import { afterEach, describe, expect, it } from 'vitest';
 import { FixtureAuthority, makeDevice } from './fixtures.ts';
-import { openSession, outboxOf } from './sessionFixtures.ts';
+import { exchange, openSession, outboxOf } from './sessionFixtures.ts';
 
 const alice = makeDevice('alice');
 const bob = makeDevice('bob');
@@ -16,11 +16,6 @@ const open: S[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await s.session.close();
 });
-
-async function exchange(...ss: S[]): Promise<void> {
-  const all = (await Promise.all(ss.map(outboxOf))).flat();
-  for (const s of ss) expect((await s.session.applyRemote(all)).rejected).toEqual([]);
-}
 
 describe('an editor saves after its user changed the same record elsewhere', () => {
   it('alice sets the room while her form is open, then saves the form: bob gets her save and the note she types next', async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FixtureAuthority, makeDevice } from './fixtures.ts';
 import { DamagedDocumentError } from '../../src/docs/DamagedDocumentError.ts';
 import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
-import { openSession, outboxOf } from './sessionFixtures.ts';
+import { exchange, openSession, outboxOf } from './sessionFixtures.ts';
 
 const alice = makeDevice('alice');
 const bob = makeDevice('bob');
@@ -21,15 +21,6 @@ async function session(device = alice): Promise<S> {
 afterEach(async () => {
   for (const s of open.splice(0)) await s.session.close();
 });
-
-/** Both replicas receive each other's outbox (duplicates are no-ops). */
-async function exchange(...ss: S[]): Promise<void> {
-  const all = (await Promise.all(ss.map(outboxOf))).flat();
-  for (const s of ss) {
-    const r = await s.session.applyRemote(all);
-    expect(r.rejected).toEqual([]);
-  }
-}
 
 /** Alice creates a record and Bob receives it; both then go offline. */
 async function shared(input: Parameters<S['records']['create']>[0]) {

@@ -1,6 +1,7 @@
 // Sessions for tests: a Repo over encrypted in-memory storage, encrypted in-memory state, an
 // in-process lock, and the fixture membership.
 import { Repo } from '@automerge/automerge-repo';
+import { expect } from 'vitest';
 import { randomBytes } from '../../src/crypto/bytes.ts';
 import { asKey, type DataKey } from '../../src/crypto/keys.ts';
 import { DocSession } from '../../src/docs/DocSession.ts';
@@ -45,4 +46,10 @@ export async function openSession(device: TestDevice, auth: FixtureAuthority, pr
 /** Every envelope in a session's outbox, in (doc, seq) order. */
 export async function outboxOf(s: { session: DocSession }): Promise<Uint8Array[]> {
   return (await s.session.outbox.pending()).map(e => e.bytes);
+}
+
+/** Every session receives every session's outbox (duplicates are no-ops); nothing may be refused. */
+export async function exchange(...ss: { session: DocSession }[]): Promise<void> {
+  const all = (await Promise.all(ss.map(outboxOf))).flat();
+  for (const s of ss) expect((await s.session.applyRemote(all)).rejected).toEqual([]);
 }

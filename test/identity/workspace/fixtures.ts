@@ -9,8 +9,8 @@ import type { DeviceKeys } from '../../../src/identity/workspace/signEntry.ts';
 import type { WorkspaceState } from '../../../src/identity/workspace/state.ts';
 import { openEpochKeys } from '../../../src/identity/workspace/epochKeys.ts';
 
-/** Fixture time, passed explicitly to every identity-library call (nothing here reads the real clock). */
-export const NOW = Date.UTC(2026, 10, 27, 3, 0, 0);
+/** Fixture time: the real clock at load, and passed explicitly to every identity-library call. */
+export const NOW = Date.now();
 export const DAY = 24 * 3600 * 1000;
 
 export function device(userId: string, name?: string): DeviceKeys {
