@@ -192,11 +192,12 @@ export class Connection implements Subscriber {
         const r = await ctx.workspaces.append(msg.workspaceId, msg.entry);
         if (!r.ok) {
           this.log.info({ device: deviceId, reason: r.reason }, 'log entry rejected');
-          return this.error(msg.id, r.reason === 'log_conflict' ? 'log_conflict' : 'log_rejected', r.reason);
+          const why = `${r.reason}${r.detail ? `: ${r.detail}` : ''}`.slice(0, 400);
+          return this.error(msg.id, r.reason === 'log_stale' ? 'log_stale' : 'log_rejected', why);
         }
-        this.reply({ t: 'log_appended', id: msg.id, workspaceId: msg.workspaceId, index: r.value.index });
+        this.reply({ t: 'log_appended', id: msg.id, workspaceId: msg.workspaceId, index: r.value.index, link: r.value.link });
         if (r.value.appended)
-          await fanOut(ctx, msg.workspaceId, { t: 'log_entry', workspaceId: msg.workspaceId, index: r.value.index, entry: msg.entry }, this);
+          await fanOut(ctx, msg.workspaceId, { t: 'log_entry', workspaceId: msg.workspaceId, index: r.value.index, entry: r.value.link }, this);
         return;
       }
       case 'lease_renew': {

@@ -1,6 +1,8 @@
-// What the relay needs from the identity library to authorise: reduce a workspace's membership log
-// and ask questions of the result. Injected so tests can use a fixture; the default binds
-// src/identity/workspace (relay/identityMembership.ts). The relay never interprets entries itself.
+// What the relay needs from the identity library to authorise: reduce a workspace's membership
+// chain, sequence new entries onto it, and ask questions of the result. Injected so tests can use a
+// fixture; the default binds src/identity/workspace (relay/identityMembership.ts). The relay never
+// interprets entries itself.
+import type { SigningSecretKey } from '../src/crypto/keys.ts';
 import type { Result } from '../src/crypto/result.ts';
 import type { Policy as WorkspacePolicy } from '../src/identity/workspace/entry.ts';
 import type { DeviceInfo } from '../src/identity/workspace/selectors.ts';
@@ -8,13 +10,30 @@ import type { DeviceInfo } from '../src/identity/workspace/selectors.ts';
 // The vocabulary is the identity library's own; the relay only chooses which implementation answers.
 export type { DeviceInfo, WorkspacePolicy };
 
+export interface Sequenced<S> {
+  state: S;
+  /** The stored form: the entry with the relay's countersignature. */
+  link: Uint8Array;
+  index: number;
+}
+
 export interface MembershipModel<S = unknown> {
-  /** Reduce a whole log (in stored order); fails if any entry is invalid. */
-  replayLog(entries: Uint8Array[], now: number): Result<S>;
+  /** Reduce a whole stored chain (links in index order); fails if any link is invalid. */
+  replayLog(links: Uint8Array[]): Result<S>;
   /** The state of a workspace with an empty log, that only a create entry for `workspaceId` extends. */
   emptyState(workspaceId: string): S;
-  /** Validate one new entry on top of a state (checks signatures, roles, invitation proofs). */
-  appendEntry(state: S, entry: Uint8Array, now: number): Result<S>;
+  /**
+   * Sequence one new entry: it must name the current head and be valid there (signatures, roles,
+   * invitations and their expiry by `now`, limits), and its time must be near `now`. Returns the
+   * countersigned link to store at `index`.
+   */
+  sequence(state: S, entry: Uint8Array, now: number, relayKey: SigningSecretKey): Result<Sequenced<S>>;
+  /** If this exact entry is already in the chain: its index. */
+  indexOf(state: S, entry: Uint8Array): number | undefined;
+  /** The number of entries in the chain. */
+  length(state: S): number;
+  /** The id (base64url SHA-256) of the entry at `index`, if the chain is that long. */
+  entryIdAt(state: S, index: number): string | undefined;
   /** The workspace id the log belongs to (from its create entry). */
   workspaceIdOf(state: S): string;
   deviceInfo(state: S, deviceId: string): DeviceInfo | undefined;

@@ -66,7 +66,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
 
   const ctx: RelayContext = {
     store, model: membership, now, limits, log, metrics, relayId, relayPub, relayKey,
-    workspaces: new WorkspaceCache(store, membership, now, (w, reason) => log.error({ workspace: w, reason }, 'stored log does not replay')),
+    workspaces: new WorkspaceCache(store, membership, now, relayKey, (w, reason) => log.error({ workspace: w, reason }, 'stored log does not replay')),
     nonces: new NonceRegistry(now),
     buckets: new TokenBuckets({ burst: limits.pushBurst, perSecond: limits.pushPerSecond }, now),
     mailboxBuckets: new TokenBuckets({ burst: limits.mailboxBurst, perSecond: limits.mailboxPerSecond }, now),

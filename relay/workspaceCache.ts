@@ -1,18 +1,19 @@
-// The relay's in-memory view of each workspace's membership state, loaded from the store on first
-// use and advanced entry by entry. Appends to one workspace are serialised here (single instance);
-// the store's positional append guards against a second instance writing the same log.
-import { equalBytes } from '../src/crypto/bytes.ts';
+// The relay's in-memory view of each workspace's membership chain, loaded from the store on first
+// use and advanced link by link. Appends to one workspace are serialised here; the store's
+// positional append (one transaction, unique per index) guards against a second instance writing
+// the same position, and a lost race reloads the chain.
 import { fail, ok, type Result } from '../src/crypto/result.ts';
+import type { SigningSecretKey } from '../src/crypto/keys.ts';
 import type { MembershipModel } from './membership.ts';
 import type { RelayStore } from './store/RelayStore.ts';
 import { KeyedLock } from './keyedLock.ts';
 
 interface Loaded {
   state: unknown;
-  entries: Uint8Array[];
+  links: Uint8Array[];
 }
 
-export type AppendOutcome = { index: number; appended: boolean };
+export type AppendOutcome = { index: number; link: Uint8Array; appended: boolean };
 
 export class WorkspaceCache {
   private readonly loaded = new Map<string, Promise<Loaded | undefined>>();
@@ -22,6 +23,7 @@ export class WorkspaceCache {
     private readonly store: RelayStore,
     private readonly model: MembershipModel,
     private readonly now: () => number,
+    private readonly relayKey: SigningSecretKey,
     private readonly onLoadError: (workspaceId: string, reason: string) => void,
   ) {}
 
@@ -30,22 +32,23 @@ export class WorkspaceCache {
     return (await this.load(workspaceId))?.state;
   }
 
+  /** The stored chain: links (entry + countersignature) by index. */
   async entries(workspaceId: string): Promise<Uint8Array[] | undefined> {
-    return (await this.load(workspaceId))?.entries;
+    return (await this.load(workspaceId))?.links;
   }
 
   private load(workspaceId: string): Promise<Loaded | undefined> {
     let p = this.loaded.get(workspaceId);
     if (!p) {
       p = (async () => {
-        const entries = await this.store.listLogEntries(workspaceId);
-        if (entries.length === 0) return undefined;
-        const r = this.model.replayLog(entries, this.now());
+        const links = await this.store.listLogEntries(workspaceId);
+        if (links.length === 0) return undefined;
+        const r = this.model.replayLog(links);
         if (!r.ok) {
           this.onLoadError(workspaceId, r.reason);
           return undefined;
         }
-        return { state: r.value, entries };
+        return { state: r.value, links };
       })();
       p.catch(() => this.loaded.delete(workspaceId));
       this.loaded.set(workspaceId, p);
@@ -57,23 +60,32 @@ export class WorkspaceCache {
     return p;
   }
 
-  /** Validate `entry` with the identity library and store it at the end of the log. Idempotent on identical bytes. */
+  /** Forget a workspace's cached chain (another instance appended): the next use reloads it. */
+  invalidate(workspaceId: string): void {
+    this.loaded.delete(workspaceId);
+  }
+
+  /**
+   * Sequence `entry` onto the chain: valid at the current head, countersigned, stored at the next
+   * index. Idempotent: an entry already in the chain answers with its stored link.
+   */
   append(workspaceId: string, entry: Uint8Array): Promise<Result<AppendOutcome, string>> {
     return this.lock.run(workspaceId, async () => {
       const cur = await this.load(workspaceId);
-      const entries = cur?.entries ?? [];
-      const existing = entries.findIndex((e) => equalBytes(e, entry));
-      if (existing >= 0) return ok({ index: existing, appended: false });
-      const next = this.model.appendEntry(cur ? cur.state : this.model.emptyState(workspaceId), entry, this.now());
+      const state = cur ? cur.state : this.model.emptyState(workspaceId);
+      const links = cur?.links ?? [];
+      const existing = this.model.indexOf(state, entry);
+      if (existing !== undefined && cur) return ok({ index: existing, link: links[existing]!, appended: false });
+      const next = this.model.sequence(state, entry, this.now(), this.relayKey);
       if (!next.ok) return fail(next.reason, next.detail);
-      if (this.model.workspaceIdOf(next.value) !== workspaceId) return fail('entry_wrong_workspace');
-      const index = entries.length;
-      if (!(await this.store.appendLogEntry(workspaceId, index, entry))) {
-        this.loaded.delete(workspaceId); // another writer got there first: reload next time
-        return fail('log_conflict');
+      if (this.model.workspaceIdOf(next.value.state) !== workspaceId) return fail('entry_wrong_workspace');
+      const { index, link } = next.value;
+      if (!(await this.store.appendLogEntry(workspaceId, index, link))) {
+        this.loaded.delete(workspaceId); // another instance got there first: reload next time
+        return fail('log_stale', 'another append won this position');
       }
-      this.loaded.set(workspaceId, Promise.resolve({ state: next.value, entries: [...entries, entry] }));
-      return ok({ index, appended: true });
+      this.loaded.set(workspaceId, Promise.resolve({ state: next.value.state, links: [...links, link] }));
+      return ok({ index, link, appended: true });
     });
   }
 }

@@ -1,12 +1,18 @@
 // The workspace side of a CLI profile: the vault's keys as workspace device keys, picking a stored
-// workspace (the only one, or --workspace NAME|ID), appending our own entries and saving the result.
+// workspace (the only one, or --workspace NAME|ID), recording membership changes as intents and
+// taking them to the relay at once when it answers (else they wait for the next sync).
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import type { EpochKey } from '../crypto/keys.ts';
-import { appendEntry, logEntries, replayLog } from '../identity/workspace/log.ts';
-import { describeRejection } from '../identity/workspace/rejections.ts';
+import { replayLog } from '../identity/workspace/log.ts';
+import { buildIntent, newIntent, type Intent, type IntentAction } from '../identity/workspace/intents.ts';
+import { describeRejection, WORKSPACE_REJECTIONS, type WorkspaceRejection } from '../identity/workspace/rejections.ts';
 import type { WorkspaceState } from '../identity/workspace/state.ts';
-import { listWorkspaces, saveWorkspace, type StoredWorkspace } from '../identity/workspace/store.ts';
-import { fail, type CommonOptions } from './context.ts';
+import { listWorkspaces, loadWorkspace, saveWorkspace, type StoredWorkspace } from '../identity/workspace/store.ts';
+import { deviceKeysOfVault } from '../identity/vault/deviceKeys.ts';
+import { openRecordSession } from '../docs/openSession.ts';
+import { syncSessionOf } from '../docs/sync/nodeSyncSession.ts';
+import { SyncEngine } from '../docs/sync/SyncEngine.ts';
+import { fail, note, type CommonOptions } from './context.ts';
 
 export interface OpenWorkspace {
   stored: StoredWorkspace;
@@ -17,7 +23,7 @@ export interface OpenWorkspace {
 export function chooseWorkspace(opts: CommonOptions, vault: UnlockedVault, name?: string): OpenWorkspace {
   const all: OpenWorkspace[] = [];
   for (const stored of listWorkspaces(opts.home, vault.dataKey)) {
-    const r = replayLog(stored.entries, Date.now());
+    const r = replayLog(stored.entries);
     if (r.ok) all.push({ stored, state: r.value });
   }
   if (all.length === 0) fail('this profile has no workspace yet (run `cloister workspace create NAME`)');
@@ -31,15 +37,55 @@ export function chooseWorkspace(opts: CommonOptions, vault: UnlockedVault, name?
   return all[0]!;
 }
 
-/** Append our own entry, remember any new epoch key, save; exit with the reason if refused. */
-export function appendAndSave(opts: CommonOptions, vault: UnlockedVault, ws: OpenWorkspace, entry: Uint8Array, newKey?: { epoch: number; key: EpochKey }, meta?: Record<string, string>): OpenWorkspace {
-  const r = appendEntry(ws.state, entry, Date.now());
-  if (!r.ok) fail(`refused: ${describeRejection(r.reason)} (${r.reason})`);
-  const epochKeys = new Map(ws.stored.epochKeys);
-  if (newKey) epochKeys.set(newKey.epoch, newKey.key);
-  const stored: StoredWorkspace = { workspaceId: ws.stored.workspaceId, entries: logEntries(r.value), epochKeys, meta: meta ?? ws.stored.meta };
-  saveWorkspace(opts.home, vault.dataKey, stored);
-  return { stored, state: r.value };
+export interface IntentOutcome {
+  intent: Intent;
+  /** appended: in the chain now; pending: waiting for the relay; failed: no longer valid (with why). */
+  status: 'appended' | 'pending' | 'failed';
+  reason?: string;
+  /** The workspace after the attempt. */
+  ws: OpenWorkspace;
+}
+
+/**
+ * Record a membership change as an intent (checked against our copy of the chain first, so a
+ * change that can't work says so now), then sync once if the workspace has a relay. Offline, or
+ * if the relay doesn't answer, the intent stays pending for the next sync.
+ */
+export async function recordIntent(opts: CommonOptions, vault: UnlockedVault, ws: OpenWorkspace, action: IntentAction): Promise<IntentOutcome> {
+  const check = buildIntent(ws.state, deviceKeysOfVault(vault), ws.stored.epochKeys, action, Date.now());
+  if (!check.ok) fail(`refused: ${describeRejection(check.reason)} (${check.reason})`);
+  const intent = newIntent(action, Date.now());
+  saveWorkspace(opts.home, vault.dataKey, { ...ws.stored, intents: [...(ws.stored.intents ?? []), intent] });
+  if (ws.stored.meta.relay) {
+    const s = await openRecordSession({ home: opts.home, vault, workspace: ws.stored.workspaceId });
+    if (s.ok) {
+      try {
+        const engine = new SyncEngine(syncSessionOf(s.value, vault, opts.home), { relayUrl: ws.stored.meta.relay, timeoutMs: 15_000 });
+        await engine.syncOnce().catch(() => undefined);
+        await engine.stop().catch(() => undefined);
+      } finally {
+        await s.value.close().catch(() => undefined);
+      }
+    }
+  }
+  const after = reopen(opts, vault, ws.stored.workspaceId) ?? ws;
+  const now = after.stored.intents?.find((i) => i.id === intent.id);
+  if (!now) return { intent, status: 'appended', ws: after };
+  return { intent: now, status: now.status, ...(now.reason ? { reason: now.reason } : {}), ws: after };
+}
+
+function reopen(opts: CommonOptions, vault: UnlockedVault, workspaceId: string): OpenWorkspace | undefined {
+  const stored = loadWorkspace(opts.home, vault.dataKey, workspaceId);
+  if (!stored.ok) return undefined;
+  const r = replayLog(stored.value.entries);
+  return r.ok ? { stored: stored.value, state: r.value } : undefined;
+}
+
+/** Say what became of an intent (stderr), for commands that record one. */
+export function noteIntent(o: IntentOutcome, what: string): void {
+  if (o.status === 'appended') note(`${what}: done (log index ${o.ws.state.order.length - 1})`);
+  else if (o.status === 'pending') note(`${what}: pending; it reaches the relay at the next sync (cloister status lists pending changes)`);
+  else note(`${what}: not possible any more: ${o.reason && Object.hasOwn(WORKSPACE_REJECTIONS, o.reason) ? describeRejection(o.reason as WorkspaceRejection) : o.reason} (${o.reason})`);
 }
 
 /** The current epoch key, or exit: a device without it cannot rotate or invite. */

@@ -17,6 +17,7 @@ export const ENVELOPE_REJECTIONS = {
   // Leases (relay)
   lease_unknown: 'the envelope names an offline lease the relay never issued',
   lease_expired: 'the envelope was written under an offline lease that has expired',
+  log_position_unknown: 'the envelope names a membership-log position (index and head) that the chain does not have',
   // Decryption and contents (readers only)
   unknown_epoch: 'no key is available for the epoch the envelope claims',
   decrypt_failed: 'the ciphertext does not open under the document key (tampered or wrong key)',

@@ -33,6 +33,7 @@ export const PUSH_REJECTION_REASONS = [
   'seq_gap', // seq is more than last + 1
   'lease_unknown', // the lease id was never issued by this relay, or to another device/workspace (policy reject)
   'lease_expired', // the relay's clock is past the lease's notAfter (policy reject)
+  'log_position_unknown', // the header names a membership-log index and head hash the relay's chain does not have
   ...RELAY_ONLY_REJECTIONS,
 ] as const;
 export type PushRejection = (typeof PUSH_REJECTION_REASONS)[number];
@@ -45,8 +46,8 @@ export const ERROR_CODES = [
   'auth_failed', // with message = the ChallengeFailure reason
   'not_member', // pull/subscribe/lease on a workspace the device does not belong to
   'unknown_workspace',
-  'log_rejected', // log_append refused by the identity library (message = its reason)
-  'log_conflict', // log_append raced another relay instance's append; retry
+  'log_rejected', // log_append refused by the identity library (message = its reason code, then detail)
+  'log_stale', // log_append built on an older head: fetch the log and rebuild the entry on the current head
   'not_admin',
   'not_found',
   'rate_limited',
@@ -93,7 +94,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('unsubscribe'), id, workspaceId: wsId }),
   /** A page of the membership log: entries from index `from`, at most `limit` (and a byte budget); follow `next` while `more`. */
   z.object({ t: z.literal('log_get'), id, workspaceId: wsId, from: cursor.default(0), limit: z.number().int().min(1).max(1000).default(500) }),
-  /** The relay validates the entry against the log with the identity library before storing it. */
+  /** The relay validates the entry at its current head with the identity library, countersigns and stores it. */
   z.object({ t: z.literal('log_append'), id, workspaceId: wsId, entry: bytes }),
   z.object({ t: z.literal('lease_renew'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_list'), id, workspaceId: wsId }),
@@ -135,9 +136,12 @@ export const RelayMessage = z.discriminatedUnion('t', [
   /** Live: a new envelope in a subscribed workspace. */
   z.object({ t: z.literal('envelope'), workspaceId: wsId, relaySeq: cursor, envelope: bytes }),
   /** Live: a new membership log entry in a subscribed workspace. */
+  /** Live: a new link of the membership chain (entry + relay countersignature) in a subscribed workspace. */
   z.object({ t: z.literal('log_entry'), workspaceId: wsId, index: cursor, entry: bytes }),
+  /** A page of the chain: links from index `from`. */
   z.object({ t: z.literal('log'), id, workspaceId: wsId, entries: z.array(bytes), next: cursor, more: z.boolean() }),
-  z.object({ t: z.literal('log_appended'), id, workspaceId: wsId, index: cursor }),
+  /** The appended entry's link (with the relay's countersignature) at `index`. */
+  z.object({ t: z.literal('log_appended'), id, workspaceId: wsId, index: cursor, link: bytes }),
   z.object({ t: z.literal('lease'), id, lease: bytes }),
   z.object({
     t: z.literal('held'),

@@ -86,12 +86,12 @@ export interface TestWorkspace {
 }
 
 export async function publishWorkspace(
-  relay: RunningRelay, admin: DeviceKeys, others: { d: DeviceKeys; role: Role }[] = [], policy?: Policy, now = T0,
+  relay: RunningRelay, admin: DeviceKeys, others: { d: DeviceKeys; role: Role }[] = [], policy?: Policy, now = Date.now(),
 ): Promise<TestWorkspace> {
   const created = createWorkspace(admin, 'Team', { now, ...(policy ? { policy } : {}) });
   const ws = created.workspaceId;
   const a = await connect(relay, admin);
-  await a.appendLog(ws, created.entries[0]!);
+  await a.appendLog(ws, created.root);
   let state = created.state;
   for (const o of others) {
     const inv = createInvitation(state, admin, created.epochKey, { role: o.role, expiresAt: now + 24 * HOUR, now });

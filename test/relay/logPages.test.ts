@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../src/protocol/messages.ts';
 import { setPolicy } from '../../src/identity/workspace/members.ts';
 import type { RelayClient } from '../../src/docs/sync/relayClient.ts';
-import { apply, connect, device, publishWorkspace, startTestRelay, T0, type TestRelay } from './helpers.ts';
+import { apply, connect, device, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
@@ -21,14 +21,18 @@ afterEach(async () => {
 
 describe('membership log pages', () => {
   it('a log of 1,200 entries is read back whole and in order over several pages', async () => {
+    // Two admins, taking turns: each stays within the per-role limit of entries per day.
     const alice = device('alice');
-    const w = await publishWorkspace(t.relay, alice);
+    const bob = device('bob');
+    const w = await publishWorkspace(t.relay, alice, [{ d: bob, role: 'admin' }]);
     const a = await connect(t.relay, alice);
-    open.push(a);
+    const b = await connect(t.relay, bob);
+    open.push(a, b);
     let state = w.state;
-    for (let i = 0; i < 1_199; i++) {
-      const e = setPolicy(state, alice, { maxOfflineMs: 3_600_000 + i, leasePolicy: 'hold' }, T0);
-      await a.appendLog(w.workspaceId, e.bytes);
+    for (let i = 0; i < 1_197; i++) {
+      const [who, c] = i % 2 ? [bob, b] : [alice, a];
+      const e = setPolicy(state, who, { maxOfflineMs: 3_600_000 + i, leasePolicy: 'hold' }, Date.now());
+      await c.appendLog(w.workspaceId, e.bytes);
       state = apply(state, e.bytes);
     }
     const pages: number[] = [];

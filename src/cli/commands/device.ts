@@ -2,12 +2,10 @@
 // (deviceLink.ts), `device revoke` revokes a device and rotates the workspace key, `device list`
 // shows this user's devices.
 import { Command } from 'commander';
-import { revokeDevice } from '../../identity/workspace/devices.ts';
 import { deviceInfo, memberOf } from '../../identity/workspace/selectors.ts';
-import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { appendAndSave, chooseWorkspace, currentKey } from '../workspaceProfile.ts';
+import { fail, openVault, optionsOf, printJson } from '../context.ts';
+import { chooseWorkspace, currentKey, noteIntent, recordIntent } from '../workspaceProfile.ts';
 import { registerLink } from './deviceLink.ts';
-import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 
 export function register(program: Command): void {
   const device = program.command('device').description('link a new device to your account (link, approve), list or revoke devices');
@@ -35,10 +33,10 @@ export function register(program: Command): void {
       if (candidates.length > 1) fail(`${id} matches ${candidates.length} devices; give more characters`);
       const target = candidates[0]!;
       currentKey(ws);
-      const { entry, epochKey } = revokeDevice(ws.state, deviceKeysOfVault(vault), new Map(ws.stored.epochKeys), target.deviceId, Date.now());
-      const after = appendAndSave(opts, vault, ws, entry.bytes, { epoch: ws.state.epoch + 1, key: epochKey });
-      if (opts.json) printJson({ revoked: target.deviceId, epoch: after.state.epoch });
-      else note(`revoked device ${target.deviceId}; the workspace key is now at epoch ${after.state.epoch}`);
+      const out = await recordIntent(opts, vault, ws, { kind: 'revoke_device', device: target.deviceId });
+      if (opts.json) printJson({ revoked: target.deviceId, status: out.status, epoch: out.ws.state.epoch, ...(out.reason ? { reason: out.reason } : {}) });
+      noteIntent(out, `revoking device ${target.deviceId}${out.status === 'appended' ? ` (the workspace key is now at epoch ${out.ws.state.epoch})` : ''}`);
+      if (out.status === 'failed') process.exitCode = 1;
     },
   );
 }

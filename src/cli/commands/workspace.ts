@@ -1,15 +1,16 @@
-// Workspace commands, the offline parts (DESIGN → Interfaces): create, invite, members, remove.
+// Workspace commands (DESIGN → Interfaces): create, invite, members, role, remove. Membership
+// changes are intents: taken to the relay at once when it answers, else at the next sync.
 // `workspace join` needs the relay and lives with the sync client.
 import { Command, Option } from 'commander';
 import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
 import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
-import { createInvitation } from '../../identity/workspace/invitations.ts';
-import { removeMember } from '../../identity/workspace/members.ts';
+import { newInvitation } from '../../identity/workspace/invitations.ts';
+import { describeIntent, inviteIntent } from '../../identity/workspace/intents.ts';
 import { members, needsRotation } from '../../identity/workspace/selectors.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
 import type { Role } from '../../identity/workspace/entry.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { appendAndSave, chooseWorkspace, currentKey, parseDuration } from '../workspaceProfile.ts';
+import { chooseWorkspace, currentKey, noteIntent, parseDuration, recordIntent, type OpenWorkspace } from '../workspaceProfile.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import { registerJoin } from './workspaceJoin.ts';
 import { registerHeld } from './workspaceHeld.ts';
@@ -58,13 +59,16 @@ export function register(program: Command): void {
     const vault = await openVault(opts);
     const ws = chooseWorkspace(opts, vault, o.workspace);
     const now = Date.now();
-    const inv = createInvitation(ws.state, deviceKeysOfVault(vault), currentKey(ws), { role: o.role, expiresAt: now + ttl, maxUses: uses, now });
-    appendAndSave(opts, vault, ws, inv.entry.bytes);
+    currentKey(ws);
+    const inv = newInvitation({ role: o.role, expiresAt: now + ttl, maxUses: uses });
+    const out = await recordIntent(opts, vault, ws, inviteIntent(inv.terms));
     const code = formatInvitationToken(ws.stored.workspaceId, inv.code);
-    if (opts.json) printJson({ code });
+    if (out.status === 'failed') fail(`the invitation was refused: ${out.reason}`);
+    if (opts.json) printJson({ code, status: out.status });
     else {
       process.stdout.write(`${code}\n`);
-      note(`invitation for a ${o.role}, valid until ${new Date(now + ttl).toISOString()}; it reaches the relay at the next sync`);
+      note(`invitation for a ${o.role}, valid until ${new Date(now + ttl).toISOString()}`);
+      noteIntent(out, 'publishing the invitation');
     }
   });
 
@@ -83,26 +87,45 @@ export function register(program: Command): void {
       const who = m.name ? `${m.name} (${m.userId})` : m.userId;
       process.stdout.write(`${who}  ${m.role}${m.removed ? '  removed' : ''}  devices: ${m.devices.join(', ')}${m.userId === me ? '  (you)' : ''}\n`);
     }
-    if (needsRotation(ws.state)) note('note: the workspace key should be rotated (a removal or revocation crossed another change)');
+    if (needsRotation(ws.state)) note('note: the workspace key should be rotated (an active device lacks the current key)');
+    for (const i of ws.stored.intents ?? []) note(`${i.status === 'pending' ? 'pending' : `failed (${i.reason})`}: ${describeIntent(i.action)}`);
   });
+
+  pick(workspace.command('role <member> <role>').description('change a member’s role (admin, writer or reader)')).action(
+    async (member: string, role: string, o: { workspace?: string }, cmd: Command) => {
+      const opts = optionsOf(cmd);
+      if (role !== 'admin' && role !== 'writer' && role !== 'reader') fail(`the role must be admin, writer or reader, got ${role}`, 2);
+      const vault = await openVault(opts);
+      const ws = chooseWorkspace(opts, vault, o.workspace);
+      const target = pickMember(ws, member);
+      const out = await recordIntent(opts, vault, ws, { kind: 'set_role', member: target.userId, role });
+      if (opts.json) printJson({ member: target.userId, role, status: out.status, ...(out.reason ? { reason: out.reason } : {}) });
+      noteIntent(out, `making ${target.name ?? target.userId} ${role}`);
+      if (out.status === 'failed') process.exitCode = 1;
+    },
+  );
 
   pick(workspace.command('remove <member>').description('remove a member (by user id or name) and rotate the workspace key')).action(
     async (member: string, o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
       const vault = await openVault(opts);
       const ws = chooseWorkspace(opts, vault, o.workspace);
-      const current = members(ws.state).filter((m) => !m.removed);
-      let matches = current.filter((m) => m.userId === member || m.name === member);
-      if (matches.length === 0) matches = current.filter((m) => m.userId.startsWith(member));
-      if (matches.length === 0) fail(`no current member ${member}`);
-      if (matches.length > 1) fail(`${member} matches ${matches.length} members; give the full user id`);
-      const target = matches[0]!;
-      const keys = new Map(ws.stored.epochKeys);
+      const target = pickMember(ws, member);
       currentKey(ws);
-      const { entry, epochKey } = removeMember(ws.state, deviceKeysOfVault(vault), keys, target.userId, Date.now());
-      const after = appendAndSave(opts, vault, ws, entry.bytes, { epoch: ws.state.epoch + 1, key: epochKey });
-      if (opts.json) printJson({ removed: target.userId, epoch: after.state.epoch });
-      else note(`removed ${target.name ?? target.userId}; the workspace key is now at epoch ${after.state.epoch}`);
+      const out = await recordIntent(opts, vault, ws, { kind: 'remove_member', member: target.userId });
+      if (opts.json) printJson({ removed: target.userId, status: out.status, epoch: out.ws.state.epoch, ...(out.reason ? { reason: out.reason } : {}) });
+      noteIntent(out, `removing ${target.name ?? target.userId}${out.status === 'appended' ? ` (the workspace key is now at epoch ${out.ws.state.epoch})` : ''}`);
+      if (out.status === 'failed') process.exitCode = 1;
     },
   );
+}
+
+/** A current member by user id, name or id prefix; exit with one line if none or several. */
+function pickMember(ws: OpenWorkspace, member: string) {
+  const current = members(ws.state).filter((m) => !m.removed);
+  let matches = current.filter((m) => m.userId === member || m.name === member);
+  if (matches.length === 0) matches = current.filter((m) => m.userId.startsWith(member));
+  if (matches.length === 0) fail(`no current member ${member}`);
+  if (matches.length > 1) fail(`${member} matches ${matches.length} members; give the full user id`);
+  return matches[0]!;
 }

@@ -452,7 +452,7 @@ export class SyncEngine {
           const err = e instanceof Error ? e : new Error(String(e));
           this.#emit('error', err);
           this.#log('warn', 'sync pass failed', { err: err.message });
-          if (e instanceof SyncError && (e.code === 'relay_key_mismatch' || e.code === 'log_invalid')) {
+          if (e instanceof SyncError && (e.code === 'relay_key_mismatch' || e.code === 'log_invalid' || e.code === 'log_fork')) {
             this.#running = false; // a person must look at this; retrying would not help
             return;
           }

@@ -9,7 +9,8 @@ import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { verifyDeviceLinkRequest } from '../../identity/workspace/deviceLink.ts';
 import { linkMailboxOf, openLinkMessage, sealLinkMessage, type LinkMessage } from '../../identity/workspace/deviceLinkMailbox.ts';
 import { addDevice } from '../../identity/workspace/devices.ts';
-import { appendEntry, logEntries, replayLog } from '../../identity/workspace/log.ts';
+import { logEntries, replayLog } from '../../identity/workspace/log.ts';
+import { appendAtHead, describeAppendFailure, pullChain } from './chainSync.ts';
 import { describeRejection } from '../../identity/workspace/rejections.ts';
 import { isActiveDevice } from '../../identity/workspace/selectors.ts';
 import { listWorkspaces, saveWorkspace, type StoredWorkspace } from '../../identity/workspace/store.ts';
@@ -190,17 +191,18 @@ async function appendAddDevice(
     if (!c.ok) return c;
     clients.set(relay, (client = c.value));
   }
-  const at = Math.max((o.now ?? Date.now)(), client.relayTime);
-  const entry = addDevice(state, keys, key, checked.device, checked.deviceSig, at);
-  const local = appendEntry(state, entry.bytes, at);
-  if (!local.ok) return fail('link_refused', `${describeRejection(local.reason)} (${local.reason})`);
-  let index: number;
+  const c = client;
+  let r;
   try {
-    index = await client.appendLog(workspaceId, entry.bytes);
+    const head = (await pullChain(c, workspaceId, state, c.relayPub, c.relayNow())).state ?? state;
+    r = await appendAtHead(c, workspaceId, head, c.relayPub, (st, at) => ok(addDevice(st, keys, key, checked.device, checked.deviceSig, at).bytes), () => c.relayNow());
   } catch (e) {
     return fail('link_refused', `the relay refused the add_device entry: ${e instanceof Error ? e.message : String(e)}`);
   }
-  saveWorkspace(o.home, o.vault.dataKey, { ...stored, entries: logEntries(local.value) });
+  if (!r.ok) return fail('link_refused', `the relay refused the add_device entry: ${describeAppendFailure(r)}`);
+  const latest = listWorkspaces(o.home, o.vault.dataKey).find((w) => w.workspaceId === workspaceId) ?? stored;
+  saveWorkspace(o.home, o.vault.dataKey, { ...latest, entries: logEntries(r.value.state) });
+  const index = r.value.index;
   return ok(index);
 }
 

@@ -1,5 +1,5 @@
 // Join a workspace through its relay with what `workspace invite` printed ("<workspaceId>.<code>"):
-// fetch the log, build the join entry with the invitation proof (the code never leaves this device),
+// fetch the chain (countersigned by the relay key, pinned from here on), build the join entry at its head with the invitation proof (the code never leaves this device),
 // append it at the relay (which validates it), and open the epoch keys the invitation gives. No
 // storage here: the CLI (joinViaRelay.ts) and the web app (joinInBrowser.ts) keep the result.
 import type { EpochKey } from '../../crypto/keys.ts';
@@ -8,11 +8,9 @@ import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { parseInvitationToken } from '../../identity/workspace/invitation.ts';
 import { buildJoin } from '../../identity/workspace/invitations.ts';
-import { appendEntry, replayLog } from '../../identity/workspace/log.ts';
-import { describeRejection, WORKSPACE_REJECTIONS, type WorkspaceRejection } from '../../identity/workspace/rejections.ts';
 import { isActiveDevice } from '../../identity/workspace/selectors.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
-import { collectEpochKeys } from './mergeMembership.ts';
+import { appendAtHead, ChainFault, collectEpochKeys, describeAppendFailure, pullChain } from './chainSync.ts';
 import { RelayClient, RelayRequestError, type RelayClientOptions } from './relayClient.ts';
 
 export type JoinFailure = 'invitation_code_invalid' | 'relay_unreachable' | 'unknown_workspace' | 'join_refused' | 'storage_unavailable';
@@ -53,40 +51,34 @@ export async function joinThroughRelay(o: JoinThroughRelayOptions): Promise<Resu
     return fail('relay_unreachable', `cannot reach the relay at ${o.relayUrl}: ${e instanceof Error ? e.message : String(e)}`);
   }
   try {
-    let entries: Uint8Array[];
+    let pulled;
     try {
-      entries = await client.getLog(workspaceId);
+      pulled = await pullChain(client, workspaceId, undefined, client.relayPub, now());
     } catch (e) {
-      if (e instanceof RelayRequestError && e.code === 'unknown_workspace')
-        return fail('unknown_workspace', `the relay at ${o.relayUrl} has no workspace ${workspaceId} (has its admin synced since creating it?)`);
+      if (e instanceof ChainFault) return fail('join_refused', e.message);
       throw e;
     }
-    const st = replayLog(entries);
-    if (!st.ok || st.value.workspaceId !== workspaceId) return fail('join_refused', 'the relay sent a membership log that does not replay');
-    let state = st.value;
+    if (pulled.unknown || !pulled.state)
+      return fail('unknown_workspace', `the relay at ${o.relayUrl} has no workspace ${workspaceId} (has its admin synced since creating it?)`);
+    let state = pulled.state;
     const alreadyMember = isActiveDevice(state, keys.deviceId);
     if (!alreadyMember) {
-      const j = buildJoin(state, code, keys, Math.max(now(), client.relayTime));
-      if (!j.ok)
+      const r = await appendAtHead(
+        client, workspaceId, state, client.relayPub,
+        (st, at) => {
+          const j = buildJoin(st, code, keys, at);
+          return j.ok ? ok(j.value.entry.bytes) : j;
+        },
+        () => client.relayNow(),
+      );
+      if (!r.ok)
         return fail(
           'join_refused',
-          j.reason === 'invitation_unknown'
-            ? `the relay's log has no such invitation yet: the admin must sync after \`workspace invite\` (${j.reason})`
-            : `${describeRejection(j.reason)} (${j.reason})`,
+          r.reason === 'invitation_unknown'
+            ? `the relay's log has no such invitation yet: the admin must sync after \`workspace invite\` (${r.reason})`
+            : describeAppendFailure(r),
         );
-      try {
-        await client.appendLog(workspaceId, j.value.entry.bytes);
-      } catch (e) {
-        if (e instanceof RelayRequestError && e.code === 'log_rejected') {
-          const reason = e.message.replace(/^[a-z_]+: /, '');
-          const words = Object.hasOwn(WORKSPACE_REJECTIONS, reason) ? describeRejection(reason as WorkspaceRejection) : reason;
-          return fail('join_refused', `the relay refused the join: ${words} (${reason})`);
-        }
-        throw e;
-      }
-      const next = appendEntry(state, j.value.entry.bytes, Math.max(now(), client.relayTime));
-      if (!next.ok) return fail('join_refused', `${describeRejection(next.reason)} (${next.reason})`);
-      state = next.value;
+      state = r.value.state;
     }
     // The join entry holds our own lockbox for the invitation's epoch: open it and walk the chain back.
     const epochKeys = collectEpochKeys(state, keys.deviceId, keys.boxKey, new Map());

@@ -15,7 +15,7 @@ import { isActiveDevice } from '../../identity/workspace/selectors.ts';
 import { listWorkspaces, saveWorkspace } from '../../identity/workspace/store.ts';
 import { docsDirOf } from '../openSession.ts';
 import { connectAs, waitForStep, type LinkFailure, type LinkRelayOptions } from './deviceLinkRelay.ts';
-import { collectEpochKeys } from './mergeMembership.ts';
+import { collectEpochKeys } from './chainSync.ts';
 import { openNodeSyncState } from './openNodeSyncState.ts';
 import type { RelayClient } from './relayClient.ts';
 
@@ -135,7 +135,7 @@ async function fetchLinkedWorkspace(
   } catch (e) {
     return fail('relay_unreachable', e instanceof Error ? e.message : String(e));
   }
-  const st = replayLog(entries);
+  const st = replayLog(entries, { relayPub: client.relayPub });
   if (!st.ok || st.value.workspaceId !== w.workspaceId) return fail('link_refused', 'the relay sent a membership log that does not replay');
   const state = st.value;
   if (!isActiveDevice(state, keys.deviceId) || state.devices.get(keys.deviceId)?.userId !== userId)

@@ -99,6 +99,8 @@ export class RelayClient {
   private readonly logListeners = new Set<(e: LogEntryEvent) => void>();
   private readonly closeListeners = new Set<(code: number, reason: string) => void>();
   private isClosed = false;
+  /** performance.now() when relayTime was read. */
+  private authAt = 0;
 
   private constructor(private readonly opts: RelayClientOptions) {
     this.deviceId = deviceIdOf(opts.devicePub);
@@ -175,6 +177,7 @@ export class RelayClient {
       throw new RelayRequestError('relay_key_mismatch', 'the relay did not prove it holds the key it announced');
     }
     this.relayTime = auth.time;
+    this.authAt = performance.now();
     for (const bytes of auth.leases) this.keepLease(bytes);
   }
 
@@ -293,10 +296,10 @@ export class RelayClient {
     await this.expect({ t: 'unsubscribe', workspaceId }, 'unsubscribed');
   }
 
-  /** The workspace's membership log entries, in the relay's order. Allowed before joining. */
-  async getLog(workspaceId: string): Promise<Uint8Array[]> {
+  /** The workspace's membership chain (links: entry + relay countersignature) from index `start`. Allowed before joining. */
+  async getLog(workspaceId: string, start = 0): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for (let from = 0; ; ) {
+    for (let from = start; ; ) {
       const page = await this.expect({ t: 'log_get', workspaceId, from }, 'log');
       out.push(...page.entries);
       // A page must move forward: a relay that says "more" without entries is not followed in circles.
@@ -305,9 +308,18 @@ export class RelayClient {
     }
   }
 
-  /** Append a membership entry (validated by the relay); resolves to its index. Idempotent. */
-  async appendLog(workspaceId: string, entry: Uint8Array): Promise<number> {
-    return (await this.expect({ t: 'log_append', workspaceId, entry }, 'log_appended')).index;
+  /**
+   * Append a membership entry, built on the relay's head (else RelayRequestError 'log_stale');
+   * resolves to its index and the countersigned link, for the caller to verify. Idempotent.
+   */
+  async appendLog(workspaceId: string, entry: Uint8Array): Promise<{ index: number; link: Uint8Array }> {
+    const r = await this.expect({ t: 'log_append', workspaceId, entry }, 'log_appended');
+    return { index: r.index, link: r.link };
+  }
+
+  /** The relay's clock now, estimated from its time at authentication plus the time elapsed here. */
+  relayNow(): number {
+    return this.relayTime + Math.round(performance.now() - this.authAt);
   }
 
   /** A fresh lease for a workspace (also kept in `leases`). */

@@ -1,13 +1,16 @@
-// The membership-log half of a sync pass: fetch the relay's log, merge it with ours (every entry
-// re-validated by the identity library), send the relay what it lacks, re-key when an active device
-// has no lockbox for the current epoch, and adopt the result (live state and the workspace store).
+// The membership half of a sync pass: bring our chain up to the relay's head (countersigned links
+// only, fork detection), publish a new workspace's root, turn pending intents into entries at the
+// head, re-key when an active device lacks the current key, and adopt the result (live state and
+// the workspace store). A fork stops syncing this workspace and keeps the evidence in the sync state.
 import type { EpochKey } from '../../crypto/keys.ts';
-import { appendEntry, logEntries } from '../../identity/workspace/log.ts';
+import { fail, ok } from '../../crypto/result.ts';
+import { buildIntent, type Intent } from '../../identity/workspace/intents.ts';
 import { keyShareEntry } from '../../identity/workspace/keyShare.ts';
+import { linkAt, logEntries, replayLog } from '../../identity/workspace/log.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
 import type { StoredWorkspace } from '../../identity/workspace/store.ts';
-import { collectEpochKeys, mergeLogs } from './mergeMembership.ts';
-import { RelayRequestError, type RelayClient } from './relayClient.ts';
+import { appendAtHead, ChainFault, collectEpochKeys, longerChain, pullChain, type ForkEvidence } from './chainSync.ts';
+import type { RelayClient } from './relayClient.ts';
 import { bump, SyncError, type SyncSession, type SyncSummary } from './syncTypes.ts';
 
 export interface LogSyncContext {
@@ -16,73 +19,121 @@ export interface LogSyncContext {
   relayUrl: string;
   now(): number;
   log(level: 'info' | 'warn' | 'error', msg: string, detail?: Record<string, unknown>): void;
-  /** Called when the merged log added entries or keys. */
+  /** Called when the chain added entries or keys. */
   membershipChanged(state: WorkspaceState): void;
 }
 
-/** Sync the membership log both ways through `client`, counting into `s`. */
+export const forkMessage = (f: ForkEvidence): string =>
+  `the relay forked this workspace's membership log at index ${f.index} (${f.detail}), detected ${new Date(f.detectedAt).toISOString()}; syncing it has stopped and the evidence is kept`;
+
+/** Sync the membership chain through `client`, counting into `s`. */
 export async function syncMembershipLog(ctx: LogSyncContext, client: RelayClient, s: SyncSummary): Promise<void> {
-  let remote: Uint8Array[] = [];
+  const sync = await ctx.session.syncState.load();
+  if (sync.fork) throw new SyncError('log_fork', forkMessage(sync.fork));
   try {
-    remote = await client.getLog(ctx.workspaceId);
+    await pullAndAppend(ctx, client, s);
   } catch (e) {
-    if (!(e instanceof RelayRequestError) || e.code !== 'unknown_workspace') throw e;
+    if (!(e instanceof ChainFault)) throw e;
+    if (e.evidence) {
+      const evidence = e.evidence;
+      await ctx.session.syncState.update((x) => {
+        x.fork ??= evidence;
+      });
+      ctx.log('error', 'membership log fork detected', { index: evidence.index, detail: evidence.detail });
+    }
+    throw new SyncError(e.code, e.message);
   }
-  await mergeAndSend(ctx, client, remote, s);
 }
 
-async function mergeAndSend(ctx: LogSyncContext, client: RelayClient, remote: Uint8Array[], s: SyncSummary): Promise<void> {
+async function pullAndAppend(ctx: LogSyncContext, client: RelayClient, s: SyncSummary): Promise<void> {
+  const relayPub = client.relayPub;
   const stored = await ctx.session.workspaceStore.load();
-  const local = [...(stored?.entries ?? []), ...logEntries(ctx.session.live.state)];
-  const merged = mergeLogs(ctx.workspaceId, local, remote);
-  if (!merged.ok) throw new SyncError('log_invalid', `the membership log does not replay (${merged.reason})`);
-  s.logReceived += merged.value.received;
-  for (const entry of merged.value.toSend) {
-    try {
-      await client.appendLog(ctx.workspaceId, entry);
-      s.logSent++;
-    } catch (e) {
-      if (!(e instanceof RelayRequestError) || (e.code !== 'log_rejected' && e.code !== 'log_conflict')) throw e;
-      bump(s.logRejected, e.message.replace(/^[a-z_]+: /, ''));
-      ctx.log('warn', 'relay refused a log entry', { reason: e.message });
-    }
+  const storedChain = stored ? replayLog(stored.entries) : undefined;
+  const live = ctx.session.live.state;
+  const local = storedChain?.ok ? (longerChain(storedChain.value, live) ?? live) : live;
+  const liveKeys = new Map(ctx.session.live.epochKeys);
+
+  const pulled = await pullChain(client, ctx.workspaceId, local, relayPub, ctx.now());
+  let state = pulled.state ?? local;
+  s.logReceived += pulled.received;
+  if (pulled.unknown) {
+    // A workspace created here and not yet published: the relay sequences and countersigns its root.
+    const root = linkAt(state, 0);
+    if (!root || root.countersig || state.order.length !== 1) return adopt(ctx, state, liveKeys, stored, new Map());
+    const r = await client.appendLog(ctx.workspaceId, root.entry.bytes);
+    const st = replayLog([r.link], { relayPub });
+    if (!st.ok) throw new ChainFault('log_invalid', `the relay's countersigned root does not replay (${st.reason})`);
+    state = st.value;
+    s.logSent++;
   }
-  let state = merged.value.state;
+
   let keys = collectEpochKeys(state, ctx.session.device.deviceId, ctx.session.device.boxKey, new Map([...(stored?.epochKeys ?? []), ...ctx.session.live.epochKeys]));
-  // Key sharing: an admin device re-keys when an active device lacks the current key (DESIGN → Epoch keys).
-  const share = keyShareEntry(state, ctx.session.device, keys, ctx.now());
-  if (share) {
-    try {
-      await client.appendLog(ctx.workspaceId, share.entry.bytes);
-      const next = appendEntry(state, share.entry.bytes, ctx.now());
-      if (next.ok) {
-        state = next.value;
-        keys = new Map(keys).set(share.epoch, share.epochKey);
-        s.keysShared++;
-        s.logSent++;
-        ctx.log('info', 'rotated the workspace key so every active device holds it', { epoch: share.epoch });
-      }
-    } catch (e) {
-      if (!(e instanceof RelayRequestError)) throw e;
-      ctx.log('warn', 'key share refused', { reason: e.message }); // a concurrent entry won; the next pass retries
+  const done = new Map<string, Intent | undefined>(); // intent id → its failed form, or undefined once appended
+  for (const intent of stored?.intents ?? []) {
+    if (intent.status !== 'pending') continue;
+    let newKey: { epoch: number; key: EpochKey } | undefined;
+    const r = await appendAtHead(
+      client, ctx.workspaceId, state, relayPub,
+      (st, at) => {
+        const b = buildIntent(st, ctx.session.device, keys, intent.action, at);
+        if (!b.ok) return b;
+        newKey = b.value.newKey;
+        return ok(b.value.entry.bytes);
+      },
+      () => client.relayNow(),
+    );
+    if (r.ok) {
+      state = r.value.state;
+      if (newKey) keys = new Map(keys).set(newKey.epoch, newKey.key);
+      done.set(intent.id, undefined);
+      s.logSent++;
+      ctx.log('info', 'pending membership change appended', { kind: intent.action.kind, index: r.value.index });
+    } else {
+      done.set(intent.id, { ...intent, status: 'failed', reason: r.reason, ...(r.detail ? { detail: r.detail.slice(0, 500) } : {}) });
+      bump(s.logRejected, r.reason);
+      ctx.log('warn', 'a pending membership change is no longer valid', { kind: intent.action.kind, reason: r.reason });
     }
   }
-  await adopt(ctx, state, keys, stored);
+
+  // Key sharing: an admin device re-keys when an active device lacks the current key (DESIGN → Epoch keys).
+  if (keyShareEntry(state, ctx.session.device, keys, ctx.now())) {
+    let shared: { epoch: number; key: EpochKey } | undefined;
+    const r = await appendAtHead(
+      client, ctx.workspaceId, state, relayPub,
+      (st, at) => {
+        const e = keyShareEntry(st, ctx.session.device, keys, at);
+        if (!e) return fail('rotation_required', 'no longer needed');
+        shared = { epoch: e.epoch, key: e.epochKey };
+        return ok(e.entry.bytes);
+      },
+      () => client.relayNow(),
+    );
+    if (r.ok && shared) {
+      state = r.value.state;
+      keys = new Map(keys).set(shared.epoch, shared.key);
+      s.keysShared++;
+      s.logSent++;
+      ctx.log('info', 'rotated the workspace key so every active device holds it', { epoch: shared.epoch });
+    } else if (!r.ok) ctx.log('warn', 'key share not appended', { reason: r.reason });
+  }
+  await adopt(ctx, state, keys, stored, done);
 }
 
-async function adopt(ctx: LogSyncContext, state: WorkspaceState, keys: Map<number, EpochKey>, stored: StoredWorkspace | undefined): Promise<void> {
-  const changed = state.known.size !== ctx.session.live.state.known.size || keys.size !== ctx.session.live.epochKeys.size;
-  ctx.session.live.update(state, keys);
-  // Re-read right before saving: a CLI command may have appended (e.g. an invite) meanwhile.
+async function adopt(ctx: LogSyncContext, state: WorkspaceState, keys: Map<number, EpochKey>, stored: StoredWorkspace | undefined, done: Map<string, Intent | undefined>): Promise<void> {
+  const before = ctx.session.live.state;
+  const changed = state.order.length !== before.order.length || state.head !== before.head || keys.size !== ctx.session.live.epochKeys.size;
+  // Re-read right before saving: a CLI command may have added an intent meanwhile.
   const latest = (await ctx.session.workspaceStore.load()) ?? stored;
-  const entries = latest ? mergeLogs(ctx.workspaceId, [...logEntries(state), ...latest.entries], []) : undefined;
-  const finalState = entries?.ok ? entries.value.state : state;
-  if (finalState !== state) ctx.session.live.update(finalState, keys);
+  const latestChain = latest ? replayLog(latest.entries) : undefined;
+  const finalState = latestChain?.ok ? (longerChain(state, latestChain.value) ?? state) : state;
+  ctx.session.live.update(finalState, keys);
+  const intents = (latest?.intents ?? []).flatMap((i) => (done.has(i.id) ? (done.get(i.id) ? [done.get(i.id)!] : []) : [i]));
   await ctx.session.workspaceStore.save({
     workspaceId: ctx.workspaceId,
     entries: logEntries(finalState),
     epochKeys: new Map([...(latest?.epochKeys ?? []), ...keys]),
     meta: { ...(latest?.meta ?? {}), relay: ctx.relayUrl },
+    intents,
   });
   if (changed) ctx.membershipChanged(finalState);
 }

@@ -1,10 +1,16 @@
 // What the sync client remembers per workspace between runs, sealed in the profile's encrypted state
 // storage: the relay cursor (advanced only past envelopes fully applied), the relay key pinned on first
-// use (TOFU), the latest verified lease and the latest time ever seen (for the offline lock).
+// use (TOFU), the latest verified lease, the latest time ever seen (for the offline lock), and the
+// evidence of a membership-log fork once one was detected.
 import type { StorageAdapterInterface } from '@automerge/automerge-repo';
 import { fromUtf8, utf8 } from '../../crypto/bytes.ts';
+import type { ForkEvidence } from './chainSync.ts';
 
 const KEY = ['cloister-sync', 'state'];
+
+const isForkEvidence = (f: unknown): f is ForkEvidence =>
+  typeof f === 'object' && f !== null && Number.isSafeInteger((f as ForkEvidence).index) && typeof (f as ForkEvidence).ours === 'string' &&
+  typeof (f as ForkEvidence).theirs === 'string' && typeof (f as ForkEvidence).detail === 'string' && Number.isSafeInteger((f as ForkEvidence).detectedAt);
 
 export interface SyncState {
   /** Envelopes with relaySeq <= cursor have been applied (or are held/quarantined locally). */
@@ -15,6 +21,8 @@ export interface SyncState {
   lease?: string;
   /** max(every local clock reading, every relay time) so far, ms: resists clock rollback. */
   lastSeen: number;
+  /** Set when the relay was caught forking the membership log: syncing stops, the evidence stays. */
+  fork?: ForkEvidence;
 }
 
 export const emptySyncState = (): SyncState => ({ relayCursor: 0, lastSeen: 0 });
@@ -32,6 +40,7 @@ export class SyncStateStore {
         ...(typeof v.relayPub === 'string' ? { relayPub: v.relayPub } : {}),
         ...(typeof v.lease === 'string' ? { lease: v.lease } : {}),
         lastSeen: Number.isSafeInteger(v.lastSeen) ? v.lastSeen! : 0,
+        ...(isForkEvidence(v.fork) ? { fork: v.fork } : {}),
       };
     } catch {
       return emptySyncState(); // a damaged record re-pulls from 0 (duplicates are no-ops) and re-pins on next connect

@@ -98,7 +98,7 @@ export type SyncEvents = {
 /** A failure a person can act on (one line), with a stable code. */
 export class SyncError extends Error {
   constructor(
-    readonly code: 'no_relay' | 'relay_key_mismatch' | 'log_invalid' | 'connect_failed' | 'closed',
+    readonly code: 'no_relay' | 'relay_key_mismatch' | 'log_invalid' | 'log_fork' | 'connect_failed' | 'closed',
     message: string,
   ) {
     super(message);

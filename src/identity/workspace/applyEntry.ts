@@ -1,8 +1,9 @@
 // Reduce one already-validated entry into a new state. Unchanged records are shared with the old
-// state; changed maps and records are copied, so earlier states stay valid snapshots.
+// state; changed maps and records are copied, so earlier states stay valid snapshots. (The order
+// and link arrays are copied per entry; a replay builds them once, see replayLog.)
 import { b64bytes, type Entry, type Rotation } from './entry.ts';
 import { equalBytes, fromBase64url } from '../../crypto/bytes.ts';
-import { inviteSlot, rotationFits } from './epochKeys.ts';
+import { inviteSlot } from './epochKeys.ts';
 import type { EpochRecord, WorkspaceState } from './state.ts';
 
 function withRotation(epochs: Map<number, EpochRecord>, r: Rotation): Map<number, EpochRecord> {
@@ -28,43 +29,29 @@ function withLockbox(epochs: Map<number, EpochRecord>, ref: { epoch: number; che
   return next;
 }
 
-/** A stale rotation (made concurrently with one already applied) is skipped; see needsRotation. */
 function rotate(s: WorkspaceState, r: Rotation): WorkspaceState {
-  if (!rotationFits(s, r)) return s;
   s.epochs = withRotation(s.epochs, r);
   s.epoch = r.epoch;
   return s;
 }
 
-/** Is `head` among `parents`, or an ancestor of them through known entries that were not applied? */
-function reaches(state: WorkspaceState, parents: string[], head: string): boolean {
-  const stack = [...parents];
-  const seen = new Set<string>();
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (p === head) return true;
-    if (seen.has(p) || state.applied.has(p)) continue;
-    seen.add(p);
-    stack.push(...(state.known.get(p)?.body.parents ?? []));
-  }
-  return false;
-}
-
-export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
+/**
+ * `link` is the stored form of this position (the entry, with the relay's countersignature once it
+ * has one). `extendInPlace` lets a replay, which never exposes intermediate states, grow the chain
+ * arrays without copying them per entry.
+ */
+export function applyEntry(state: WorkspaceState, e: Entry, link: Uint8Array, extendInPlace = false): WorkspaceState {
   const b = e.body;
-  const s: WorkspaceState = {
-    ...state,
-    applied: new Map(state.applied).set(e.id, e),
-    known: state.known.has(e.id) ? state.known : new Map(state.known).set(e.id, e),
-    heads: [...state.heads.filter((h) => !reaches(state, b.parents, h)), e.id].sort(),
-  };
-  const seniority = state.applied.size;
+  const s: WorkspaceState = extendInPlace
+    ? (state.applied.set(e.id, e), state.order.push(e.id), state.links.push(link), { ...state, head: e.id })
+    : { ...state, applied: new Map(state.applied).set(e.id, e), order: [...state.order, e.id], links: [...state.links, link], head: e.id };
+  const admittedAt = b.index;
   switch (b.kind) {
     case 'create': {
       const d = b.device;
       s.name = b.name;
       s.members = new Map([[b.founder.userId, {
-        userId: b.founder.userId, role: 'admin', removed: false, devices: [d.deviceId], seniority,
+        userId: b.founder.userId, role: 'admin', removed: false, devices: [d.deviceId], admittedAt,
         ...(b.founder.name ? { name: b.founder.name } : {}),
         ...(b.founder.userSigningPub ? { userSigningPub: b64bytes(b.founder.userSigningPub) } : {}),
       }]]);
@@ -85,7 +72,7 @@ export function applyEntry(state: WorkspaceState, e: Entry): WorkspaceState {
       const d = b.device;
       s.invitations = new Map(s.invitations).set(inv.id, { ...inv, uses: inv.uses + 1 });
       s.members = new Map(s.members).set(b.user.userId, {
-        userId: b.user.userId, role: inv.role, removed: false, devices: [d.deviceId], seniority,
+        userId: b.user.userId, role: inv.role, removed: false, devices: [d.deviceId], admittedAt,
         ...(b.user.name ? { name: b.user.name } : {}),
         ...(b.user.userSigningPub ? { userSigningPub: b64bytes(b.user.userSigningPub) } : {}),
       });

@@ -1,4 +1,5 @@
-// Shared pieces for entry builders: the common header and the rotation recipients.
+// Shared pieces for entry builders: the common header (the next chain position after `state`)
+// and the rotation recipients.
 import { toBase64url } from '../../crypto/bytes.ts';
 import type { EpochKey, PublicKey } from '../../crypto/keys.ts';
 import { ENTRY_VERSION, type Rotation } from './entry.ts';
@@ -8,7 +9,7 @@ import type { WorkspaceState } from './state.ts';
 import { activeDevices } from './validateEntry.ts';
 
 export function header(state: WorkspaceState, keys: Pick<DeviceKeys, 'deviceId'>, now: number) {
-  return { v: ENTRY_VERSION as typeof ENTRY_VERSION, ws: state.workspaceId, parents: [...state.heads].sort(), author: keys.deviceId, at: now };
+  return { v: ENTRY_VERSION as typeof ENTRY_VERSION, ws: state.workspaceId, index: state.order.length, prev: state.head, author: keys.deviceId, at: now };
 }
 
 export const b64 = (b: Uint8Array): string => toBase64url(b);

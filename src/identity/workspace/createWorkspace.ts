@@ -15,13 +15,14 @@ export interface CreateOptions {
   workspaceId?: string;
 }
 
-export function createWorkspace(keys: DeviceKeys, name: string, opts: CreateOptions): { state: WorkspaceState; entries: Uint8Array[]; workspaceId: string; epochKey: EpochKey } {
+export function createWorkspace(keys: DeviceKeys, name: string, opts: CreateOptions): { state: WorkspaceState; entries: Uint8Array[]; root: Uint8Array; workspaceId: string; epochKey: EpochKey } {
   const ws = opts.workspaceId ?? toBase64url(randomBytes(16));
   const epochKey = newEpochKey();
   const entry = signEntry(keys, {
     v: ENTRY_VERSION,
     ws,
-    parents: [],
+    index: 0,
+    prev: '',
     author: keys.deviceId,
     at: opts.now,
     kind: 'create',
@@ -37,5 +38,6 @@ export function createWorkspace(keys: DeviceKeys, name: string, opts: CreateOpti
   });
   const state = appendEntry(emptyState(ws), entry.bytes, opts.now);
   if (!state.ok) throw new Error(`own create entry rejected: ${state.reason}`);
-  return { state: state.value, entries: [entry.bytes], workspaceId: ws, epochKey };
+  // entries: the chain as stored (one link, not yet countersigned); root: the entry to publish.
+  return { state: state.value, entries: [...state.value.links], root: entry.bytes, workspaceId: ws, epochKey };
 }

@@ -1,6 +1,9 @@
 // Membership-log entries: the typed body, its zod schema, and the one canonical wire encoding.
 // Wire = u8 version ‖ u32-len canonical-JSON body ‖ u32-len Ed25519 signature; the signature covers
 // exactly the body bytes (DOMAIN.membership), and the entry id is SHA-256 of those body bytes.
+// Format 2 is a chain (DESIGN → Membership log): each body names its index and `prev`, the id of
+// the entry before it, so an entry's id fixes its whole past. Format 1 (a DAG with `parents`) is
+// refused with its own reason code, `log_format_v1`.
 import { z } from 'zod';
 import { ByteReader, ByteWriter, fromBase64url, fromUtf8, toBase64url, utf8 } from '../../crypto/bytes.ts';
 import { sha256 } from '../../crypto/hkdf.ts';
@@ -8,7 +11,9 @@ import { fail, ok, type Result } from '../../crypto/result.ts';
 import { canonicalJson, parseCanonical } from './canonicalJson.ts';
 import type { WorkspaceRejection } from './rejections.ts';
 
-export const ENTRY_VERSION = 1;
+export const ENTRY_VERSION = 2;
+/** The DAG format of the first release: recognised only to refuse it clearly. */
+export const ENTRY_VERSION_DAG = 1;
 export const MAX_ENTRY_BYTES = 1 << 20;
 
 export type Role = 'admin' | 'writer' | 'reader';
@@ -40,7 +45,9 @@ const rotation = z.strictObject({
   prev: b64(32),
   chain: b64(undefined, 512),
 });
-const common = { v: z.literal(ENTRY_VERSION), ws: id, parents: z.array(id).max(1024), author: id, at: int };
+/** The id of the entry before (base64url SHA-256, 43 characters); '' only at index 0. */
+const prev = z.union([z.literal(''), z.string().length(43).regex(/^[A-Za-z0-9_-]+$/)]);
+const common = { v: z.literal(ENTRY_VERSION), ws: id, index: z.number().int().nonnegative().max(2 ** 32), prev, author: id, at: int };
 const name = z.string().min(1).max(200);
 
 export const entryBodySchema = z.discriminatedUnion('kind', [
@@ -108,6 +115,7 @@ export function decodeEntry(bytes: Uint8Array): Result<Entry, WorkspaceRejection
   const r = new ByteReader(bytes);
   const version = r.u8();
   if (version === undefined) return fail('entry_malformed');
+  if (version === ENTRY_VERSION_DAG) return fail('log_format_v1');
   if (version !== ENTRY_VERSION) return fail('entry_wrong_version');
   const bodyBytes = r.bytes(MAX_ENTRY_BYTES);
   const signature = r.bytes(64);
@@ -123,9 +131,8 @@ export function decodeEntry(bytes: Uint8Array): Result<Entry, WorkspaceRejection
   if (!parsed.canonical) return fail('entry_not_canonical');
   const body = entryBodySchema.safeParse(parsed.value);
   if (!body.success) return fail('entry_malformed', body.error.issues[0]?.message);
-  const parents = body.data.parents;
-  for (let i = 1; i < parents.length; i++) if (parents[i - 1]! >= parents[i]!) return fail('entry_bad_parents');
-  if ((body.data.kind === 'create') !== (parents.length === 0)) return fail('entry_bad_parents');
+  const b = body.data;
+  if ((b.kind === 'create') !== (b.index === 0) || (b.index === 0) !== (b.prev === '')) return fail('entry_bad_position');
   return ok({ id: entryIdOf(bodyBytes), bytes, bodyBytes, signature, body: body.data });
 }
 

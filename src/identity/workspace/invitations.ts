@@ -3,7 +3,7 @@
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import type { EpochKey } from '../../crypto/keys.ts';
 import { b64, header } from './buildCommon.ts';
-import type { Role } from './entry.ts';
+import { b64bytes, type BodyOf, type Role } from './entry.ts';
 import { inviteSlot, latestSlotEpoch, openEpochSlot, sealEpochKey } from './epochKeys.ts';
 import { deriveCodeKeys, newCode, signInvitationProof } from './invitation.ts';
 import type { WorkspaceRejection } from './rejections.ts';
@@ -17,19 +17,33 @@ export interface InvitationOptions {
   now: number;
 }
 
-/** An admin invites: returns the entry and the one-time code to hand over (never logged or stored in the entry). */
-export function createInvitation(state: WorkspaceState, keys: DeviceKeys, epochKey: EpochKey, opts: InvitationOptions): { entry: SignedEntry; code: string; invitationId: string } {
+/** The public half of an invitation, as the invite entry carries it (base64url keys). */
+export type InvitationTerms = BodyOf<'invite'>['invitation'];
+
+/** A fresh one-time code and the terms to publish for it (the code itself is never logged or stored). */
+export function newInvitation(opts: Omit<InvitationOptions, 'now'>): { code: string; terms: InvitationTerms } {
   const code = newCode();
   const ck = deriveCodeKeys(code);
   if (!ck.ok) throw new Error('fresh code did not decode');
   const { id, pub, boxPub } = ck.value;
-  const entry = signEntry(keys, {
-    ...header(state, keys, opts.now),
+  return { code, terms: { id, pub: b64(pub), boxPub: b64(boxPub), role: opts.role, expiresAt: opts.expiresAt, maxUses: opts.maxUses ?? 1 } };
+}
+
+/** The invite entry for `terms` at the head of `state`, sealing the current epoch key to the code's box key. */
+export function inviteEntry(state: WorkspaceState, keys: DeviceKeys, epochKey: EpochKey, terms: InvitationTerms, now: number): SignedEntry {
+  const boxPub = b64bytes(terms.boxPub);
+  return signEntry(keys, {
+    ...header(state, keys, now),
     kind: 'invite',
-    invitation: { id, pub: b64(pub), boxPub: b64(boxPub), role: opts.role, expiresAt: opts.expiresAt, maxUses: opts.maxUses ?? 1 },
-    lockbox: { epoch: state.epoch, box: sealEpochKey(boxPub, epochKey, state.workspaceId, state.epoch, inviteSlot(id)), check: b64(state.epochs.get(state.epoch)!.check) },
+    invitation: { ...terms },
+    lockbox: { epoch: state.epoch, box: sealEpochKey(boxPub, epochKey, state.workspaceId, state.epoch, inviteSlot(terms.id)), check: b64(state.epochs.get(state.epoch)!.check) },
   });
-  return { entry, code, invitationId: id };
+}
+
+/** An admin invites: returns the entry and the one-time code to hand over. */
+export function createInvitation(state: WorkspaceState, keys: DeviceKeys, epochKey: EpochKey, opts: InvitationOptions): { entry: SignedEntry; code: string; invitationId: string } {
+  const { code, terms } = newInvitation(opts);
+  return { entry: inviteEntry(state, keys, epochKey, terms, opts.now), code, invitationId: terms.id };
 }
 
 /**

@@ -7,15 +7,18 @@ export const WORKSPACE_REJECTIONS = {
   entry_not_canonical: 'the entry body is not in canonical form',
   entry_wrong_version: 'the entry has an unknown format version',
   entry_wrong_workspace: 'the entry belongs to another workspace',
-  entry_bad_parents: 'the entry names its parents out of order, twice, or not at all',
+  entry_bad_position: 'the entry names an impossible chain position (a create entry is index 0 with no prev, and only it)',
+  log_format_v1:
+    'this workspace uses membership-log format 1 (a DAG, before the relay-sequenced chain); this version refuses it because old admins could rewrite it. See docs/MIGRATION.md',
   // Log structure
   entry_duplicate: 'the entry is already in the log',
-  entry_missing_parent: 'the entry names a parent the log does not hold',
-  entry_depends_on_dropped: 'the entry builds on an entry that was rejected or dropped',
-  entry_concurrently_removed: 'the author was removed or revoked concurrently, so the entry is dropped',
+  log_stale: 'the entry was built on an older head of the log; rebuild it on the current head',
   log_no_root: 'the log has no create entry',
-  log_multiple_roots: 'the log has more than one create entry',
   create_not_first: 'a create entry can only start a log',
+  entry_not_countersigned: 'the relay did not countersign this log entry',
+  countersig_invalid: "the relay's countersignature on this log entry does not verify under the pinned relay key",
+  log_fork: 'the relay showed two different entries at one position of the log (a forked log)',
+  entry_time_skew: "the entry's time is too far from the relay's clock",
   // Authorship
   entry_bad_signature: 'the entry signature does not verify under the author device key',
   entry_author_unknown: 'the author device is not in the workspace',
@@ -55,6 +58,9 @@ export const WORKSPACE_REJECTIONS = {
   epoch_key_check_failed: 'the opened key does not match the epoch key commitment in the log',
   epoch_chain_broken: 'an older epoch key could not be recovered from the chain',
   policy_invalid: 'the policy values are out of range',
+  // Limits (per role)
+  limit_devices: 'the member already has as many devices as their role allows',
+  limit_entries_per_day: 'the author has made as many log entries in the last 24 hours as their role allows',
   // Local store
   store_missing: 'no stored copy of that workspace',
   store_corrupt: 'the stored workspace file is damaged',

@@ -31,7 +31,7 @@ const toMember = (m: { userId: string; role: Role; removed: boolean; devices: st
 
 /** Every member ever admitted (removed ones flagged), most senior first. */
 export function members(state: WorkspaceState): MemberInfo[] {
-  return [...state.members.values()].sort((a, b) => a.seniority - b.seniority).map(toMember);
+  return [...state.members.values()].sort((a, b) => a.admittedAt - b.admittedAt).map(toMember);
 }
 
 export function memberOf(state: WorkspaceState, userId: string): MemberInfo | undefined {

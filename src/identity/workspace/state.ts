@@ -3,7 +3,6 @@
 // reduce the same way.
 import type { PublicKey } from '../../crypto/keys.ts';
 import type { Entry, Policy, Role } from './entry.ts';
-import type { WorkspaceRejection } from './rejections.ts';
 
 export interface MemberRecord {
   userId: string;
@@ -12,8 +11,8 @@ export interface MemberRecord {
   devices: string[];
   name?: string;
   userSigningPub?: PublicKey;
-  /** Position of the admitting entry in the applied order: lower is more senior. */
-  seniority: number;
+  /** Chain index of the entry that admitted them (members are listed in this order). */
+  admittedAt: number;
 }
 
 export interface DeviceRecord {
@@ -48,13 +47,14 @@ export interface EpochRecord {
 export interface WorkspaceState {
   workspaceId: string;
   name: string;
-  /** Applied entries in applied order. */
+  /** The chain's entries by id, in chain order. */
   applied: Map<string, Entry>;
-  /** Every entry that was valid in its own causal past, applied or dropped by a concurrent removal. */
-  known: Map<string, Entry>;
-  /** Known entries not applied, with why. */
-  dropped: Map<string, WorkspaceRejection>;
-  heads: string[];
+  /** Entry ids by chain index. */
+  order: string[];
+  /** The stored form of each position (entry + relay countersignature), by chain index. */
+  links: Uint8Array[];
+  /** The id of the last entry ('' for an empty log): the `prev` of the next one. */
+  head: string;
   members: Map<string, MemberRecord>;
   devices: Map<string, DeviceRecord>;
   invitations: Map<string, InvitationRecord>;
@@ -70,9 +70,9 @@ export function emptyState(workspaceId: string): WorkspaceState {
     workspaceId,
     name: '',
     applied: new Map(),
-    known: new Map(),
-    dropped: new Map(),
-    heads: [],
+    order: [],
+    links: [],
+    head: '',
     members: new Map(),
     devices: new Map(),
     invitations: new Map(),

@@ -8,15 +8,20 @@ import { DOMAIN, INFO } from '../../crypto/domains.ts';
 import { deriveSubkey, hmacSha256 } from '../../crypto/hkdf.ts';
 import { asKey, type DataKey, type EpochKey, type Key } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
+import { parseIntents, type Intent } from './intents.ts';
 
 export interface StoredWorkspace {
   workspaceId: string;
+  /** The membership chain: links (entry + relay countersignature) by index. */
   entries: Uint8Array[];
   epochKeys: Map<number, EpochKey>;
   meta: Record<string, string>;
+  /** Membership changes made offline, waiting for the next sync (or failed there, with why). */
+  intents?: Intent[];
 }
 
-const FILE_VERSION = 1;
+/** 2 adds intents; 1 (no intents) still opens. */
+const FILE_VERSION = 2;
 
 const storeKey = (dk: DataKey) => deriveSubkey<Key<'AeadKey'>>(dk, INFO.workspaceStoreKey, utf8('values'));
 const nameKey = (dk: DataKey) => deriveSubkey<Key<'WorkspaceNameKey'>>(dk, INFO.workspaceStoreKey, utf8('names'));
@@ -33,12 +38,13 @@ function encode(ws: StoredWorkspace): Uint8Array {
   const keys = [...ws.epochKeys].sort(([a], [b]) => a - b);
   w.u32(keys.length);
   for (const [epoch, key] of keys) w.u32(epoch).bytes(key);
-  return w.string(JSON.stringify(ws.meta)).finish();
+  return w.string(JSON.stringify(ws.meta)).string(JSON.stringify(ws.intents ?? [])).finish();
 }
 
 function decode(bytes: Uint8Array): StoredWorkspace | undefined {
   const r = new ByteReader(bytes);
-  if (r.u8() !== FILE_VERSION) return undefined;
+  const version = r.u8();
+  if (version !== 1 && version !== FILE_VERSION) return undefined;
   const workspaceId = r.string();
   const n = r.u32();
   if (workspaceId === undefined || n === undefined) return undefined;
@@ -58,11 +64,13 @@ function decode(bytes: Uint8Array): StoredWorkspace | undefined {
     epochKeys.set(epoch, asKey<EpochKey>(key.slice()));
   }
   const metaText = r.string(1 << 20);
-  if (metaText === undefined || r.remaining !== 0) return undefined;
+  const intentsText = version === 1 ? '[]' : r.string(1 << 20);
+  if (metaText === undefined || intentsText === undefined || r.remaining !== 0) return undefined;
   try {
     const meta = JSON.parse(metaText) as unknown;
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return undefined;
-    return { workspaceId, entries, epochKeys, meta: Object.fromEntries(Object.entries(meta).filter(([, v]) => typeof v === 'string')) as Record<string, string> };
+    const intents = parseIntents(JSON.parse(intentsText));
+    return { workspaceId, entries, epochKeys, meta: Object.fromEntries(Object.entries(meta).filter(([, v]) => typeof v === 'string')) as Record<string, string>, intents };
   } catch {
     return undefined;
   }

@@ -21,8 +21,7 @@ describe('entry encoding', () => {
 
   it('the entry id is the SHA-256 of exactly the signed body bytes', () => {
     const alice = device('alice');
-    const { entries } = createWorkspace(alice, 'Team', { now: NOW });
-    const d = decodeEntry(entries[0]!);
+    const d = decodeEntry(createWorkspace(alice, 'Team', { now: NOW }).root);
     expect(d.ok && d.value.id).toBe(d.ok && entryIdOf(d.value.bodyBytes));
   });
 

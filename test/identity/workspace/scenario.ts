@@ -24,7 +24,7 @@ function admit(state: WorkspaceState, admin: DeviceKeys, joiner: DeviceKeys, rol
 
 export function prefix(): { state: WorkspaceState; log: Uint8Array[] } {
   const created = createWorkspace(people.alice, 'Team', { now: NOW });
-  const log = [...created.entries];
+  const log = [created.root];
   let state = created.state;
   state = admit(state, people.alice, people.bob, 'admin', log);
   state = admit(state, people.alice, people.carol, 'admin', log);
@@ -52,7 +52,7 @@ export function summary(state: WorkspaceState) {
     policy: state.policy,
     invitations: [...state.invitations.values()].map((i) => `${i.id}:${i.uses}:${i.revoked}`).sort(),
     applied: [...state.applied.keys()].sort(),
-    heads: state.heads,
+    head: state.head,
     needsRotation: needsRotation(state),
   };
 }

@@ -37,7 +37,7 @@ describe('workspace store', () => {
     if (!r.ok) throw new Error(r.reason);
     expect(r.value.meta.relay).toBe('ws://127.0.0.1:8787');
     expect([...r.value.epochKeys.keys()]).toEqual([0]);
-    const state = replayLog(r.value.entries, NOW);
+    const state = replayLog(r.value.entries);
     expect(state.ok && members(state.value).map((m) => m.userId)).toEqual(['alice']);
     expect(listWorkspaces(h, dataKey).map((w) => w.workspaceId)).toEqual([workspaceId]);
   });
