@@ -1,9 +1,12 @@
 // What `cloister status` shows for one workspace: relay and pinned key, the offline lease and the
 // time left, the outbox, envelopes held for missing predecessors, the quarantine with reasons (e.g.
-// lease_expired pushes), documents stored here that do not load (damaged), and the relay cursor. Read-only.
+// lease_expired pushes), documents stored here that do not load (damaged), the relay cursor, the
+// membership-log fork alarm (syncing stopped) and offline membership changes (pending or failed). Read-only.
+import type { Intent } from '../../identity/workspace/intents.ts';
 import type { RecordSession } from '../openSession.ts';
 import { DAMAGED_WORDS } from '../damaged.ts';
 import { summarizeQuarantined } from '../quarantine.ts';
+import { forkAlarm, intentStatuses, type ForkAlarm, type IntentStatus } from './membershipStatus.ts';
 import { blockedDocuments } from './resubmit.ts';
 
 export interface SyncStatus {
@@ -26,9 +29,14 @@ export interface SyncStatus {
   /** Documents stored on this device that do not load; kept as they are, never replaced by empty ones. */
   damaged: { docId: string; reason: string; description: string; detail?: string; at: string }[];
   cursor: number;
+  /** The relay was caught forking the membership log: syncing this workspace is stopped. */
+  fork: ForkAlarm | null;
+  /** Membership changes made offline: waiting for the next sync (pending) or no longer valid (failed). */
+  intents: IntentStatus[];
 }
 
-export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'syncState' | 'lease' | 'workspace'>): Promise<SyncStatus> {
+/** `intents`: the stored workspace's intents (the open session does not carry them). */
+export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'syncState' | 'lease' | 'workspace'>, o: { intents?: readonly Intent[] } = {}): Promise<SyncStatus> {
   const st = await s.syncState.load();
   const lease = s.lease.lease;
   const remaining = lease ? s.lease.offlineRemainingMs() : null;
@@ -49,6 +57,8 @@ export async function syncStatus(s: Pick<RecordSession, 'session' | 'live' | 'sy
       docId: d.docId, reason: d.reason, description: DAMAGED_WORDS[d.reason], ...(d.detail ? { detail: d.detail } : {}), at: new Date(d.at).toISOString(),
     })),
     cursor: st.relayCursor,
+    fork: forkAlarm(st.fork),
+    intents: intentStatuses(o.intents),
   };
 }
 
