@@ -2,6 +2,7 @@
 // merges their named figures into one flat JSON object. A suite is one file here exporting a
 // BenchSuite; add it to SUITES below. Figure names must be unique across suites.
 import { cpus } from 'node:os';
+import { chainSuite } from './chainBench.ts';
 import { cryptoBench } from './cryptoBench.ts';
 import { docsSuite } from './docsBench.ts';
 import { automergeVersionSuite } from './automergeVersionBench.ts';
@@ -12,7 +13,7 @@ import type { BenchContext, BenchSuite, Figures } from './suite.ts';
 export type { BenchContext, BenchSuite, Figures };
 
 /** Every suite, in the order they run. Others add theirs here (docsBench, syncBench, …). */
-export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, recordsSuite, syncSuite];
+export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, recordsSuite, syncSuite, chainSuite];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
   const unknown = (only ?? []).filter((n) => !SUITES.some((s) => s.name === n));
