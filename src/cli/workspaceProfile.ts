@@ -1,6 +1,7 @@
 // The workspace side of a CLI profile: the vault's keys as workspace device keys, picking a stored
 // workspace (the only one, or --workspace NAME|ID), recording membership changes as intents and
 // taking them to the relay at once when it answers (else they wait for the next sync).
+import { withNames } from '../identity/workspace/names.ts';
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import type { EpochKey } from '../crypto/keys.ts';
 import { replayLog } from '../identity/workspace/log.ts';
@@ -24,7 +25,8 @@ export function chooseWorkspace(opts: CommonOptions, vault: UnlockedVault, name?
   const all: OpenWorkspace[] = [];
   for (const stored of listWorkspaces(opts.home, vault.dataKey)) {
     const r = replayLog(stored.entries);
-    if (r.ok) all.push({ stored, state: r.value });
+    if (r.ok) all.push({ stored, state: withNames(r.value, stored.epochKeys) });
+    else if (r.reason === 'log_format_v1') fail(describeRejection('log_format_v1'));
   }
   if (all.length === 0) fail('this profile has no workspace yet (run `cloister workspace create NAME`)');
   if (name !== undefined) {
@@ -78,7 +80,7 @@ function reopen(opts: CommonOptions, vault: UnlockedVault, workspaceId: string):
   const stored = loadWorkspace(opts.home, vault.dataKey, workspaceId);
   if (!stored.ok) return undefined;
   const r = replayLog(stored.value.entries);
-  return r.ok ? { stored: stored.value, state: r.value } : undefined;
+  return r.ok ? { stored: stored.value, state: withNames(r.value, stored.value.epochKeys) } : undefined;
 }
 
 /** Say what became of an intent (stderr), for commands that record one. */

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { MIN_KDF } from '../../src/crypto/argon2.ts';
 import { unlockVault } from '../../src/identity/vault/unlockVault.ts';
 import { parseInvitationToken } from '../../src/identity/workspace/invitation.ts';
-import { buildJoin } from '../../src/identity/workspace/invitations.ts';
+import { buildJoin, createInvitation } from '../../src/identity/workspace/invitations.ts';
+import { deviceKeysOfVault } from '../../src/identity/vault/deviceKeys.ts';
 import { appendEntry, logEntries, replayLog } from '../../src/identity/workspace/log.ts';
 import { loadWorkspace, saveWorkspace } from '../../src/identity/workspace/store.ts';
 import { device } from '../identity/workspace/fixtures.ts';
@@ -17,31 +18,36 @@ integrationTimeouts();
 const PW = 'correct horse';
 
 describe('cloister workspace / device', () => {
-  it('alice creates a workspace, invites bob, revokes his device and removes him', async () => {
+  it('alice, offline, invites, revokes bob’s device and removes him: each change is kept as a pending intent and listed', async () => {
     const home = tempHome();
     init(home, PW);
     const as = (...args: string[]) => cloister([...args, '--home', home, '--password-stdin'], `${PW}\n`);
 
-    const created = as('workspace', 'create', 'Household', '--relay', 'ws://127.0.0.1:8787', '--json');
+    const created = as('workspace', 'create', 'Household', '--relay', 'ws://127.0.0.1:9', '--json'); // nothing listens there: offline
     expect(created.code, created.stderr).toBe(0);
     const { workspaceId } = JSON.parse(created.stdout) as { workspaceId: string };
 
     const invite = as('workspace', 'invite', '--role', 'writer', '--expires', '2d', '--json');
     expect(invite.code, invite.stderr).toBe(0);
-    const { code } = JSON.parse(invite.stdout) as { code: string };
+    const { code, status } = JSON.parse(invite.stdout) as { code: string; status: string };
+    expect(status).toBe('pending');
     const token = parseInvitationToken(code);
     expect(token.ok && token.value.workspaceId).toBe(workspaceId);
     expect(token.ok && token.value.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
 
-    // bob joins; here we play the relay's part by writing his join into alice's store
+    // bob joins; here we play the relay's part by writing an invitation and his join into alice's chain
     const vault = await unlockVault(home, PW, { kdf: MIN_KDF });
     if (!vault.ok) throw new Error(vault.reason);
     const stored = loadWorkspace(home, vault.value.dataKey, workspaceId);
     if (!stored.ok || !token.ok) throw new Error('store');
-    const state = replayLog(stored.value.entries);
+    expect(stored.value.intents?.map((i) => [i.status, i.action.kind])).toEqual([['pending', 'invite']]);
+    const replayed = replayLog(stored.value.entries);
+    if (!replayed.ok) throw new Error(replayed.reason);
+    const inv = createInvitation(replayed.value, deviceKeysOfVault(vault.value), stored.value.epochKeys.get(0)!, { role: 'writer', expiresAt: Date.now() + 3600_000, now: Date.now() });
+    const state = appendEntry(replayed.value, inv.entry.bytes, Date.now());
     if (!state.ok) throw new Error(state.reason);
     const bob = device('bob');
-    const join = buildJoin(state.value, token.value.code, bob, Date.now());
+    const join = buildJoin(state.value, inv.code, bob, Date.now());
     if (!join.ok) throw new Error(join.reason);
     const joined = appendEntry(state.value, join.value.entry.bytes, Date.now());
     if (!joined.ok) throw new Error(joined.reason);
@@ -56,14 +62,19 @@ describe('cloister workspace / device', () => {
 
     const revoke = as('device', 'revoke', bob.deviceId.slice(0, 10), '--json');
     expect(revoke.code, revoke.stderr).toBe(0);
-    expect(JSON.parse(revoke.stdout)).toEqual({ revoked: bob.deviceId, epoch: 1 });
+    expect(JSON.parse(revoke.stdout)).toEqual({ revoked: bob.deviceId, status: 'pending', epoch: 0 });
+    expect(revoke.stderr).toMatch(/pending; it reaches the relay at the next sync/);
 
     const remove = as('workspace', 'remove', 'bob', '--json');
     expect(remove.code, remove.stderr).toBe(0);
-    expect(JSON.parse(remove.stdout)).toEqual({ removed: 'bob', epoch: 2 });
+    expect(JSON.parse(remove.stdout)).toEqual({ removed: 'bob', status: 'pending', epoch: 0 });
 
-    const after = JSON.parse(as('workspace', 'members', '--json').stdout) as { userId: string; removed: boolean }[];
-    expect(after.find((m) => m.userId === 'bob')?.removed).toBe(true);
+    // Nothing takes effect before the relay sequences it; members lists what is pending.
+    const after = as('workspace', 'members', '--json');
+    expect((JSON.parse(after.stdout) as { userId: string; removed: boolean }[]).find((m) => m.userId === 'bob')?.removed).toBe(false);
+    expect(after.stderr).toMatch(/pending: remove member bob/);
+    expect(after.stderr).toMatch(/pending: revoke device/);
+    expect(after.stderr).toMatch(/pending: invite a writer/);
 
     expectOneLineError(as('workspace', 'remove', 'carol'), /no current member carol/);
     expectOneLineError(as('workspace', 'invite', '--role', 'writer', '--expires', 'soon'), /--expires must be a duration/);

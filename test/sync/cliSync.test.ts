@@ -27,13 +27,13 @@ describe('cloister sync, status and workspace join', () => {
       const recordId = add.stdout.trim();
       const inv = A(['workspace', 'invite', '--role', 'writer', '--json']);
       expect(inv.code, inv.stderr).toBe(0);
-      const { code } = JSON.parse(inv.stdout) as { code: string };
+      const { code, status: invited } = JSON.parse(inv.stdout) as { code: string; status: string };
+      expect(invited).toBe('appended'); // the relay answered, so the invitation went out at once (with the workspace)
 
       const sync1 = A(['sync', '--json']);
       expect(sync1.code, sync1.stderr).toBe(0);
       const s1 = JSON.parse(sync1.stdout) as { acked: number; logSent: number; outbox: number; rejected: object };
-      expect(s1.logSent).toBe(2);
-      expect(s1.acked).toBeGreaterThan(0);
+      expect(s1.logSent).toBe(0);
       expect(s1.outbox).toBe(0);
       expect(s1.rejected).toEqual({});
 

@@ -9,16 +9,15 @@ import { createVault } from '../../src/identity/vault/createVault.ts';
 import type { UnlockedVault } from '../../src/identity/vault/types.ts';
 import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
 import { formatInvitationToken } from '../../src/identity/workspace/invitation.ts';
-import { createInvitation } from '../../src/identity/workspace/invitations.ts';
-import { appendEntry, logEntries, replayLog } from '../../src/identity/workspace/log.ts';
-import { removeMember } from '../../src/identity/workspace/members.ts';
+import { newInvitation } from '../../src/identity/workspace/invitations.ts';
+import { inviteIntent, newIntent, type IntentAction } from '../../src/identity/workspace/intents.ts';
+import { replayLog } from '../../src/identity/workspace/log.ts';
 import type { Policy, Role } from '../../src/identity/workspace/entry.ts';
 import { loadWorkspace, saveWorkspace } from '../../src/identity/workspace/store.ts';
 import { openRecordSession, type RecordSession } from '../../src/docs/openSession.ts';
 import { SyncEngine, type SyncEngineOptions } from '../../src/docs/sync/SyncEngine.ts';
 import { deviceKeysOfVault, syncSessionOf } from '../../src/docs/sync/nodeSyncSession.ts';
 import { joinViaRelay } from '../../src/docs/sync/joinViaRelay.ts';
-import type { EpochKey } from '../../src/crypto/keys.ts';
 import { CHILD_MS } from '../timeouts.ts';
 
 const dirs: string[] = [];
@@ -58,28 +57,21 @@ function stored(u: User, workspaceId: string) {
   return { w: w.value, state: st.value };
 }
 
-function appendOwn(u: User, workspaceId: string, entry: Uint8Array, key?: { epoch: number; key: EpochKey }): void {
-  const { w, state } = stored(u, workspaceId);
-  const next = appendEntry(state, entry, Date.now());
-  if (!next.ok) throw new Error(`own entry refused: ${next.reason}`);
-  const epochKeys = new Map(w.epochKeys);
-  if (key) epochKeys.set(key.epoch, key.key);
-  saveWorkspace(u.home, u.vault.dataKey, { ...w, entries: logEntries(next.value), epochKeys });
+/** Record a membership change as the CLI does: an intent, appended at the head at the next sync. */
+function addIntent(u: User, workspaceId: string, action: IntentAction): void {
+  const { w } = stored(u, workspaceId);
+  saveWorkspace(u.home, u.vault.dataKey, { ...w, intents: [...(w.intents ?? []), newIntent(action, Date.now())] });
 }
 
 /** Like `workspace invite --json`: returns the printed code ("<workspaceId>.<code>"). */
 export function invite(admin: User, workspaceId: string, role: Role): string {
-  const { w, state } = stored(admin, workspaceId);
-  const now = Date.now();
-  const inv = createInvitation(state, deviceKeysOfVault(admin.vault), w.epochKeys.get(state.epoch)!, { role, expiresAt: now + 3600_000, now });
-  appendOwn(admin, workspaceId, inv.entry.bytes);
+  const inv = newInvitation({ role, expiresAt: Date.now() + 3600_000 });
+  addIntent(admin, workspaceId, inviteIntent(inv.terms));
   return formatInvitationToken(workspaceId, inv.code);
 }
 
 export function remove(admin: User, workspaceId: string, victim: User): void {
-  const { w, state } = stored(admin, workspaceId);
-  const { entry, epochKey } = removeMember(state, deviceKeysOfVault(admin.vault), new Map(w.epochKeys), victim.vault.userId, Date.now());
-  appendOwn(admin, workspaceId, entry.bytes, { epoch: state.epoch + 1, key: epochKey });
+  addIntent(admin, workspaceId, { kind: 'remove_member', member: victim.vault.userId });
 }
 
 export async function join(u: User, token: string, relayUrl: string) {

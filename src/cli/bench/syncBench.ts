@@ -18,8 +18,8 @@ import { openNodeSync, type NodeSync } from '../../docs/sync/openNodeSync.ts';
 import { createVault } from '../../identity/vault/createVault.ts';
 import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
 import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
-import { createInvitation } from '../../identity/workspace/invitations.ts';
-import { appendEntry, logEntries, replayLog } from '../../identity/workspace/log.ts';
+import { newInvitation } from '../../identity/workspace/invitations.ts';
+import { inviteIntent, newIntent } from '../../identity/workspace/intents.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
 import { automergeRepoSyncMs } from './automergeRepoSyncAnchor.ts';
 import { median, round } from './measure.ts';
@@ -50,12 +50,10 @@ async function setUp(): Promise<Setup> {
   const { vault: vaultB } = await createVault(homeB, 'bob bench password', { kdf: MIN_KDF });
   const now = Date.now();
   const ws = createWorkspace(deviceKeysOfVault(vaultA), 'bench', { now });
-  const st = replayLog(ws.entries);
-  if (!st.ok) throw new Error(st.reason);
-  const inv = createInvitation(st.value, deviceKeysOfVault(vaultA), ws.epochKey, { role: 'writer', expiresAt: now + 3600_000, now });
-  const next = appendEntry(st.value, inv.entry.bytes, now);
-  if (!next.ok) throw new Error(next.reason);
-  saveWorkspace(homeA, vaultA.dataKey, { workspaceId: ws.workspaceId, entries: logEntries(next.value), epochKeys: new Map([[0, ws.epochKey]]), meta: { relay: relay.url } });
+  const inv = newInvitation({ role: 'writer', expiresAt: now + 3600_000 });
+  saveWorkspace(homeA, vaultA.dataKey, {
+    workspaceId: ws.workspaceId, entries: ws.entries, epochKeys: new Map([[0, ws.epochKey]]), meta: { relay: relay.url }, intents: [newIntent(inviteIntent(inv.terms), now)],
+  });
 
   const engine = { relayUrl: relay.url, timeoutMs: 120_000 };
   const a = await openNodeSync({ home: homeA, vault: vaultA, engine });

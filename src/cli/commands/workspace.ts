@@ -77,6 +77,7 @@ export function register(program: Command): void {
     const vault = await openVault(opts);
     const ws = chooseWorkspace(opts, vault, o.workspace);
     const list = members(ws.state);
+    for (const i of ws.stored.intents ?? []) note(`${i.status === 'pending' ? 'pending' : `failed (${i.reason})`}: ${describeIntent(i.action)}`);
     if (opts.json) {
       printJson(list);
       return;
@@ -88,7 +89,6 @@ export function register(program: Command): void {
       process.stdout.write(`${who}  ${m.role}${m.removed ? '  removed' : ''}  devices: ${m.devices.join(', ')}${m.userId === me ? '  (you)' : ''}\n`);
     }
     if (needsRotation(ws.state)) note('note: the workspace key should be rotated (an active device lacks the current key)');
-    for (const i of ws.stored.intents ?? []) note(`${i.status === 'pending' ? 'pending' : `failed (${i.reason})`}: ${describeIntent(i.action)}`);
   });
 
   pick(workspace.command('role <member> <role>').description('change a member’s role (admin, writer or reader)')).action(

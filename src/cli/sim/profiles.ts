@@ -4,14 +4,13 @@
 import { join as pathJoin } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { MIN_KDF } from '../../crypto/argon2.ts';
-import type { EpochKey } from '../../crypto/keys.ts';
 import { createVault } from '../../identity/vault/createVault.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
 import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
-import { createInvitation } from '../../identity/workspace/invitations.ts';
-import { appendEntry, logEntries, replayLog } from '../../identity/workspace/log.ts';
-import { removeMember } from '../../identity/workspace/members.ts';
+import { newInvitation } from '../../identity/workspace/invitations.ts';
+import { inviteIntent, newIntent, type IntentAction } from '../../identity/workspace/intents.ts';
+import { replayLog } from '../../identity/workspace/log.ts';
 import type { Policy } from '../../identity/workspace/entry.ts';
 import { loadWorkspace, saveWorkspace } from '../../identity/workspace/store.ts';
 import { openRecordSession, type RecordSession } from '../../docs/openSession.ts';
@@ -46,28 +45,22 @@ function stored(u: SimUser, workspaceId: string) {
   return { w: w.value, state: st.value };
 }
 
-function appendOwn(u: SimUser, workspaceId: string, entry: Uint8Array, now: number, key?: { epoch: number; key: EpochKey }): void {
-  const { w, state } = stored(u, workspaceId);
-  const next = appendEntry(state, entry, now);
-  if (!next.ok) throw new Error(`own entry refused: ${next.reason}`);
-  const epochKeys = new Map(w.epochKeys);
-  if (key) epochKeys.set(key.epoch, key.key);
-  saveWorkspace(u.home, u.vault.dataKey, { ...w, entries: logEntries(next.value), epochKeys });
+/** Record a membership change as the CLI does: an intent, appended at the head at the next sync. */
+function addIntent(u: SimUser, workspaceId: string, action: IntentAction, now: number): void {
+  const { w } = stored(u, workspaceId);
+  saveWorkspace(u.home, u.vault.dataKey, { ...w, intents: [...(w.intents ?? []), newIntent(action, now)] });
 }
 
 /** Like `workspace invite --role writer --json`: the printed code. */
 export function invite(admin: SimUser, workspaceId: string, now: number): string {
-  const { w, state } = stored(admin, workspaceId);
-  const inv = createInvitation(state, deviceKeysOfVault(admin.vault), w.epochKeys.get(state.epoch)!, { role: 'writer', expiresAt: now + 3600_000, now });
-  appendOwn(admin, workspaceId, inv.entry.bytes, now);
+  const inv = newInvitation({ role: 'writer', expiresAt: now + 3600_000 });
+  addIntent(admin, workspaceId, inviteIntent(inv.terms), now);
   return formatInvitationToken(workspaceId, inv.code);
 }
 
 /** Like `workspace remove MEMBER`: a remove_member entry with a key rotation, in the admin's stored log. */
 export function removeFromWorkspace(admin: SimUser, workspaceId: string, victim: SimUser, now: number): void {
-  const { w, state } = stored(admin, workspaceId);
-  const { entry, epochKey } = removeMember(state, deviceKeysOfVault(admin.vault), new Map(w.epochKeys), victim.vault.userId, now);
-  appendOwn(admin, workspaceId, entry.bytes, now, { epoch: state.epoch + 1, key: epochKey });
+  addIntent(admin, workspaceId, { kind: 'remove_member', member: victim.vault.userId }, now);
 }
 
 export async function joinWorkspace(u: SimUser, token: string, relayUrl: string): Promise<void> {

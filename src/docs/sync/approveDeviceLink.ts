@@ -3,6 +3,7 @@
 // (its own signature and the code-keyed proof, verifyDeviceLinkRequest) against the keys it asked with,
 // and append one add_device entry per workspace, signed by this device, at the relay. Each entry seals
 // the current epoch key to the new device's box key; the epoch chain gives it every older key.
+import { withNames } from '../../identity/workspace/names.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
@@ -56,7 +57,7 @@ export async function approveDeviceLink(o: ApproveOptions): Promise<Result<Appro
   for (const stored of listWorkspaces(o.home, o.vault.dataKey)) {
     const st = replayLog(stored.entries);
     if (!st.ok || !isActiveDevice(st.value, keys.deviceId) || !stored.epochKeys.has(st.value.epoch) || !stored.meta.relay) continue;
-    mine.push({ stored, state: st.value, relay: stored.meta.relay });
+    mine.push({ stored, state: withNames(st.value, stored.epochKeys), relay: stored.meta.relay });
   }
   if (mine.length === 0) return fail('link_no_workspace');
   const userId = mine[0]!.state.devices.get(keys.deviceId)!.userId;

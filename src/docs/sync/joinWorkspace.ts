@@ -2,6 +2,7 @@
 // fetch the chain (countersigned by the relay key, pinned from here on), build the join entry at its head with the invitation proof (the code never leaves this device),
 // append it at the relay (which validates it), and open the epoch keys the invitation gives. No
 // storage here: the CLI (joinViaRelay.ts) and the web app (joinInBrowser.ts) keep the result.
+import { withNames } from '../../identity/workspace/names.ts';
 import type { EpochKey } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
@@ -82,6 +83,7 @@ export async function joinThroughRelay(o: JoinThroughRelayOptions): Promise<Resu
     }
     // The join entry holds our own lockbox for the invitation's epoch: open it and walk the chain back.
     const epochKeys = collectEpochKeys(state, keys.deviceId, keys.boxKey, new Map());
+    state = withNames(state, epochKeys);
     const me = state.devices.get(keys.deviceId);
     return ok({
       workspaceId, state, epochKeys, relayPub: client.relayPub, relayTime: client.relayTime,

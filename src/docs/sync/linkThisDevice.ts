@@ -4,6 +4,7 @@
 // its own enrolment for each (with the code proof, deviceLink.ts), waits for the add_device entries,
 // then fetches each workspace's log from its relay, opens every epoch key its lockbox and the key chain
 // give, and stores the workspace like a join does. The code never leaves the two devices.
+import { withNames } from '../../identity/workspace/names.ts';
 import { fromBase64url, toBase64url } from '../../crypto/bytes.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
@@ -137,10 +138,11 @@ async function fetchLinkedWorkspace(
   }
   const st = replayLog(entries, { relayPub: client.relayPub });
   if (!st.ok || st.value.workspaceId !== w.workspaceId) return fail('link_refused', 'the relay sent a membership log that does not replay');
-  const state = st.value;
+  let state = st.value;
   if (!isActiveDevice(state, keys.deviceId) || state.devices.get(keys.deviceId)?.userId !== userId)
     return fail('link_refused', 'the relay’s log does not add this device for that user');
   const epochKeys = collectEpochKeys(state, keys.deviceId, keys.boxKey, new Map());
+  state = withNames(state, epochKeys);
   if (!epochKeys.has(state.epoch)) return fail('link_refused', `the log holds no key for this device at epoch ${state.epoch}`);
   saveWorkspace(o.home, o.vault.dataKey, { workspaceId: w.workspaceId, entries: logEntries(state), epochKeys, meta: { relay: w.relay } });
   const ss = await openNodeSyncState(docsDirOf(o.home, o.vault, w.workspaceId), o.vault.dataKey);

@@ -2,6 +2,7 @@
 // only, fork detection), publish a new workspace's root, turn pending intents into entries at the
 // head, re-key when an active device lacks the current key, and adopt the result (live state and
 // the workspace store). A fork stops syncing this workspace and keeps the evidence in the sync state.
+import { withNames } from '../../identity/workspace/names.ts';
 import type { EpochKey } from '../../crypto/keys.ts';
 import { fail, ok } from '../../crypto/result.ts';
 import { buildIntent, type Intent } from '../../identity/workspace/intents.ts';
@@ -125,7 +126,7 @@ async function adopt(ctx: LogSyncContext, state: WorkspaceState, keys: Map<numbe
   // Re-read right before saving: a CLI command may have added an intent meanwhile.
   const latest = (await ctx.session.workspaceStore.load()) ?? stored;
   const latestChain = latest ? replayLog(latest.entries) : undefined;
-  const finalState = latestChain?.ok ? (longerChain(state, latestChain.value) ?? state) : state;
+  const finalState = withNames(latestChain?.ok ? (longerChain(state, latestChain.value) ?? state) : state, keys);
   ctx.session.live.update(finalState, keys);
   const intents = (latest?.intents ?? []).flatMap((i) => (done.has(i.id) ? (done.get(i.id) ? [done.get(i.id)!] : []) : [i]));
   await ctx.session.workspaceStore.save({

@@ -49,10 +49,10 @@ export function applyEntry(state: WorkspaceState, e: Entry, link: Uint8Array, ex
   switch (b.kind) {
     case 'create': {
       const d = b.device;
-      s.name = b.name;
+      s.sealedName = { ...b.name };
       s.members = new Map([[b.founder.userId, {
         userId: b.founder.userId, role: 'admin', removed: false, devices: [d.deviceId], admittedAt,
-        ...(b.founder.name ? { name: b.founder.name } : {}),
+        ...(b.founder.name ? { sealedName: { ...b.founder.name } } : {}),
         ...(b.founder.userSigningPub ? { userSigningPub: b64bytes(b.founder.userSigningPub) } : {}),
       }]]);
       s.devices = new Map([[d.deviceId, { deviceId: d.deviceId, userId: b.founder.userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false }]]);
@@ -73,7 +73,7 @@ export function applyEntry(state: WorkspaceState, e: Entry, link: Uint8Array, ex
       s.invitations = new Map(s.invitations).set(inv.id, { ...inv, uses: inv.uses + 1 });
       s.members = new Map(s.members).set(b.user.userId, {
         userId: b.user.userId, role: inv.role, removed: false, devices: [d.deviceId], admittedAt,
-        ...(b.user.name ? { name: b.user.name } : {}),
+        ...(b.user.name ? { sealedName: { ...b.user.name } } : {}),
         ...(b.user.userSigningPub ? { userSigningPub: b64bytes(b.user.userSigningPub) } : {}),
       });
       s.devices = new Map(s.devices).set(d.deviceId, { deviceId: d.deviceId, userId: b.user.userId, signingPub: b64bytes(d.signingPub), boxPub: b64bytes(d.boxPub), revoked: false });

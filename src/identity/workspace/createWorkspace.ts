@@ -6,6 +6,7 @@ import { b64 } from './buildCommon.ts';
 import { ENTRY_VERSION, type Policy } from './entry.ts';
 import { epochCheck, newEpochKey, sealEpochKey } from './epochKeys.ts';
 import { appendEntry } from './log.ts';
+import { memberSlot, sealName, withNames, workspaceSlot } from './names.ts';
 import { signEntry, type DeviceKeys } from './signEntry.ts';
 import { DEFAULT_POLICY, emptyState, type WorkspaceState } from './state.ts';
 
@@ -26,11 +27,11 @@ export function createWorkspace(keys: DeviceKeys, name: string, opts: CreateOpti
     author: keys.deviceId,
     at: opts.now,
     kind: 'create',
-    name,
+    name: sealName(epochKey, ws, 0, workspaceSlot, name),
     founder: {
       userId: keys.userId,
       ...(keys.userSigningPub ? { userSigningPub: b64(keys.userSigningPub) } : {}),
-      ...(keys.name ? { name: keys.name } : {}),
+      ...(keys.name ? { name: sealName(epochKey, ws, 0, memberSlot(keys.userId), keys.name) } : {}),
     },
     device: { deviceId: keys.deviceId, signingPub: b64(keys.signingPub), boxPub: b64(keys.boxPub) },
     epoch0: { lockbox: sealEpochKey(keys.boxPub, epochKey, ws, 0, keys.deviceId), check: b64(epochCheck(epochKey, ws, 0)) },
@@ -39,5 +40,5 @@ export function createWorkspace(keys: DeviceKeys, name: string, opts: CreateOpti
   const state = appendEntry(emptyState(ws), entry.bytes, opts.now);
   if (!state.ok) throw new Error(`own create entry rejected: ${state.reason}`);
   // entries: the chain as stored (one link, not yet countersigned); root: the entry to publish.
-  return { state: state.value, entries: [...state.value.links], root: entry.bytes, workspaceId: ws, epochKey };
+  return { state: withNames(state.value, new Map([[0, epochKey]])), entries: [...state.value.links], root: entry.bytes, workspaceId: ws, epochKey };
 }

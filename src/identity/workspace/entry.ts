@@ -48,7 +48,8 @@ const rotation = z.strictObject({
 /** The id of the entry before (base64url SHA-256, 43 characters); '' only at index 0. */
 const prev = z.union([z.literal(''), z.string().length(43).regex(/^[A-Za-z0-9_-]+$/)]);
 const common = { v: z.literal(ENTRY_VERSION), ws: id, index: z.number().int().nonnegative().max(2 ** 32), prev, author: id, at: int };
-const name = z.string().min(1).max(200);
+/** A name sealed under a key derived from an epoch key (names.ts): the relay never reads it. */
+const name = z.strictObject({ epoch: int, box: b64(undefined, 1024) });
 
 export const entryBodySchema = z.discriminatedUnion('kind', [
   z.strictObject({

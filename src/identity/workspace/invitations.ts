@@ -6,6 +6,7 @@ import { b64, header } from './buildCommon.ts';
 import { b64bytes, type BodyOf, type Role } from './entry.ts';
 import { inviteSlot, latestSlotEpoch, openEpochSlot, sealEpochKey } from './epochKeys.ts';
 import { deriveCodeKeys, newCode, signInvitationProof } from './invitation.ts';
+import { memberSlot, sealName } from './names.ts';
 import type { WorkspaceRejection } from './rejections.ts';
 import { signEntry, type DeviceKeys, type SignedEntry } from './signEntry.ts';
 import type { WorkspaceState } from './state.ts';
@@ -67,7 +68,7 @@ export function buildJoin(state: WorkspaceState, code: string, keys: DeviceKeys,
     user: {
       userId: keys.userId,
       ...(keys.userSigningPub ? { userSigningPub: b64(keys.userSigningPub) } : {}),
-      ...(keys.name ? { name: keys.name } : {}),
+      ...(keys.name ? { name: sealName(key.value, state.workspaceId, epoch, memberSlot(keys.userId), keys.name) } : {}),
     },
     device: { deviceId: keys.deviceId, signingPub: b64(keys.signingPub), boxPub: b64(keys.boxPub) },
     proof: b64(signInvitationProof(ck.value, state.workspaceId, joiner)),

@@ -3,13 +3,16 @@
 // reduce the same way.
 import type { PublicKey } from '../../crypto/keys.ts';
 import type { Entry, Policy, Role } from './entry.ts';
+import type { SealedName } from './names.ts';
 
 export interface MemberRecord {
   userId: string;
   role: Role;
   removed: boolean;
   devices: string[];
+  /** The display name as this reader opened it (withNames); undefined until then. */
   name?: string;
+  sealedName?: SealedName;
   userSigningPub?: PublicKey;
   /** Chain index of the entry that admitted them (members are listed in this order). */
   admittedAt: number;
@@ -46,7 +49,9 @@ export interface EpochRecord {
 
 export interface WorkspaceState {
   workspaceId: string;
+  /** The workspace's name as this reader opened it (withNames); '' until then. */
   name: string;
+  sealedName?: SealedName;
   /** The chain's entries by id, in chain order. */
   applied: Map<string, Entry>;
   /** Entry ids by chain index. */
