@@ -23,11 +23,13 @@ export interface OpenWorkspace {
 /** The workspace a command acts on, or exit with one line. */
 export function chooseWorkspace(opts: CommonOptions, vault: UnlockedVault, name?: string): OpenWorkspace {
   const all: OpenWorkspace[] = [];
+  let formatV1 = 0;
   for (const stored of listWorkspaces(opts.home, vault.dataKey)) {
     const r = replayLog(stored.entries);
     if (r.ok) all.push({ stored, state: withNames(r.value, stored.epochKeys) });
-    else if (r.reason === 'log_format_v1') fail(describeRejection('log_format_v1'));
+    else if (r.reason === 'log_format_v1') formatV1++;
   }
+  if (all.length === 0 && formatV1 > 0) fail(describeRejection('log_format_v1'));
   if (all.length === 0) fail('this profile has no workspace yet (run `cloister workspace create NAME`)');
   if (name !== undefined) {
     const matches = all.filter((w) => w.state.name === name || w.stored.workspaceId === name);
