@@ -1,8 +1,8 @@
 // The push checks of DESIGN → Relay, in order: decode, device is the authenticated one, workspace
-// exists, signature, active writer, sequence exactly last + 1 (identical re-send acknowledged with its
+// exists, signature, active writer, log position on the relay's chain, sequence exactly last + 1 (identical re-send acknowledged with its
 // original relay seq), lease, rate limit; then store and fan out. Size is enforced by the socket.
 import { createHash } from 'node:crypto';
-import { toHex } from '../../src/crypto/bytes.ts';
+import { toBase64url, toHex } from '../../src/crypto/bytes.ts';
 import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/envelope.ts';
 import type { PushRejection, RelayMessage } from '../../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from '../context.ts';
@@ -28,6 +28,8 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   if (!verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
   if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
   if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_permission');
+  // DESIGN → Fork detection in the data plane: the author's log position must be on our chain (held ones too).
+  if (ctx.model.entryIdAt(state, h.logIndex) !== toBase64url(h.logHead)) return reject('log_position_unknown', `index ${h.logIndex}`);
 
   const key = `${h.workspaceId}\u0000${h.deviceId}\u0000${h.docId}`;
   return ctx.seqLock.run(key, async () => {

@@ -51,6 +51,12 @@ export interface SessionDevice {
   signingPub: PublicKey;
 }
 
+/** A membership-log position: chain index and the entry id (raw SHA-256) there. */
+export interface LogPosition {
+  index: number;
+  head: Uint8Array;
+}
+
 export interface DocSessionOptions {
   repo: Repo;
   /** Encrypted, uncached state storage (outbox, cursors, pending, quarantine, provenance). */
@@ -61,6 +67,12 @@ export interface DocSessionOptions {
   device: SessionDevice;
   /** The epoch new envelopes are sealed under. */
   currentEpoch: () => number;
+  /**
+   * The membership-log position this device has: the index of its last chain entry and that entry's id
+   * (32 raw bytes). Every envelope header names it, so a reader holding another entry there detects a
+   * forked log, and the relay refuses a position its chain lacks (DESIGN → Fork detection in the data plane).
+   */
+  logPosition: () => LogPosition;
   leaseId?: () => string;
   flushWindowMs?: number;
   now?: () => number;
@@ -75,7 +87,7 @@ export interface DocSessionOptions {
 }
 
 /** Quarantine reasons a later membership-log sync can cure (a key or a device arrives): retried then. */
-export const RETRY_AFTER_LOG_SYNC: ReadonlySet<string> = new Set(['unknown_epoch', 'unknown_device']);
+export const RETRY_AFTER_LOG_SYNC: ReadonlySet<string> = new Set(['unknown_epoch', 'unknown_device', 'log_position_unknown']);
 
 /** A local edit this device may not make, or not seal yet; the message is one line for people. */
 export class EditRefusedError extends Error {
@@ -426,8 +438,9 @@ export class DocSession {
       if (!key)
         throw new EditRefusedError('unknown_epoch', `no key yet for the workspace's current epoch ${epoch}: the edit is kept on this device and sent once a member's device shares the key (cloister sync)`);
       const claimedTime = this.#now();
+      const log = this.o.logPosition();
       const env = sealEnvelope(
-        { workspaceId: this.workspaceId, docId, deviceId, epoch, seq, leaseId: this.o.leaseId?.() ?? '', claimedTime, sessionNonce, changes },
+        { workspaceId: this.workspaceId, docId, deviceId, epoch, seq, leaseId: this.o.leaseId?.() ?? '', claimedTime, sessionNonce, logIndex: log.index, logHead: log.head, changes },
         key,
         signingKey,
       );
@@ -678,8 +691,8 @@ export class DocSession {
 
   /**
    * Re-apply quarantined envelopes a membership-log sync may have cured (RETRY_AFTER_LOG_SYNC: the
-   * epoch key or the device is known now). Each leaves the quarantine unless refused again for the
-   * same reason. Returns undefined when nothing was curable.
+   * epoch key or the device is known now, or the chain reaches the log index the envelope names).
+   * Each leaves the quarantine unless refused again for the same reason. Returns undefined when nothing was curable.
    */
   async retryCurable(): Promise<ApplyReport | undefined> {
     const curable = (await this.quarantine.list()).filter(q => {
@@ -687,7 +700,10 @@ export class DocSession {
       const d = decodeEnvelope(q.bytes);
       if (!d.ok) return false;
       const h = d.value.header;
-      return q.reason === 'unknown_epoch' ? this.o.authority.documentKey(h.epoch, h.docId) !== undefined : this.o.authority.deviceInfo(h.deviceId) !== undefined;
+      if (q.reason === 'unknown_epoch') return this.o.authority.documentKey(h.epoch, h.docId) !== undefined;
+      // The reader was behind the author's log position; judged again once its chain reaches the index.
+      if (q.reason === 'log_position_unknown') return this.o.authority.logEntryAt?.(h.logIndex) !== undefined;
+      return this.o.authority.deviceInfo(h.deviceId) !== undefined;
     });
     if (curable.length === 0) return undefined;
     const report = await this.applyRemote(curable.map(q => q.bytes), 'quarantine');

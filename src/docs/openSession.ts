@@ -82,6 +82,7 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
     // A linked device belongs to the user that added it (docs/DEVICES.md), not the id its vault was made with.
     device: { deviceId: o.vault.device.deviceId, userId: state.devices.get(o.vault.device.deviceId)?.userId ?? o.vault.userId, signingKey: o.vault.device.signingKey, signingPub: o.vault.device.signingPub },
     currentEpoch: () => live.epoch,
+    logPosition: () => live.logPosition(),
     leaseId: () => lease.leaseId(),
     editGate: () => lease.assertCanEdit(),
     ...(o.flushWindowMs !== undefined ? { flushWindowMs: o.flushWindowMs } : {}),

@@ -18,6 +18,7 @@ export const ENVELOPE_REJECTIONS = {
   lease_unknown: 'the envelope names an offline lease the relay never issued',
   lease_expired: 'the envelope was written under an offline lease that has expired',
   log_position_unknown: 'the envelope names a membership-log position (index and head) that the chain does not have',
+  log_fork: 'the envelope names another membership-log entry at an index where this device holds a different one: the relay forked the log, and syncing this workspace stops',
   // Decryption and contents (readers only)
   unknown_epoch: 'no key is available for the epoch the envelope claims',
   decrypt_failed: 'the ciphertext does not open under the document key (tampered or wrong key)',

@@ -21,6 +21,9 @@ export function authorityFromState(state: WorkspaceState, epochKeys: ReadonlyMap
       if (d.revoked) return 'device_revoked';
       return canWrite(state, id) ? true : 'no_write_permission';
     },
+    logEntryAt(index) {
+      return state.order[index];
+    },
     documentKey(epoch, docId) {
       const k = epochKeys.get(epoch);
       return k && documentKey(k, docId);

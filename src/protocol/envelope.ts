@@ -12,8 +12,12 @@ import { sign, verify } from '../crypto/ed25519.ts';
 import type { DeviceSigningKey, PublicKey } from '../crypto/keys.ts';
 import { fail, ok, type Result } from '../crypto/result.ts';
 
-export const ENVELOPE_VERSION = 1;
+/** 2: the header names the membership-log position (index, head) its author had. */
+export const ENVELOPE_VERSION = 2;
 export const SESSION_NONCE_BYTES = 16;
+/** A membership-log entry id: SHA-256 of the entry, raw. */
+export const LOG_HEAD_BYTES = 32;
+const MAX_U32 = 0xffff_ffff;
 export const SIGNATURE_BYTES = 64;
 /** Upper bound on one envelope; the relay also enforces its own (smaller, configurable) frame limit. */
 export const MAX_ENVELOPE_BYTES = 16 * 1024 * 1024;
@@ -32,6 +36,10 @@ export interface EnvelopeHeader {
   claimedTime: number;
   /** Per-session nonce: actor = SHA-256(devicePub ‖ sessionNonce)[0..16]. */
   sessionNonce: Uint8Array;
+  /** The index of the last membership-log entry its author had (DESIGN → Fork detection in the data plane). */
+  logIndex: number;
+  /** The id (raw SHA-256, 32 bytes) of the entry at `logIndex` in its author's chain. */
+  logHead: Uint8Array;
 }
 
 export interface DecodedEnvelope {
@@ -48,6 +56,8 @@ export type EnvelopeDecodeFailure = 'envelope_malformed' | 'envelope_version_uns
 
 export function encodeEnvelopeHeader(h: EnvelopeHeader): Uint8Array {
   if (h.sessionNonce.length !== SESSION_NONCE_BYTES) throw new RangeError('sessionNonce must be 16 bytes');
+  if (h.logHead.length !== LOG_HEAD_BYTES) throw new RangeError('logHead must be 32 bytes');
+  if (!Number.isInteger(h.logIndex) || h.logIndex < 0 || h.logIndex > MAX_U32) throw new RangeError('logIndex must be a u32');
   return new ByteWriter()
     .u8(h.version)
     .string(h.workspaceId)
@@ -58,6 +68,8 @@ export function encodeEnvelopeHeader(h: EnvelopeHeader): Uint8Array {
     .string(h.leaseId)
     .u64(h.claimedTime)
     .raw(h.sessionNonce)
+    .u32(h.logIndex)
+    .raw(h.logHead)
     .finish();
 }
 
@@ -74,13 +86,16 @@ export function decodeEnvelopeHeader(bytes: Uint8Array): Result<EnvelopeHeader, 
   const leaseId = r.string(MAX_ID_CHARS);
   const claimedTime = r.u64();
   const sessionNonce = r.raw(SESSION_NONCE_BYTES);
+  const logIndex = r.u32();
+  const logHead = r.raw(LOG_HEAD_BYTES);
   if (
     workspaceId === undefined || docId === undefined || deviceId === undefined || epoch === undefined ||
     seq === undefined || leaseId === undefined || claimedTime === undefined || sessionNonce === undefined ||
+    logIndex === undefined || logHead === undefined ||
     r.remaining !== 0 || seq < 1 || !workspaceId || !docId || !deviceId
   )
     return fail('envelope_malformed', 'header');
-  return ok({ version, workspaceId, docId, deviceId, epoch, seq, leaseId, claimedTime, sessionNonce: sessionNonce.slice() });
+  return ok({ version, workspaceId, docId, deviceId, epoch, seq, leaseId, claimedTime, sessionNonce: sessionNonce.slice(), logIndex, logHead: logHead.slice() });
 }
 
 /** Sign and encode an envelope from its header and the AEAD output sealed with that header as AD. */

@@ -26,7 +26,7 @@ describe('browser doc session', () => {
     const alice = makeDevice('alice');
     const auth = new FixtureAuthority().add(alice);
     const dataKey = asKey<DataKey>(randomBytes(32));
-    const base = { name: 'cloister-test', dataKey, authority: auth, currentEpoch: () => 0, locks, flushWindowMs: 5,
+    const base = { name: 'cloister-test', dataKey, authority: auth, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }), locks, flushWindowMs: 5,
       device: { deviceId: alice.deviceId, userId: 'alice', signingKey: alice.signingKey, signingPub: alice.signingPub } };
     const tab1 = await openBrowserDocSession(base);
     if (!tab1.ok) throw new Error(tab1.reason);
@@ -71,7 +71,7 @@ describe('browser doc session', () => {
     const auth = new FixtureAuthority().add(alice).add(makeDevice('bob'));
     const dataKey = asKey<DataKey>(randomBytes(32));
     const device = { deviceId: alice.deviceId, userId: 'alice', signingKey: alice.signingKey, signingPub: alice.signingPub };
-    const base = { name: 'cloister-crash-tab', dataKey, authority: auth, currentEpoch: () => 0, device };
+    const base = { name: 'cloister-crash-tab', dataKey, authority: auth, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }), device };
 
     const locks1 = tabLocks('tab1');
     const tab1 = await openBrowserDocSession({ ...base, locks: locks1, flushWindowMs: 600_000 });
@@ -97,7 +97,7 @@ describe('browser doc session', () => {
     const bobDevice = makeDevice('bob');
     const bob = new DocSession({
       repo: new Repo({ storage: bobRepo.value, network: [], sharePolicy: async () => false }),
-      state: bobState.value, lock: new MemoryLock(), authority: auth, currentEpoch: () => 0,
+      state: bobState.value, lock: new MemoryLock(), authority: auth, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }),
       device: { deviceId: bobDevice.deviceId, userId: 'bob', signingKey: bobDevice.signingKey, signingPub: bobDevice.signingPub },
     });
     await tab2.value.session.flush();

@@ -31,7 +31,7 @@ async function readerSession(authority: ReturnType<typeof burstKeys>['authority'
   if (!storage.ok || !state.ok) throw new Error('storage');
   return new DocSession({
     repo: new Repo({ storage: storage.value, network: [], sharePolicy: async () => false }),
-    state: state.value, lock: new MemoryLock(), authority, currentEpoch: () => 0,
+    state: state.value, lock: new MemoryLock(), authority, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }),
     device: { deviceId: bob.deviceId, userId: 'bob', signingKey: bob.signingKey, signingPub: bob.signingPub },
   });
 }
@@ -54,7 +54,7 @@ describe('crash recovery', () => {
     await exited;
 
     const { dataKey, authority, device } = burstKeys(seed);
-    const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0 });
+    const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }) });
     if (!s.ok) throw new Error(s.reason);
     expect((await s.value.records.get(id))!.notes).toBe('typed just before the crash');
     await s.value.records.update(id, { title: 'after crash' });

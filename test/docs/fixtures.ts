@@ -73,7 +73,7 @@ export class MapSeqView implements SeqView {
 }
 
 /** Seal `changes` as `device` for `docId` at `seq` under the fixture's epoch 0. */
-export function sealAs(auth: FixtureAuthority, device: TestDevice, docId: string, seq: number, changes: Uint8Array[], over: Partial<{ sessionNonce: Uint8Array; epoch: number; workspaceId: string }> = {}) {
+export function sealAs(auth: FixtureAuthority, device: TestDevice, docId: string, seq: number, changes: Uint8Array[], over: Partial<{ sessionNonce: Uint8Array; epoch: number; workspaceId: string; logIndex: number; logHead: Uint8Array }> = {}) {
   const epoch = over.epoch ?? 0;
   const key = documentKey(auth.epochKeys.get(0)!, docId);
   return sealEnvelope(
@@ -86,6 +86,8 @@ export function sealAs(auth: FixtureAuthority, device: TestDevice, docId: string
       leaseId: 'lease-1',
       claimedTime: 1_700_000_000_000 + seq,
       sessionNonce: over.sessionNonce ?? device.sessionNonce,
+      logIndex: over.logIndex ?? 0,
+      logHead: over.logHead ?? new Uint8Array(32),
       changes,
     },
     key,

@@ -27,7 +27,7 @@ async function session(device: TestDevice, auth: FixtureAuthority, profile: Prof
   if (!storage.ok || !state.ok) throw new Error('storage');
   const repo = new Repo({ storage: storage.value, network: [], sharePolicy: async () => false });
   const s = new DocSession({
-    repo, state: state.value, lock: profile.lock, authority: auth, currentEpoch: () => 0, flushWindowMs: 5,
+    repo, state: state.value, lock: profile.lock, authority: auth, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }), flushWindowMs: 5,
     device: { deviceId: device.deviceId, userId: device.userId, signingKey: device.signingKey, signingPub: device.signingPub },
   });
   open.push(s);

@@ -44,7 +44,7 @@ describe('outbox durability', () => {
     expect(acked.size).toBeGreaterThanOrEqual(40);
 
     const { dataKey, authority, device } = burstKeys(seed);
-    const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0 });
+    const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }) });
     if (!s.ok) throw new Error(s.reason);
     try {
       // The document as stored, merged with every envelope still waiting in the outbox.

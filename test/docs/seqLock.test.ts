@@ -24,7 +24,7 @@ describe('sequence numbers across processes', () => {
     // Both start on an empty profile and write into the same index document.
     await Promise.all([0, 1].map(() => run(process.execPath, ['--import', 'tsx', child, dir, seed, '15'], { timeout: CHILD_MS }).catch(e => { console.log('CHILD', e.code, e.stdout, e.stderr); throw e; })));
     const { dataKey, authority, device } = burstKeys(seed);
-    const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0 });
+    const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }) });
     if (!s.ok) throw new Error(s.reason);
     const seen = new Map<string, string>();
     const indexSeqs: number[] = [];

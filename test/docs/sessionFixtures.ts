@@ -36,7 +36,7 @@ export async function openSession(device: TestDevice, auth: FixtureAuthority, pr
     lock: profile.lock,
     authority: auth,
     device: { deviceId: device.deviceId, userId: device.userId, signingKey: device.signingKey, signingPub: device.signingPub },
-    currentEpoch: () => 0,
+    currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }),
     flushWindowMs,
   });
   const records = await RecordStore.open(session);

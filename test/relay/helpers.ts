@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import { seal } from '../../src/crypto/aead.ts';
-import { randomBytes, utf8 } from '../../src/crypto/bytes.ts';
+import { fromBase64url, randomBytes, utf8 } from '../../src/crypto/bytes.ts';
 import { DOMAIN } from '../../src/crypto/domains.ts';
 import { generateSigningKey } from '../../src/crypto/ed25519.ts';
 import { deviceIdOf } from '../../src/crypto/ids.ts';
@@ -93,6 +93,7 @@ export async function publishWorkspace(
   const a = await connect(relay, admin);
   await a.appendLog(ws, created.root);
   let state = created.state;
+  noteRoot(state);
   for (const o of others) {
     const inv = createInvitation(state, admin, created.epochKey, { role: o.role, expiresAt: now + 24 * HOUR, now });
     await a.appendLog(ws, inv.entry.bytes);
@@ -114,6 +115,7 @@ export async function publishWorkspace(
 export function apply(state: WorkspaceState, bytes: Uint8Array, now = T0): WorkspaceState {
   const r = appendEntry(state, bytes, now);
   if (!r.ok) throw new Error(`append rejected: ${r.reason}`);
+  noteRoot(r.value);
   return r.value;
 }
 
@@ -126,6 +128,21 @@ export interface EnvOpts {
   plaintext?: Uint8Array;
   signer?: DeviceKeys;
   epoch?: number;
+  /** The membership-log position the header names; default: index 0, the workspace's root entry (on the relay once published). */
+  logIndex?: number;
+  logHead?: Uint8Array;
+}
+
+/** Root entry id of each workspace these helpers created or applied an entry to: the default log position of envelope(). */
+const rootIds = new Map<string, string>();
+const noteRoot = (state: WorkspaceState): void => {
+  if (state.order[0] !== undefined) rootIds.set(state.workspaceId, state.order[0]);
+};
+
+/** The log position an envelope names: `o`'s, or index 0 with the workspace's root entry. */
+export function logPositionOf(o: { workspaceId: string; logIndex?: number; logHead?: Uint8Array }): { logIndex: number; logHead: Uint8Array } {
+  const root = rootIds.get(o.workspaceId);
+  return { logIndex: o.logIndex ?? 0, logHead: o.logHead ?? (root !== undefined ? fromBase64url(root)! : new Uint8Array(32)) };
 }
 
 /** A change envelope from `d`, sealed under the document key (or a random one) and signed by `signer` (default `d`). */
@@ -133,7 +150,7 @@ export function envelope(d: DeviceKeys, o: EnvOpts): Uint8Array {
   const docId = o.docId ?? 'doc-1';
   const headerBytes = encodeEnvelopeHeader({
     version: ENVELOPE_VERSION, workspaceId: o.workspaceId, docId, deviceId: d.deviceId, epoch: o.epoch ?? 0, seq: o.seq,
-    leaseId: o.leaseId, claimedTime: T0, sessionNonce: new Uint8Array(16).fill(1),
+    leaseId: o.leaseId, claimedTime: T0, sessionNonce: new Uint8Array(16).fill(1), ...logPositionOf(o),
   });
   const key: DocumentKey = o.epochKey ? documentKey(o.epochKey, docId) : (randomBytes(32) as DocumentKey);
   const sealed = seal(key, o.plaintext ?? utf8(`change ${o.seq}`), DOMAIN.envelopeBody, headerBytes);

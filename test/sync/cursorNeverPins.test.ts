@@ -31,7 +31,7 @@ async function bobSeals(b: Open, bob: User, docId: string, batches: Uint8Array[]
       const epoch = o.epoch ?? b.s.live.epoch;
       const key = o.epochKey ? documentKey(o.epochKey, docId) : b.s.live.documentKey(epoch, docId)!;
       const env = sealEnvelope(
-        { workspaceId: b.s.live.workspaceId, docId, deviceId: dev.deviceId, epoch, seq, leaseId: b.s.lease.leaseId() ?? '', claimedTime: Date.now(), sessionNonce: nonce, changes },
+        { workspaceId: b.s.live.workspaceId, docId, deviceId: dev.deviceId, epoch, seq, leaseId: b.s.lease.leaseId() ?? '', claimedTime: Date.now(), sessionNonce: nonce, logIndex: b.s.live.logPosition().index, logHead: b.s.live.logPosition().head, changes },
         key,
         dev.signingKey,
       );

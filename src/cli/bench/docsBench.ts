@@ -31,6 +31,7 @@ export async function docsBench(log: (m: string) => void = () => undefined): Pro
   const sessionNonce = newSessionNonce();
   const epochKey = asKey<EpochKey>(randomBytes(32));
   const docId = 'bench-doc';
+  const logHead = new Uint8Array(32); // no chain here: the authority below checks no log position
   const key = documentKey(epochKey, docId);
   const authority: EnvelopeAuthority = {
     workspaceId: 'bench-ws',
@@ -46,7 +47,7 @@ export async function docsBench(log: (m: string) => void = () => undefined): Pro
   for (let i = 0; i < changes.length; i += DEFAULT_BENCH_BATCH) batches.push(changes.slice(i, i + DEFAULT_BENCH_BATCH));
   const seal = () =>
     batches.map((b, i) =>
-      sealEnvelope({ workspaceId: 'bench-ws', docId, deviceId, epoch: 0, seq: i + 1, leaseId: '', claimedTime: Date.now(), sessionNonce, changes: b }, key, secretKey).bytes,
+      sealEnvelope({ workspaceId: 'bench-ws', docId, deviceId, epoch: 0, seq: i + 1, leaseId: '', claimedTime: Date.now(), sessionNonce, logIndex: 0, logHead, changes: b }, key, secretKey).bytes,
     );
 
   log(`  seal/open ${batches.length} envelopes of ${DEFAULT_BENCH_BATCH} changes, applyChanges, x${RUNS}`);
@@ -83,7 +84,7 @@ export async function docsBench(log: (m: string) => void = () => undefined): Pro
   const few = changes.slice(0, 1000);
   let t1 = performance.now();
   const singles = few.map((c, i) =>
-    sealEnvelope({ workspaceId: 'bench-ws', docId, deviceId, epoch: 0, seq: i + 1, leaseId: '', claimedTime: Date.now(), sessionNonce, changes: [c] }, key, secretKey).bytes,
+    sealEnvelope({ workspaceId: 'bench-ws', docId, deviceId, epoch: 0, seq: i + 1, leaseId: '', claimedTime: Date.now(), sessionNonce, logIndex: 0, logHead, changes: [c] }, key, secretKey).bytes,
   );
   for (const e of singles) if (!openEnvelope(e, authority, seqs, { skipSequence: true }).ok) throw new Error('bench envelope refused');
   const singlesMs = performance.now() - t1;

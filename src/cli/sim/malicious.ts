@@ -54,11 +54,12 @@ export class Mallory {
     const key = live.documentKey(epoch, o.docId);
     if (!key) throw new Error('mallory holds no key for the current epoch');
     const nonce = newSessionNonce();
+    const log = live.logPosition();
     const actor = actorFor(o.actorPub ?? (d.signingPub as PublicKey), nonce);
     const doc = A.from({ title: o.text, notes: o.text }, { actor });
     const changes = A.getAllChanges(doc);
     return sealEnvelope(
-      { workspaceId: this.workspaceId, docId: o.docId, deviceId: o.deviceId ?? d.deviceId, epoch, seq: o.seq, leaseId, claimedTime: Date.now(), sessionNonce: nonce, changes },
+      { workspaceId: this.workspaceId, docId: o.docId, deviceId: o.deviceId ?? d.deviceId, epoch, seq: o.seq, leaseId, claimedTime: Date.now(), sessionNonce: nonce, logIndex: log.index, logHead: log.head, changes },
       key,
       d.signingKey,
     ).bytes;

@@ -24,6 +24,13 @@ export interface EnvelopeAuthority {
    * accepted before the removal. Used instead of canWriteDevice when present.
    */
   canWriteDeviceAt?(deviceId: string, epoch: number): true | WriteRefusal;
+  /**
+   * Optional: the membership-log entry id (base64url) at `index` of the reader's chain, or undefined when
+   * its chain is shorter. When present, an envelope naming another entry at its logIndex is refused as
+   * log_fork (the log forked), and one naming an index the reader lacks as log_position_unknown
+   * (the reader is behind: curable by a log sync).
+   */
+  logEntryAt?(index: number): string | undefined;
   /** The document key for this epoch and document, or undefined if this reader holds no key for the epoch. */
   documentKey(epoch: number, docId: string): DocumentKey | undefined;
 }

@@ -6,6 +6,8 @@ import type { WorkspaceState } from '../../identity/workspace/state.ts';
 import type { EnvelopeAuthority, EnvelopeDeviceInfo, WriteRefusal } from '../envelope/authority.ts';
 import type { DocumentKey } from '../../crypto/keys.ts';
 import { authorityFromState } from '../workspaceAuthority.ts';
+import type { LogPosition } from '../DocSession.ts';
+import { fromBase64url } from '../../crypto/bytes.ts';
 
 export class LiveWorkspace implements EnvelopeAuthority {
   #state: WorkspaceState;
@@ -67,6 +69,17 @@ export class LiveWorkspace implements EnvelopeAuthority {
   #heldBefore(id: string, epoch: number): boolean {
     for (const [e, rec] of this.#state.epochs) if (e >= epoch && rec.lockboxes.has(id)) return true;
     return false;
+  }
+
+  logEntryAt(index: number): string | undefined {
+    return this.#state.order[index];
+  }
+
+  /** The chain position new envelopes name: the last entry this device has (index 0 and zeros for an empty log). */
+  logPosition(): LogPosition {
+    const index = Math.max(0, this.#state.order.length - 1);
+    const id = this.#state.order[index];
+    return { index, head: (id !== undefined && fromBase64url(id)) || new Uint8Array(32) };
   }
 
   documentKey(epoch: number, docId: string): DocumentKey | undefined {

@@ -9,7 +9,9 @@ import type { PushRejection, WireEnvelope } from '../../protocol/messages.ts';
 import type { ApplyReport } from '../DocSession.ts';
 import type { OutboxEntry } from '../outbox.ts';
 import { Mutex } from '../seqLock.ts';
-import { syncMembershipLog } from './syncMembershipLog.ts';
+import { forkMessage, syncMembershipLog } from './syncMembershipLog.ts';
+import type { ForkEvidence } from './chainSync.ts';
+import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { RelayClient, RelayRequestError } from './relayClient.ts';
 import { resealUnleased } from './resealUnleased.ts';
 import { settleResubmitted } from './resubmit.ts';
@@ -274,6 +276,33 @@ export class SyncEngine {
     if (!report) return;
     this.#count(report, s);
     this.#log('info', 'retried envelopes a log sync could cure', { applied: report.applied.length, held: report.held.length });
+    await this.#forkAlarm(report);
+  }
+
+  /**
+   * DESIGN → Fork detection in the data plane: an authentic envelope naming another entry at a log
+   * index where we hold one (quarantined as log_fork) proves the relay forked the log. Keep the
+   * evidence in the sync state (syncMembershipLog then refuses to sync) and stop syncing.
+   */
+  async #forkAlarm(report: ApplyReport): Promise<void> {
+    const forks = new Set(report.rejected.filter(r => r.reason === 'log_fork').map(r => r.quarantineId));
+    if (forks.size === 0) return;
+    const q = (await this.#s.docs.quarantine.list()).find(e => forks.has(e.id));
+    const d = q && decodeEnvelope(q.bytes);
+    if (!d || !d.ok) return;
+    const h = d.value.header;
+    const state = this.#s.live.state;
+    const link = state.links[h.logIndex];
+    const ours = link ? toBase64url(link) : '';
+    const detail = `device ${h.deviceId} sealed an envelope (document ${h.docId}, seq ${h.seq}) naming entry ${toBase64url(h.logHead)} at index ${h.logIndex}, where this device holds ${state.order[h.logIndex] ?? '(none)'}`;
+    const evidence: ForkEvidence = { index: h.logIndex, ours, theirs: `envelope:${toBase64url(h.logHead)}`, detail, detectedAt: this.#now() };
+    let kept = evidence;
+    await this.#s.syncState.update(x => {
+      x.fork ??= evidence;
+      kept = x.fork;
+    });
+    this.#log('error', 'membership log fork detected from an envelope', { index: h.logIndex, device: h.deviceId });
+    throw new SyncError('log_fork', forkMessage(kept));
   }
 
   // ---- push ---------------------------------------------------------------------------------
@@ -401,7 +430,11 @@ export class SyncEngine {
   /** Apply a batch: afterwards each envelope is applied, quarantined (with its reason) or parked. */
   async #apply(batch: WireEnvelope[], s: SyncSummary): Promise<void> {
     if (batch.length === 0) return;
-    this.#count(await this.#s.docs.applyRemote(batch.map(e => e.envelope)), s);
+    const report = await this.#s.docs.applyRemote(batch.map(e => e.envelope));
+    this.#count(report, s);
+    await this.#forkAlarm(report);
+    // An author ahead of us named a log index we lack: fetch the log; the retry after it applies them.
+    if (this.#running && report.rejected.some(r => r.reason === 'log_position_unknown')) this.#scheduleLog();
   }
 
   #count(report: ApplyReport, s: SyncSummary): void {

@@ -27,7 +27,7 @@ export async function resealUnleased(docs: DocSession, live: LiveWorkspace, leas
       const key = live.documentKey(h.epoch, h.docId);
       if (!key || h.deviceId !== deviceId) continue;
       const env = sealEnvelope(
-        { workspaceId: h.workspaceId, docId: h.docId, deviceId, epoch: h.epoch, seq: h.seq, leaseId, claimedTime: h.claimedTime, sessionNonce: h.sessionNonce, changes: opened.value.changes },
+        { workspaceId: h.workspaceId, docId: h.docId, deviceId, epoch: h.epoch, seq: h.seq, leaseId, claimedTime: h.claimedTime, sessionNonce: h.sessionNonce, logIndex: h.logIndex, logHead: h.logHead, changes: opened.value.changes },
         key,
         signingKey,
       );

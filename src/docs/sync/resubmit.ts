@@ -137,7 +137,7 @@ export async function resubmitQuarantined(
       const key = live.documentKey(h.epoch, h.docId);
       if (!key) return `no key for epoch ${h.epoch}`;
       const env = sealEnvelope(
-        { workspaceId: h.workspaceId, docId: h.docId, deviceId, epoch: h.epoch, seq: h.seq, leaseId, claimedTime: h.claimedTime, sessionNonce: h.sessionNonce, changes: opened.value.changes },
+        { workspaceId: h.workspaceId, docId: h.docId, deviceId, epoch: h.epoch, seq: h.seq, leaseId, claimedTime: h.claimedTime, sessionNonce: h.sessionNonce, logIndex: h.logIndex, logHead: h.logHead, changes: opened.value.changes },
         key,
         signingKey,
       );

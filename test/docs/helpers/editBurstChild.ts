@@ -6,7 +6,7 @@ import { burstKeys } from './burstKeys.ts';
 
 const [dir = '', seed = '', count = '200'] = process.argv.slice(2);
 const { dataKey, authority, device } = burstKeys(seed);
-const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, flushWindowMs: 20 });
+const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }), flushWindowMs: 20 });
 if (!s.ok) throw new Error(s.reason);
 const id = await s.value.records.create({ title: 'burst' });
 process.stdout.write(`id ${id}\n`);

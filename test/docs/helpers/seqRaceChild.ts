@@ -6,7 +6,7 @@ import { burstKeys } from './burstKeys.ts';
 
 const [dir = '', seed = '', count = '20'] = process.argv.slice(2);
 const { dataKey, authority, device } = burstKeys(seed);
-const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, flushWindowMs: 1 });
+const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }), flushWindowMs: 1 });
 if (!s.ok) throw new Error(s.reason);
 await Promise.all(Array.from({ length: Number(count) }, (_, i) => s.value.records.create({ title: `r${i}` })));
 await s.value.close();

@@ -7,7 +7,7 @@ import { burstKeys } from './burstKeys.ts';
 
 const [dir = '', seed = ''] = process.argv.slice(2);
 const { dataKey, authority, device } = burstKeys(seed);
-const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, flushWindowMs: 600_000 });
+const s = await openNodeDocSession({ dir, lockPath: join(dir, 'profile.lock'), dataKey, authority, device, currentEpoch: () => 0, logPosition: () => ({ index: 0, head: new Uint8Array(32) }), flushWindowMs: 600_000 });
 if (!s.ok) throw new Error(s.reason);
 // The flush window is long, so flush by hand until the create call resolves.
 let id = '';
