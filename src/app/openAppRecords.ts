@@ -2,6 +2,7 @@
 // vault's device (its log and epoch-0 key sealed in IndexedDB); then it opens the encrypted browser
 // DocSession for the chosen workspace, with the sync state and offline lease the sync engine uses.
 // Every value written to IndexedDB is sealed under (a subkey of) the data key.
+import { withNames } from '../identity/workspace/names.ts';
 import type { DataKey } from '../crypto/keys.ts';
 import { fail, ok, type Result } from '../crypto/result.ts';
 import { openBrowserDocSession, type BrowserDocSession } from '../docs/openBrowserDocSession.ts';
@@ -46,7 +47,7 @@ export async function ensureWorkspaces(vault: UnlockedVault, store: BytesStore =
   const out: WorkspaceChoice[] = [];
   for (const ws of stored) {
     const st = replayLog(ws.entries);
-    if (st.ok) out.push({ workspaceId: ws.workspaceId, name: st.value.name });
+    if (st.ok) out.push({ workspaceId: ws.workspaceId, name: withNames(st.value, ws.epochKeys).name });
   }
   return out;
 }
@@ -71,7 +72,7 @@ export async function openAppRecords(vault: UnlockedVault, workspaceId: string, 
   if (!ws) return fail('workspace_unreadable', 'not stored in this browser');
   const state = replayLog(ws.entries);
   if (!state.ok) return fail('workspace_unreadable', state.reason);
-  const live = new LiveWorkspace(state.value, ws.epochKeys);
+  const live = new LiveWorkspace(withNames(state.value, ws.epochKeys), ws.epochKeys);
   const prefix = docsDbPrefix(vault.dataKey, ws.workspaceId);
   const syncState = await openBrowserSyncState(prefix, vault.dataKey);
   if (!syncState.ok) return syncState;

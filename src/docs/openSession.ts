@@ -1,6 +1,8 @@
 // Open a profile's records for one workspace: vault (already unlocked) + the workspace store's log
 // and epoch keys + encrypted local storage → RecordStore. Used by the record/history commands; the
 // sync command can use the same session (outbox, applyRemote). Node only.
+import { withNames } from '../identity/workspace/names.ts';
+import { describeRejection } from '../identity/workspace/rejections.ts';
 import { join } from 'node:path';
 import type { EpochKey } from '../crypto/keys.ts';
 import { fail, ok, type Result } from '../crypto/result.ts';
@@ -53,10 +55,13 @@ export async function openRecordSession(o: OpenSessionOptions): Promise<Result<R
   const stored = listWorkspaces(o.home, o.vault.dataKey);
   if (stored.length === 0) return fail('no_workspace');
   const replayed: { ws: (typeof stored)[number]; state: WorkspaceState }[] = [];
+  let formatV1 = false;
   for (const ws of stored) {
     const st = replayLog(ws.entries);
-    if (st.ok) replayed.push({ ws, state: st.value });
+    if (st.ok) replayed.push({ ws, state: withNames(st.value, ws.epochKeys) });
+    else if (st.reason === 'log_format_v1') formatV1 = true;
   }
+  if (replayed.length === 0 && formatV1) return fail('workspace_unreadable', describeRejection('log_format_v1'));
   let chosen: (typeof replayed)[number] | undefined;
   if (o.workspace !== undefined) {
     const matches = replayed.filter(r => r.state.name === o.workspace || r.ws.workspaceId === o.workspace);
@@ -113,7 +118,7 @@ export function describeOpenSessionFailure(f: { reason: OpenSessionFailure; deta
     case 'workspace_not_found':
       return `no workspace named ${f.detail ?? ''}`;
     case 'workspace_unreadable':
-      return 'the workspace membership log stored in this profile does not replay';
+      return f.detail ?? 'the workspace membership log stored in this profile does not replay';
     case 'storage_wrong_key':
       return 'local record storage was written with a different key (another vault?)';
     case 'storage_keycheck_corrupt':
