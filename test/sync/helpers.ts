@@ -58,7 +58,7 @@ function stored(u: User, workspaceId: string) {
 }
 
 /** Record a membership change as the CLI does: an intent, appended at the head at the next sync. */
-function addIntent(u: User, workspaceId: string, action: IntentAction): void {
+export function addIntent(u: User, workspaceId: string, action: IntentAction): void {
   const { w } = stored(u, workspaceId);
   saveWorkspace(u.home, u.vault.dataKey, { ...w, intents: [...(w.intents ?? []), newIntent(action, Date.now())] });
 }

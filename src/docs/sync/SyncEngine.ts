@@ -175,6 +175,8 @@ export class SyncEngine {
 
   async #openClient(): Promise<RelayClient> {
     const st = await this.#s.syncState.load();
+    // A fork alarm stops syncing this workspace for good: don't even connect (DESIGN → Membership log).
+    if (st.fork) throw new SyncError('log_fork', forkMessage(st.fork));
     const pinned = st.relayPub ? fromBase64url(st.relayPub) : undefined;
     const dev = this.#s.device;
     let client: RelayClient;

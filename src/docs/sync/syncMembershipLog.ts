@@ -5,7 +5,7 @@
 import { withNames } from '../../identity/workspace/names.ts';
 import type { EpochKey } from '../../crypto/keys.ts';
 import { fail, ok } from '../../crypto/result.ts';
-import { buildIntent, type Intent } from '../../identity/workspace/intents.ts';
+import { buildIntent, intentSatisfied, type Intent } from '../../identity/workspace/intents.ts';
 import { keyShareEntry } from '../../identity/workspace/keyShare.ts';
 import { linkAt, logEntries, replayLog } from '../../identity/workspace/log.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
@@ -69,31 +69,44 @@ async function pullAndAppend(ctx: LogSyncContext, client: RelayClient, s: SyncSu
   }
 
   let keys = collectEpochKeys(state, ctx.session.device.deviceId, ctx.session.device.boxKey, new Map([...(stored?.epochKeys ?? []), ...ctx.session.live.epochKeys]));
-  const done = new Map<string, Intent | undefined>(); // intent id → its failed form, or undefined once appended
-  for (const intent of stored?.intents ?? []) {
-    if (intent.status !== 'pending') continue;
-    let newKey: { epoch: number; key: EpochKey } | undefined;
-    const r = await appendAtHead(
-      client, ctx.workspaceId, state, relayPub,
-      (st, at) => {
-        const b = buildIntent(st, ctx.session.device, keys, intent.action, at);
-        if (!b.ok) return b;
-        newKey = b.value.newKey;
-        return ok(b.value.entry.bytes);
-      },
-      () => client.relayNow(),
-    );
-    if (r.ok) {
-      state = r.value.state;
-      if (newKey) keys = new Map(keys).set(newKey.epoch, newKey.key);
-      done.set(intent.id, undefined);
-      s.logSent++;
-      ctx.log('info', 'pending membership change appended', { kind: intent.action.kind, index: r.value.index });
-    } else {
-      done.set(intent.id, { ...intent, status: 'failed', reason: r.reason, ...(r.detail ? { detail: r.detail.slice(0, 500) } : {}) });
-      bump(s.logRejected, r.reason);
-      ctx.log('warn', 'a pending membership change is no longer valid', { kind: intent.action.kind, reason: r.reason });
+  const done = new Map<string, Intent | undefined>(); // intent id → its failed form, or undefined once in effect
+  try {
+    for (const intent of stored?.intents ?? []) {
+      if (intent.status !== 'pending') continue;
+      if (intentSatisfied(state, intent.action)) {
+        done.set(intent.id, undefined); // already in effect (by someone else, or our append whose reply was lost)
+        ctx.log('info', 'pending membership change already in effect', { kind: intent.action.kind });
+        continue;
+      }
+      let newKey: { epoch: number; key: EpochKey } | undefined;
+      const r = await appendAtHead(
+        client, ctx.workspaceId, state, relayPub,
+        (st, at) => {
+          const b = buildIntent(st, ctx.session.device, keys, intent.action, at);
+          if (!b.ok) return b;
+          newKey = b.value.newKey;
+          return ok(b.value.entry.bytes);
+        },
+        () => client.relayNow(),
+      );
+      if (r.ok) {
+        state = r.value.state;
+        if (newKey) keys = new Map(keys).set(newKey.epoch, newKey.key);
+        done.set(intent.id, undefined);
+        s.logSent++;
+        ctx.log('info', 'pending membership change appended', { kind: intent.action.kind, index: r.value.index });
+      } else if (r.reason === 'log_stale' || r.reason === 'relay_refused') {
+        ctx.log('warn', 'a pending membership change stays pending', { kind: intent.action.kind, reason: r.reason, detail: r.detail });
+      } else {
+        done.set(intent.id, { ...intent, status: 'failed', reason: r.reason, ...(r.detail ? { detail: r.detail.slice(0, 500) } : {}) });
+        bump(s.logRejected, r.reason);
+        ctx.log('warn', 'a pending membership change is no longer valid', { kind: intent.action.kind, reason: r.reason });
+      }
     }
+  } catch (e) {
+    // A transport failure mid-way: keep what already happened, so no intent is appended twice.
+    await adopt(ctx, state, keys, stored, done).catch(() => undefined);
+    throw e;
   }
 
   // Key sharing: an admin device re-keys when an active device lacks the current key (DESIGN → Epoch keys).

@@ -105,6 +105,31 @@ export function buildIntent(state: WorkspaceState, keys: DeviceKeys, epochKeys: 
   return check.ok ? ok(built) : check;
 }
 
+/**
+ * Is what the intent asks for already true at this head (someone else did it, or our own append
+ * landed but its reply was lost)? Then there is nothing to append, and nothing to report as failed.
+ */
+export function intentSatisfied(state: WorkspaceState, a: IntentAction): boolean {
+  switch (a.kind) {
+    case 'invite':
+      return state.invitations.has(a.invitation.id);
+    case 'remove_member':
+      return state.members.get(a.member)?.removed === true;
+    case 'set_role': {
+      const m = state.members.get(a.member);
+      return !!m && !m.removed && m.role === a.role;
+    }
+    case 'revoke_device':
+      return state.devices.get(a.device)?.revoked === true;
+    case 'revoke_invitation':
+      return state.invitations.get(a.invitation)?.revoked === true;
+    case 'set_policy':
+      return state.policy.maxOfflineMs === a.policy.maxOfflineMs && state.policy.leasePolicy === a.policy.leasePolicy;
+    case 'rotate_key':
+      return false;
+  }
+}
+
 /** One line for a person: what the intent asks for. */
 export function describeIntent(a: IntentAction): string {
   switch (a.kind) {
