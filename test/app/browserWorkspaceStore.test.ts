@@ -1,6 +1,7 @@
 // The browser's workspace store (fake-indexeddb): alice's personal workspace survives a reload with its
 // log and epoch key; IndexedDB shows neither the workspace id nor its name; another vault's data key
 // opens nothing, and a value moved under another key is refused.
+import { withNames } from '../../src/identity/workspace/names.ts';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { randomBytes, toBase64url, utf8 } from '../../src/crypto/bytes.ts';
@@ -36,7 +37,7 @@ describe('browser workspace store', () => {
     expect(listed[0]!.meta).toEqual({ note: 'x' });
     expect(Buffer.from(listed[0]!.epochKeys.get(0)!)).toEqual(Buffer.from(ws.epochKey));
     const state = replayLog(listed[0]!.entries);
-    expect(state.ok && state.value.name).toBe('Personal lighthouse');
+    expect(state.ok && withNames(state.value, listed[0]!.epochKeys).name).toBe('Personal lighthouse'); // sealed in the log, opened with the epoch key
 
     const keys = await store.keys();
     expect(keys).toEqual([workspaceStorageName(dataKey, ws.workspaceId)]);

@@ -129,6 +129,10 @@ export async function appendAtHead(
         state = (await pullChain(client, workspaceId, state, relayPub, now())).state ?? state;
         continue;
       }
+      if (e.code === 'log_rejected' && /entry_time_skew/.test(e.message) && attempt + 1 < tries) {
+        await client.ping(); // our estimate of the relay's clock was off: read it again and rebuild
+        continue;
+      }
       if (e.code === 'log_rejected' || e.code === 'log_stale') {
         const text = e.message.replace(/^[a-z_]+: /, '');
         const code = /^[a-z0-9_]+/.exec(text)?.[0] ?? '';

@@ -82,7 +82,7 @@ export class RelayClient {
   readonly deviceId: string;
   relayId = '';
   relayPub: Uint8Array = new Uint8Array();
-  /** The relay's clock at authentication (ms): a rollback-resistant reference for lease display. */
+  /** The relay's clock at authentication or the latest ping (ms): a rollback-resistant reference for lease display. */
   relayTime = 0;
   /** Verified leases issued at authentication or by renewLease, by workspace. */
   readonly leases = new Map<string, { lease: Lease; bytes: Uint8Array }>();
@@ -347,9 +347,12 @@ export class RelayClient {
     return (await this.expect({ t: 'mailbox_get', box, slot }, 'mailbox_item')).data;
   }
 
-  /** Round trip; resolves to the relay's clock. */
+  /** Round trip; resolves to the relay's clock (and re-anchors relayNow on it). */
   async ping(): Promise<number> {
-    return (await this.expect({ t: 'ping' }, 'pong')).time;
+    const time = (await this.expect({ t: 'ping' }, 'pong')).time;
+    this.relayTime = time;
+    this.authAt = performance.now();
+    return time;
   }
 
   onEnvelope(cb: (e: EnvelopeEvent) => void): () => void {
