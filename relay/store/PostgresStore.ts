@@ -2,12 +2,17 @@
 // server. Unique constraints on (workspace, device, doc, seq) and on the envelope hash make a re-send
 // idempotent; a per-workspace head row, locked by its upsert, hands out gapless relay seqs.
 // One relay instance per database for now: live fan-out across instances (LISTEN/NOTIFY) is not built.
+// The schema is built by numbered migrations (PG_MIGRATIONS), recorded in `schema_version` and run at
+// connect under an advisory lock (concurrent starts migrate once); `cloister relay migrate` only
+// connects and closes.
 import pg from 'pg';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
+  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope, RelayStore,
+  SignupTokenRecord, SignupTokenUse, StoredEnvelope, UsageTotals,
 } from './RelayStore.ts';
 
-const SCHEMA = `
+/** Migration 1: the original schema (CREATE … IF NOT EXISTS, so a database from before migrations adopts it). */
+const M1 = `
 CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS log_entries (
   workspace_id TEXT NOT NULL, idx INTEGER NOT NULL, entry BYTEA NOT NULL,
@@ -34,6 +39,52 @@ CREATE TABLE IF NOT EXISTS mailbox (
 CREATE INDEX IF NOT EXISTS mailbox_by_expiry ON mailbox (expires_at);
 `;
 
+/** Migration 2: storage accounting (backfilled), lease pruning index, admission (signup tokens, key allowlist). */
+const M2 = `
+CREATE TABLE workspace_usage (workspace_id TEXT PRIMARY KEY, bytes BIGINT NOT NULL);
+INSERT INTO workspace_usage (workspace_id, bytes)
+  SELECT workspace_id, SUM(n) FROM (
+    SELECT workspace_id, octet_length(bytes) AS n FROM envelopes
+    UNION ALL SELECT workspace_id, octet_length(bytes) FROM held
+    UNION ALL SELECT workspace_id, octet_length(entry) FROM log_entries) AS s
+  GROUP BY workspace_id;
+CREATE INDEX leases_by_expiry ON leases (not_after);
+CREATE TABLE signup_tokens (
+  token_hash TEXT PRIMARY KEY, uses_left INTEGER NOT NULL, expires_at BIGINT, created_at BIGINT NOT NULL);
+CREATE TABLE admission_keys (device_id TEXT PRIMARY KEY, added_at BIGINT NOT NULL);
+`;
+
+/** Numbered migrations: PG_MIGRATIONS[i] takes the schema from version i to i + 1. Append only. */
+export const PG_MIGRATIONS: readonly string[] = [M1, M2];
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+const MIGRATION_LOCK = 724311;
+
+/** Runs the migrations the schema lacks (the client's search_path names it), under an advisory lock. */
+async function migratePostgres(c: pg.PoolClient, now = Date.now()): Promise<MigrationReport> {
+  await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]); // concurrent first starts migrate once
+  try {
+    await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    const current = async () => num((await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version')).rows[0].v);
+    const from = await current();
+    if (from > PG_MIGRATIONS.length)
+      throw new Error(`the database is at schema version ${from}, newer than this relay knows (${PG_MIGRATIONS.length}); upgrade the relay`);
+    for (let v = from; v < PG_MIGRATIONS.length; v++) {
+      await c.query('BEGIN');
+      try {
+        await c.query(PG_MIGRATIONS[v]!);
+        await c.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [v + 1, now]);
+        await c.query('COMMIT');
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw new Error(`schema migration ${v + 1} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return { from, to: await current() };
+  } finally {
+    await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+}
+
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
 const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
@@ -47,6 +98,15 @@ const toHeld = (r: Row): HeldEnvelope => ({
   heldId: num(r.held_id), workspaceId: r.workspace_id as string, deviceId: r.device_id as string, docId: r.doc_id as string,
   seq: num(r.seq), hash: r.hash as string, bytes: bytes(r.bytes), receivedAt: num(r.received_at), reason: r.reason as string,
 });
+
+/** Adds `delta` bytes to a workspace's usage counter, inside the caller's transaction. */
+async function addUsage(c: pg.PoolClient, workspaceId: string, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await c.query(
+    'INSERT INTO workspace_usage (workspace_id, bytes) VALUES ($1, $2) ON CONFLICT (workspace_id) DO UPDATE SET bytes = workspace_usage.bytes + EXCLUDED.bytes',
+    [workspaceId, delta],
+  );
+}
 
 const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === UNIQUE_VIOLATION;
@@ -63,7 +123,10 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements RelayStore {
   private closed = false;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly migration: MigrationReport,
+  ) {}
 
   /** Connect, create the schema and tables if needed. */
   static async connect(opts: PostgresStoreOptions): Promise<PostgresStore> {
@@ -71,16 +134,12 @@ export class PostgresStore implements RelayStore {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
     const pool = new pg.Pool({ connectionString: opts.connectionString, max: opts.max ?? 10, options: `-c search_path=${schema}` });
     pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+    let migration: MigrationReport;
     try {
       const c = await pool.connect();
       try {
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await c.query('SELECT pg_advisory_lock(724311)'); // concurrent first starts create tables once
-        try {
-          await c.query(SCHEMA);
-        } finally {
-          await c.query('SELECT pg_advisory_unlock(724311)');
-        }
+        migration = await migratePostgres(c);
       } finally {
         c.release();
       }
@@ -88,7 +147,7 @@ export class PostgresStore implements RelayStore {
       await pool.end();
       throw e;
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, migration);
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -118,6 +177,7 @@ export class PostgresStore implements RelayStore {
         const n = await c.query('SELECT COUNT(*) AS n FROM log_entries WHERE workspace_id = $1', [workspaceId]);
         if (num(n.rows[0].n) !== index) return false;
         await c.query('INSERT INTO log_entries (workspace_id, idx, entry) VALUES ($1, $2, $3)', [workspaceId, index, buf(entry)]);
+        await addUsage(c, workspaceId, entry.length);
         return true;
       });
     } catch (e) {
@@ -157,6 +217,7 @@ export class PostgresStore implements RelayStore {
       'INSERT INTO envelopes (workspace_id, relay_seq, device_id, doc_id, seq, hash, bytes, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [e.workspaceId, relaySeq, e.deviceId, e.docId, e.seq, e.hash, buf(e.bytes), e.receivedAt],
     );
+    await addUsage(c, e.workspaceId, e.bytes.length);
     return { status: 'inserted', relaySeq };
   }
 
@@ -216,12 +277,17 @@ export class PostgresStore implements RelayStore {
   }
 
   async insertHeld(h: NewHeldEnvelope): Promise<number> {
-    const r = await this.pool.query(
-      `INSERT INTO held (workspace_id, device_id, doc_id, seq, hash, bytes, received_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (hash) DO NOTHING RETURNING held_id`,
-      [h.workspaceId, h.deviceId, h.docId, h.seq, h.hash, buf(h.bytes), h.receivedAt, h.reason],
-    );
-    if (r.rows.length) return num(r.rows[0].held_id);
+    const id = await this.tx(async (c) => {
+      const r = await c.query(
+        `INSERT INTO held (workspace_id, device_id, doc_id, seq, hash, bytes, received_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (hash) DO NOTHING RETURNING held_id`,
+        [h.workspaceId, h.deviceId, h.docId, h.seq, h.hash, buf(h.bytes), h.receivedAt, h.reason],
+      );
+      if (!r.rows.length) return undefined;
+      await addUsage(c, h.workspaceId, h.bytes.length);
+      return num(r.rows[0].held_id);
+    });
+    if (id !== undefined) return id;
     const e = await this.pool.query('SELECT held_id FROM held WHERE hash = $1', [h.hash]);
     return num(e.rows[0].held_id);
   }
@@ -254,7 +320,10 @@ export class PostgresStore implements RelayStore {
       const res = await this.insertIn(c, {
         workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash: h.hash, bytes: h.bytes, receivedAt: h.receivedAt,
       });
-      if (res.status !== 'conflict') await c.query('DELETE FROM held WHERE held_id = $1', [heldId]);
+      if (res.status !== 'conflict') {
+        await c.query('DELETE FROM held WHERE held_id = $1', [heldId]);
+        await addUsage(c, h.workspaceId, -h.bytes.length);
+      }
       return res;
     });
   }
@@ -283,6 +352,68 @@ export class PostgresStore implements RelayStore {
 
   async countMailboxItems(now: number): Promise<number> {
     return num((await this.pool.query('SELECT COUNT(*) AS n FROM mailbox WHERE expires_at > $1', [now])).rows[0].n);
+  }
+
+  async deleteExpiredLeases(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM leases WHERE not_after < $1', [before])).rowCount ?? 0;
+  }
+
+  async workspaceUsage(workspaceId: string): Promise<number> {
+    const r = await this.pool.query('SELECT bytes FROM workspace_usage WHERE workspace_id = $1', [workspaceId]);
+    return r.rows.length ? num(r.rows[0].bytes) : 0;
+  }
+
+  async usageTotals(thresholdBytes: number): Promise<UsageTotals> {
+    const r = await this.pool.query(
+      'SELECT COALESCE(SUM(bytes), 0) AS total, COUNT(*) AS n, COUNT(*) FILTER (WHERE bytes >= $1) AS above FROM workspace_usage WHERE bytes > 0',
+      [thresholdBytes],
+    );
+    const row = r.rows[0] as Row;
+    return { totalBytes: num(row.total), workspaces: num(row.n), atOrAbove: num(row.above) };
+  }
+
+  async putSignupToken(t: SignupTokenRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO signup_tokens (token_hash, uses_left, expires_at, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (token_hash) DO UPDATE SET uses_left = EXCLUDED.uses_left, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at`,
+      [t.tokenHash, t.usesLeft, t.expiresAt ?? null, t.createdAt],
+    );
+  }
+
+  async useSignupToken(tokenHash: string, now: number): Promise<SignupTokenUse> {
+    const taken = await this.pool.query(
+      'UPDATE signup_tokens SET uses_left = uses_left - 1 WHERE token_hash = $1 AND uses_left > 0 AND (expires_at IS NULL OR expires_at >= $2) RETURNING uses_left',
+      [tokenHash, now],
+    );
+    if (taken.rows.length) return 'ok';
+    const r = await this.pool.query('SELECT uses_left, expires_at FROM signup_tokens WHERE token_hash = $1', [tokenHash]);
+    if (!r.rows.length) return 'unknown';
+    const row = r.rows[0] as Row;
+    return row.expires_at !== null && now > num(row.expires_at) ? 'expired' : 'used_up';
+  }
+
+  async refundSignupToken(tokenHash: string): Promise<void> {
+    await this.pool.query('UPDATE signup_tokens SET uses_left = uses_left + 1 WHERE token_hash = $1', [tokenHash]);
+  }
+
+  async allowDevice(deviceId: string, now: number): Promise<void> {
+    await this.pool.query('INSERT INTO admission_keys (device_id, added_at) VALUES ($1, $2) ON CONFLICT (device_id) DO NOTHING', [deviceId, now]);
+  }
+
+  async disallowDevice(deviceId: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM admission_keys WHERE device_id = $1', [deviceId])).rowCount ?? 0) === 1;
+  }
+
+  async isDeviceAllowed(deviceId: string): Promise<boolean> {
+    return (await this.pool.query('SELECT 1 FROM admission_keys WHERE device_id = $1', [deviceId])).rows.length > 0;
+  }
+
+  async listAllowedDevices(): Promise<string[]> {
+    return (await this.pool.query('SELECT device_id FROM admission_keys ORDER BY device_id')).rows.map((r: Row) => r.device_id as string);
+  }
+
+  async schemaVersion(): Promise<number> {
+    return num((await this.pool.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version')).rows[0].v);
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,36 @@ export interface MailboxItem {
   expiresAt: number;
 }
 
+/** A signup token as stored: only the SHA-256 of the token, never the token (relay/admission.ts). */
+export interface SignupTokenRecord {
+  /** SHA-256 of the token, hex. */
+  tokenHash: string;
+  /** Workspace creations it still allows. */
+  usesLeft: number;
+  /** Relay clock; after it the token is refused. Undefined: never expires. */
+  expiresAt?: number;
+  createdAt: number;
+}
+
+/** Why a signup token was or was not accepted. */
+export type SignupTokenUse = 'ok' | 'unknown' | 'used_up' | 'expired';
+
+/** Storage use over all workspaces (for /metrics: no per-workspace series). */
+export interface UsageTotals {
+  /** Bytes of envelopes, held envelopes and log links over all workspaces. */
+  totalBytes: number;
+  /** Workspaces with any stored bytes. */
+  workspaces: number;
+  /** Workspaces whose usage is at least the given threshold. */
+  atOrAbove: number;
+}
+
+/** What opening the store did to its schema (numbered migrations, a `schema_version` table). */
+export interface MigrationReport {
+  from: number;
+  to: number;
+}
+
 export interface RelayStore {
   /** The relay's Ed25519 seed; on first call stores `generate()` and returns it, later calls return the stored one. */
   getOrCreateRelayKey(generate: () => Uint8Array): Promise<Uint8Array>;
@@ -103,6 +133,36 @@ export interface RelayStore {
   deleteExpiredMailboxItems(now: number): Promise<number>;
   /** How many unexpired mailbox items are stored (a global cap against filling the disk). */
   countMailboxItems(now: number): Promise<number>;
+
+  /** Deletes every lease whose notAfter is before `before`; returns how many. */
+  deleteExpiredLeases(before: number): Promise<number>;
+
+  /**
+   * Storage accounting: bytes of envelopes + held envelopes + log links of one workspace, kept as a
+   * counter updated in the same transaction as every insert and delete (0 if unknown).
+   */
+  workspaceUsage(workspaceId: string): Promise<number>;
+  /** Totals over all workspaces; `atOrAbove` counts workspaces using at least `thresholdBytes`. */
+  usageTotals(thresholdBytes: number): Promise<UsageTotals>;
+
+  /** Stores a signup token (by hash); replaces one with the same hash. */
+  putSignupToken(t: SignupTokenRecord): Promise<void>;
+  /** Uses the token once, atomically: 'ok' (one use taken), or why not. */
+  useSignupToken(tokenHash: string, now: number): Promise<SignupTokenUse>;
+  /** Gives back a use taken by useSignupToken (the creation it was for did not happen). */
+  refundSignupToken(tokenHash: string): Promise<void>;
+
+  /** Admission by key allowlist: devices that may create workspaces. */
+  allowDevice(deviceId: string, now: number): Promise<void>;
+  /** Removes a device from the allowlist; false if it was not on it. */
+  disallowDevice(deviceId: string): Promise<boolean>;
+  isDeviceAllowed(deviceId: string): Promise<boolean>;
+  listAllowedDevices(): Promise<string[]>;
+
+  /** The schema version the database is at (the highest migration applied). */
+  schemaVersion(): Promise<number>;
+  /** What opening this store migrated. */
+  readonly migration: MigrationReport;
 
   /** Flushes and closes; no call may follow. */
   close(): Promise<void>;

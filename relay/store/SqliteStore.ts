@@ -1,11 +1,15 @@
 // RelayStore on SQLite (better-sqlite3 v12): WAL, one transaction per write, unique constraints on
 // (workspace, device, doc, seq) and on the envelope hash so a re-send can never be stored twice.
+// The schema is built by numbered migrations (MIGRATIONS), recorded in `schema_version` and run
+// when the store opens; `cloister relay migrate` only opens and closes it.
 import Database from 'better-sqlite3';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, NewEnvelope, NewHeldEnvelope, RelayStore, StoredEnvelope,
+  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope, RelayStore,
+  SignupTokenRecord, SignupTokenUse, StoredEnvelope, UsageTotals,
 } from './RelayStore.ts';
 
-const SCHEMA = `
+/** Migration 1: the original schema (CREATE … IF NOT EXISTS, so a database from before migrations adopts it). */
+const M1 = `
 CREATE TABLE IF NOT EXISTS relay_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS log_entries (
   workspace_id TEXT NOT NULL, idx INTEGER NOT NULL, entry BLOB NOT NULL,
@@ -31,6 +35,42 @@ CREATE TABLE IF NOT EXISTS mailbox (
 CREATE INDEX IF NOT EXISTS mailbox_by_expiry ON mailbox (expires_at);
 `;
 
+/** Migration 2: storage accounting (backfilled), lease pruning index, admission (signup tokens, key allowlist). */
+const M2 = `
+CREATE TABLE workspace_usage (workspace_id TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
+INSERT INTO workspace_usage (workspace_id, bytes)
+  SELECT workspace_id, SUM(n) FROM (
+    SELECT workspace_id, LENGTH(bytes) AS n FROM envelopes
+    UNION ALL SELECT workspace_id, LENGTH(bytes) FROM held
+    UNION ALL SELECT workspace_id, LENGTH(entry) FROM log_entries)
+  GROUP BY workspace_id;
+CREATE INDEX leases_by_expiry ON leases (not_after);
+CREATE TABLE signup_tokens (
+  token_hash TEXT PRIMARY KEY, uses_left INTEGER NOT NULL, expires_at INTEGER, created_at INTEGER NOT NULL);
+CREATE TABLE admission_keys (device_id TEXT PRIMARY KEY, added_at INTEGER NOT NULL);
+`;
+
+/** Numbered migrations: MIGRATIONS[i] takes the schema from version i to i + 1. Append only. */
+export const SQLITE_MIGRATIONS: readonly string[] = [M1, M2];
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
+
+/** Runs the migrations the database lacks, each in its own transaction with its version row. */
+export function migrateSqlite(db: Database.Database, now = Date.now()): MigrationReport {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const current = () => (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version').get() as { v: number }).v;
+  const from = current();
+  if (from > SQLITE_MIGRATIONS.length)
+    throw new Error(`the database is at schema version ${from}, newer than this relay knows (${SQLITE_MIGRATIONS.length}); upgrade the relay`);
+  for (let v = from; v < SQLITE_MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      if (current() !== v) return; // another process migrated meanwhile
+      db.exec(SQLITE_MIGRATIONS[v]!);
+      db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(v + 1, now);
+    }).immediate();
+  }
+  return { from, to: current() };
+}
+
 interface EnvRow {
   workspace_id: string; relay_seq: number; device_id: string; doc_id: string; seq: number;
   hash: string; bytes: Buffer; received_at: number;
@@ -52,13 +92,22 @@ const toHeld = (r: HeldRow): HeldEnvelope => ({
 export class SqliteStore implements RelayStore {
   private readonly db: Database.Database;
   private closed = false;
+  readonly migration: MigrationReport;
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL'); // an acknowledged envelope survives power loss
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.migration = migrateSqlite(this.db);
+  }
+
+  /** Adds `delta` bytes to a workspace's usage counter (inside the caller's transaction). */
+  private addUsage(workspaceId: string, delta: number): void {
+    if (delta === 0) return;
+    this.db
+      .prepare('INSERT INTO workspace_usage (workspace_id, bytes) VALUES (?, ?) ON CONFLICT (workspace_id) DO UPDATE SET bytes = bytes + excluded.bytes')
+      .run(workspaceId, delta);
   }
 
   async getOrCreateRelayKey(generate: () => Uint8Array): Promise<Uint8Array> {
@@ -76,6 +125,7 @@ export class SqliteStore implements RelayStore {
       const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM log_entries WHERE workspace_id = ?').get(workspaceId) as { n: number };
       if (n !== index) return false;
       this.db.prepare('INSERT INTO log_entries (workspace_id, idx, entry) VALUES (?, ?, ?)').run(workspaceId, index, Buffer.from(entry));
+      this.addUsage(workspaceId, entry.length);
       return true;
     }).immediate();
   }
@@ -97,6 +147,7 @@ export class SqliteStore implements RelayStore {
     this.db
       .prepare('INSERT INTO envelopes (workspace_id, relay_seq, device_id, doc_id, seq, hash, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(e.workspaceId, relaySeq, e.deviceId, e.docId, e.seq, e.hash, Buffer.from(e.bytes), e.receivedAt);
+    this.addUsage(e.workspaceId, e.bytes.length);
     return { status: 'inserted', relaySeq };
   }
 
@@ -153,6 +204,7 @@ export class SqliteStore implements RelayStore {
       const r = this.db
         .prepare('INSERT INTO held (workspace_id, device_id, doc_id, seq, hash, bytes, received_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(h.workspaceId, h.deviceId, h.docId, h.seq, h.hash, Buffer.from(h.bytes), h.receivedAt, h.reason);
+      this.addUsage(h.workspaceId, h.bytes.length);
       return Number(r.lastInsertRowid);
     }).immediate();
   }
@@ -183,7 +235,10 @@ export class SqliteStore implements RelayStore {
       const res = this.insertEnvelopeTx({
         workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash: h.hash, bytes: h.bytes, receivedAt: h.receivedAt,
       });
-      if (res.status !== 'conflict') this.db.prepare('DELETE FROM held WHERE held_id = ?').run(heldId);
+      if (res.status !== 'conflict') {
+        this.db.prepare('DELETE FROM held WHERE held_id = ?').run(heldId);
+        this.addUsage(h.workspaceId, -h.bytes.length);
+      }
       return res;
     }).immediate();
   }
@@ -211,6 +266,65 @@ export class SqliteStore implements RelayStore {
 
   async countMailboxItems(now: number): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM mailbox WHERE expires_at > ?').get(now) as { n: number }).n;
+  }
+
+  async deleteExpiredLeases(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM leases WHERE not_after < ?').run(before).changes;
+  }
+
+  async workspaceUsage(workspaceId: string): Promise<number> {
+    const r = this.db.prepare('SELECT bytes FROM workspace_usage WHERE workspace_id = ?').get(workspaceId) as { bytes: number } | undefined;
+    return r?.bytes ?? 0;
+  }
+
+  async usageTotals(thresholdBytes: number): Promise<UsageTotals> {
+    const r = this.db
+      .prepare('SELECT COALESCE(SUM(bytes), 0) AS total, COUNT(*) AS n, COALESCE(SUM(bytes >= ?), 0) AS above FROM workspace_usage WHERE bytes > 0')
+      .get(thresholdBytes) as { total: number; n: number; above: number };
+    return { totalBytes: r.total, workspaces: r.n, atOrAbove: r.above };
+  }
+
+  async putSignupToken(t: SignupTokenRecord): Promise<void> {
+    this.db
+      .prepare('INSERT OR REPLACE INTO signup_tokens (token_hash, uses_left, expires_at, created_at) VALUES (?, ?, ?, ?)')
+      .run(t.tokenHash, t.usesLeft, t.expiresAt ?? null, t.createdAt);
+  }
+
+  async useSignupToken(tokenHash: string, now: number): Promise<SignupTokenUse> {
+    return this.db.transaction((): SignupTokenUse => {
+      const r = this.db.prepare('SELECT uses_left, expires_at FROM signup_tokens WHERE token_hash = ?').get(tokenHash) as
+        | { uses_left: number; expires_at: number | null }
+        | undefined;
+      if (!r) return 'unknown';
+      if (r.expires_at !== null && now > r.expires_at) return 'expired';
+      if (r.uses_left <= 0) return 'used_up';
+      this.db.prepare('UPDATE signup_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?').run(tokenHash);
+      return 'ok';
+    }).immediate();
+  }
+
+  async refundSignupToken(tokenHash: string): Promise<void> {
+    this.db.prepare('UPDATE signup_tokens SET uses_left = uses_left + 1 WHERE token_hash = ?').run(tokenHash);
+  }
+
+  async allowDevice(deviceId: string, now: number): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO admission_keys (device_id, added_at) VALUES (?, ?)').run(deviceId, now);
+  }
+
+  async disallowDevice(deviceId: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM admission_keys WHERE device_id = ?').run(deviceId).changes === 1;
+  }
+
+  async isDeviceAllowed(deviceId: string): Promise<boolean> {
+    return !!this.db.prepare('SELECT 1 FROM admission_keys WHERE device_id = ?').get(deviceId);
+  }
+
+  async listAllowedDevices(): Promise<string[]> {
+    return (this.db.prepare('SELECT device_id FROM admission_keys ORDER BY device_id').all() as { device_id: string }[]).map((r) => r.device_id);
+  }
+
+  async schemaVersion(): Promise<number> {
+    return (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version').get() as { v: number }).v;
   }
 
   async close(): Promise<void> {

@@ -152,5 +152,78 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup
       expect(await store.putMailboxItem(item('request', 4, 9000), 2000)).toBe(true);
       expect((await store.getMailboxItem('box-0123456789abcdef', 'request', 2000))?.data).toEqual(new Uint8Array(8).fill(4));
     });
+
+    it('prunes leases whose notAfter is before a time, and only those', async () => {
+      const l = (leaseId: string, notAfter: number) => ({ leaseId, workspaceId: 'w', deviceId: 'a', issuedAt: 1, notAfter, bytes: Uint8Array.of(1) });
+      await store.putLease(l('old', 100));
+      await store.putLease(l('edge', 200));
+      await store.putLease(l('live', 300));
+      expect(await store.deleteExpiredLeases(200)).toBe(1);
+      expect(await store.getLease('old')).toBeUndefined();
+      expect(await store.getLease('edge')).toBeDefined();
+      expect(await store.deleteExpiredLeases(301)).toBe(2);
+      expect(await store.deleteExpiredLeases(1000)).toBe(0);
+    });
+
+    it('counts each workspace\'s stored bytes (envelopes, held, log) in step with inserts, re-sends and releases', async () => {
+      expect(await store.workspaceUsage('w')).toBe(0);
+      await store.appendLogEntry('w', 0, new Uint8Array(100));
+      expect(await store.appendLogEntry('w', 0, new Uint8Array(50))).toBe(false); // refused: not counted
+      const e1 = env('w', 'a', 'd', 1); // 32 bytes
+      await store.insertEnvelope(e1);
+      await store.insertEnvelope(e1); // duplicate: not counted again
+      await store.insertEnvelope(env('w', 'a', 'd', 1, 0xee)); // conflict: not counted
+      expect(await store.workspaceUsage('w')).toBe(132);
+      const h = env('w', 'b', 'd', 1);
+      const id = await store.insertHeld({ ...h, reason: 'lease_unknown' });
+      await store.insertHeld({ ...h, reason: 'lease_unknown' }); // same held envelope: once
+      expect(await store.workspaceUsage('w')).toBe(164);
+      await store.releaseHeld('w', id); // moves from held to envelopes: unchanged
+      expect(await store.workspaceUsage('w')).toBe(164);
+      await store.insertEnvelope(env('w2', 'a', 'd', 1));
+      expect(await store.workspaceUsage('w2')).toBe(32);
+      expect(await store.usageTotals(100)).toEqual({ totalBytes: 196, workspaces: 2, atOrAbove: 1 });
+      expect(await store.usageTotals(1)).toEqual({ totalBytes: 196, workspaces: 2, atOrAbove: 2 });
+      // Concurrent inserts all count.
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.insertEnvelope(env('w3', `d${i}`, 'd', 1))));
+      expect(await store.workspaceUsage('w3')).toBe(320);
+    });
+
+    it('keeps signup tokens by hash: each use taken once, atomically; expiry; refunds', async () => {
+      await store.putSignupToken({ tokenHash: 'h1', usesLeft: 2, createdAt: 1, expiresAt: 1000 });
+      await store.putSignupToken({ tokenHash: 'h2', usesLeft: 1, createdAt: 1 });
+      expect(await store.useSignupToken('nope', 10)).toBe('unknown');
+      expect(await store.useSignupToken('h1', 1001)).toBe('expired');
+      expect(await store.useSignupToken('h1', 1000)).toBe('ok');
+      expect(await store.useSignupToken('h1', 10)).toBe('ok');
+      expect(await store.useSignupToken('h1', 10)).toBe('used_up');
+      await store.refundSignupToken('h1');
+      expect(await store.useSignupToken('h1', 10)).toBe('ok');
+      // Racing uses of a single-use token: exactly one wins.
+      const race = await Promise.all([1, 2, 3, 4, 5].map(() => store.useSignupToken('h2', 10)));
+      expect(race.filter((r) => r === 'ok')).toHaveLength(1);
+      expect(race.filter((r) => r === 'used_up')).toHaveLength(4);
+    });
+
+    it('keeps the admission allowlist of devices', async () => {
+      expect(await store.isDeviceAllowed('dev-a')).toBe(false);
+      await store.allowDevice('dev-b', 1);
+      await store.allowDevice('dev-a', 1);
+      await store.allowDevice('dev-a', 2); // idempotent
+      expect(await store.isDeviceAllowed('dev-a')).toBe(true);
+      expect(await store.listAllowedDevices()).toEqual(['dev-a', 'dev-b']);
+      expect(await store.disallowDevice('dev-a')).toBe(true);
+      expect(await store.disallowDevice('dev-a')).toBe(false);
+      expect(await store.listAllowedDevices()).toEqual(['dev-b']);
+    });
+
+    it('opens at the latest schema version, and reopening migrates nothing', async () => {
+      const v = await store.schemaVersion();
+      expect(v).toBeGreaterThanOrEqual(2);
+      expect(store.migration.to).toBe(v);
+      if (!s.reopen) return;
+      store = await s.reopen();
+      expect(store.migration).toEqual({ from: v, to: v });
+    });
   });
 }
