@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import type { RelayLimits } from './context.ts';
+import { clusterFor } from './cluster/pgBus.ts';
 import { openStore } from './openStore.ts';
 import { startRelay, type RunningRelay } from './server.ts';
 
@@ -21,6 +22,7 @@ export interface RunRelayOptions {
 export async function runRelay(opts: RunRelayOptions): Promise<RunningRelay> {
   const store = await openStore(opts.store);
   if (!store.ok) throw new Error(store.detail ?? store.reason);
+  const cluster = clusterFor(opts.store); // PostgreSQL: several instances may share the database
   const logger = pino({ level: opts.logLevel ?? process.env.CLOISTER_LOG_LEVEL ?? 'info', base: { svc: 'cloister-relay' } });
   const relay = await startRelay({
     store: store.value,
@@ -28,9 +30,11 @@ export async function runRelay(opts: RunRelayOptions): Promise<RunningRelay> {
     host: opts.host,
     logger,
     processMetrics: true,
+    ...(cluster ? { cluster } : {}),
     ...(opts.webRoot && existsSync(opts.webRoot) ? { webRoot: opts.webRoot } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
   }).catch(async (e: unknown) => {
+    await cluster?.close();
     await store.value.close();
     const code = (e as { code?: string }).code;
     throw new Error(code === 'EADDRINUSE' ? `port ${opts.port} on ${opts.host} is already in use` : e instanceof Error ? e.message : String(e));

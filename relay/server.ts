@@ -12,6 +12,7 @@ import { relayIdOf } from '../src/protocol/challenge.ts';
 import { Connection } from './connection.ts';
 import { DEFAULT_LIMITS, type RelayContext, type RelayLimits } from './context.ts';
 import { KeyedLock } from './keyedLock.ts';
+import type { RelayCluster } from './cluster/pgBus.ts';
 import type { MembershipModel } from './membership.ts';
 import { createMetrics } from './metrics.ts';
 import { NonceRegistry } from './nonces.ts';
@@ -37,6 +38,8 @@ export interface StartRelayOptions {
   logger?: Logger;
   /** Also export Node process metrics (off in tests). Default false. */
   processMetrics?: boolean;
+  /** Coordination with other instances on the same database (PostgreSQL; see relay/cluster/). Closed with the relay. */
+  cluster?: RelayCluster;
 }
 
 export interface RunningRelay {
@@ -58,7 +61,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.logger ?? pino({ base: { svc: 'cloister-relay' } });
   const membership = opts.membership ?? (await import('./identityMembership.ts')).identityMembership();
-  const store = opts.store;
+  // cluster: the store notifies other instances of its commits (relay/cluster/pgBus.ts)
+  const store = opts.cluster ? opts.cluster.wrapStore(opts.store) : opts.store;
   const relayKey = asKey<SigningSecretKey>(await store.getOrCreateRelayKey(() => generateSigningKey().secretKey));
   const relayPub = publicKeyOf(relayKey);
   const relayId = relayIdOf(relayPub);
@@ -73,6 +77,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     seqLock: new KeyedLock(),
     subscribers: new Map(),
   };
+  await opts.cluster?.attach(ctx); // cluster: deliver other instances' commits to our subscribers and caches
 
   let shuttingDown = false;
   const inflight = new Set<Promise<unknown>>();
@@ -151,6 +156,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       http.closeAllConnections?.();
+      await opts.cluster?.close(); // cluster
       await store.close();
       log.info('relay stopped');
     })());

@@ -65,6 +65,11 @@ export class WorkspaceCache {
     this.loaded.delete(workspaceId);
   }
 
+  /** Forget every cached chain (notifications from other instances may have been missed). */
+  invalidateAll(): void {
+    this.loaded.clear();
+  }
+
   /**
    * Sequence `entry` onto the chain: valid at the current head, countersigned, stored at the next
    * index. Idempotent: an entry already in the chain answers with its stored link.

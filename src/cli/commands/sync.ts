@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .command('sync')
     .description("sync the workspace through its relay: membership log, push the outbox, pull and apply")
     .option('--watch', 'keep syncing live until interrupted (SIGINT/SIGTERM)')
-    .option('--relay <url>', "the relay to use (default: the workspace's)")
+    .option('--relay <url>', "the relay to use (default: the workspace's); several instances of one relay: comma-separated, tried in order")
     .option('--workspace <name>', 'the workspace (default: the only one in the profile)')
     .action(async (o: { watch?: boolean; relay?: string; workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);

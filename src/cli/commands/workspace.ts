@@ -13,6 +13,7 @@ import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
 import { chooseWorkspace, currentKey, noteIntent, parseDuration, recordIntent, type OpenWorkspace } from '../workspaceProfile.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import { registerJoin } from './workspaceJoin.ts';
+import { validRelayList } from '../../docs/sync/SyncEngine.ts';
 import { registerHeld } from './workspaceHeld.ts';
 
 const DEFAULT_EXPIRY = '7d';
@@ -26,11 +27,11 @@ export function register(program: Command): void {
   workspace
     .command('create <name>')
     .description('create a workspace with you as its only admin')
-    .option('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT)')
+    .option('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT; several instances of one relay: comma-separated)')
     .action(async (name: string, o: { relay?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
       if (name.trim() === '' || name.length > 200) fail('the workspace name must be 1 to 200 characters', 2);
-      if (o.relay !== undefined && !/^wss?:\/\/[^\s/]+/.test(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
+      if (o.relay !== undefined && !validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
       const vault = await openVault(opts);
       const ws = createWorkspace(deviceKeysOfVault(vault), name, { now: Date.now() });
       saveWorkspace(opts.home, vault.dataKey, {

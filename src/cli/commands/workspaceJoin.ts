@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
 import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
 import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
-import { SyncEngine } from '../../docs/sync/SyncEngine.ts';
+import { SyncEngine, validRelayList } from '../../docs/sync/SyncEngine.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
 
 /** The invitation token from CODE, or from `{"code": "..."}` pasted whole. */
@@ -25,10 +25,10 @@ export function registerJoin(workspace: Command): void {
   workspace
     .command('join <code>')
     .description('join a workspace with an invitation code, through its relay')
-    .requiredOption('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT)')
+    .requiredOption('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT; several instances of one relay: comma-separated)')
     .action(async (code: string, o: { relay: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
-      if (!/^wss?:\/\/[^\s/]+/.test(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
+      if (!validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
       const vault = await openVault(opts);
       const j = await joinViaRelay({ home: opts.home, vault, token: tokenOf(code), relayUrl: o.relay });
       if (!j.ok) fail(j.detail ?? j.reason);

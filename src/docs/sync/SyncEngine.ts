@@ -28,10 +28,28 @@ const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
   offlineRemainingMs: 0, ms: 0,
 });
 
+/**
+ * The relay URLs of a `--relay` value or a workspace's stored relay: one URL, or several instances of
+ * one deployment separated by commas (tried in order; a client whose instance dies moves to the next).
+ */
+export function relayUrlsOf(spec: string): string[] {
+  return spec.split(',').map(u => u.trim()).filter(u => u.length > 0);
+}
+
+/** Every URL of a `--relay` list looks like ws(s)://HOST[:PORT]... */
+export function validRelayList(spec: string): boolean {
+  const urls = relayUrlsOf(spec);
+  return urls.length > 0 && urls.every(u => /^wss?:\/\/[^\s/,]+/.test(u));
+}
+
 const outboxKey = (entries: readonly OutboxEntry[]): string => entries.map(e => `${e.docId}:${e.seq}`).join(',');
 
 export class SyncEngine {
+  /** As configured: one URL or a comma-separated list of instances (relayUrls). */
   readonly relayUrl: string;
+  readonly relayUrls: readonly string[];
+  /** Index in relayUrls of the instance to try first (the one connected to, or the next after one that died). */
+  #urlIndex = 0;
   readonly #s: SyncSession;
   readonly #o: SyncEngineOptions;
   readonly #mutex = new Mutex();
@@ -65,6 +83,13 @@ export class SyncEngine {
     const url = options.relayUrl;
     if (!url) throw new SyncError('no_relay', 'this workspace has no relay: pass --relay ws://HOST:PORT (or create it with --relay)');
     this.relayUrl = url;
+    this.relayUrls = relayUrlsOf(url);
+    if (this.relayUrls.length === 0) throw new SyncError('no_relay', 'this workspace has no relay: pass --relay ws://HOST:PORT (or create it with --relay)');
+  }
+
+  /** The relay instance connected to (or to be tried first). */
+  get currentRelayUrl(): string {
+    return this.relayUrls[this.#urlIndex % this.relayUrls.length]!;
   }
 
   get workspaceId(): string {
@@ -179,28 +204,39 @@ export class SyncEngine {
     if (st.fork) throw new SyncError('log_fork', forkMessage(st.fork));
     const pinned = st.relayPub ? fromBase64url(st.relayPub) : undefined;
     const dev = this.#s.device;
-    let client: RelayClient;
-    try {
-      client = await RelayClient.connect({
-        url: this.relayUrl,
-        signingKey: dev.signingKey,
-        devicePub: dev.signingPub,
-        workspaces: [this.workspaceId],
-        ...(pinned ? { expectedRelayPub: pinned } : {}),
-        ...(this.#o.WebSocketImpl ? { WebSocket: this.#o.WebSocketImpl } : {}),
-        ...(this.#o.timeoutMs ? { timeoutMs: this.#o.timeoutMs } : {}),
-      });
-    } catch (e) {
-      if (e instanceof RelayRequestError && e.code === 'relay_key_mismatch')
-        throw new SyncError(
-          'relay_key_mismatch',
-          `the relay at ${this.relayUrl} presented a different key than the one pinned for this workspace on first use (${st.relayPub?.slice(0, 16)}…); refusing to sync`,
-        );
-      throw new SyncError('connect_failed', `cannot reach the relay at ${this.relayUrl}: ${e instanceof Error ? e.message : String(e)}`);
+    // Failover: the instances of one deployment in order, from the one last used (or the next after
+    // one that died). They share the relay key, so the pinned key holds for each of them.
+    let client: RelayClient | undefined;
+    const failures: string[] = [];
+    const n = this.relayUrls.length;
+    for (let k = 0; k < n && !client; k++) {
+      const i = (this.#urlIndex + k) % n;
+      const url = this.relayUrls[i]!;
+      try {
+        client = await RelayClient.connect({
+          url,
+          signingKey: dev.signingKey,
+          devicePub: dev.signingPub,
+          workspaces: [this.workspaceId],
+          ...(pinned ? { expectedRelayPub: pinned } : {}),
+          ...(this.#o.WebSocketImpl ? { WebSocket: this.#o.WebSocketImpl } : {}),
+          ...(this.#o.timeoutMs ? { timeoutMs: this.#o.timeoutMs } : {}),
+        });
+        this.#urlIndex = i;
+      } catch (e) {
+        if (e instanceof RelayRequestError && e.code === 'relay_key_mismatch')
+          throw new SyncError(
+            'relay_key_mismatch',
+            `the relay at ${url} presented a different key than the one pinned for this workspace on first use (${st.relayPub?.slice(0, 16)}…); refusing to sync`,
+          );
+        failures.push(`${url}: ${e instanceof Error ? e.message : String(e)}`);
+        if (n > 1) this.#log('warn', 'relay instance unreachable; trying the next', { relay: url, err: failures[failures.length - 1] });
+      }
     }
+    if (!client) throw new SyncError('connect_failed', `cannot reach the relay at ${failures.join('; ')}`);
     if (pinned && !equalBytes(pinned, client.relayPub)) {
       client.close();
-      throw new SyncError('relay_key_mismatch', `the relay at ${this.relayUrl} presented a different key than the one pinned for this workspace; refusing to sync`);
+      throw new SyncError('relay_key_mismatch', `the relay at ${this.currentRelayUrl} presented a different key than the one pinned for this workspace; refusing to sync`);
     }
     if (!pinned) {
       await this.#s.syncState.update(x => {
@@ -212,9 +248,12 @@ export class SyncEngine {
     this.#s.lease.observe(client.relayTime);
     this.#takeLeases(client);
     this.#client = client;
+    const usedIndex = this.#urlIndex;
     this.#unsubscribers.push(
       client.onClose((code, reason) => {
         if (this.#client === client) this.#client = undefined;
+        // The instance may be gone: the next attempt starts with the next one in the list.
+        if (this.#running && n > 1 && this.#urlIndex === usedIndex) this.#urlIndex = (usedIndex + 1) % n;
         this.#emit('disconnected', { code, reason });
         if (this.#running) this.#scheduleReconnect();
       }),
@@ -256,7 +295,7 @@ export class SyncEngine {
       {
         session: this.#s,
         workspaceId: this.workspaceId,
-        relayUrl: this.relayUrl,
+        relayUrl: this.currentRelayUrl,
         now: this.#now,
         log: (level, msg, detail) => this.#log(level, msg, detail),
         membershipChanged: state => this.#emit('membership', state),

@@ -8,6 +8,7 @@ import { saveWorkspace } from '../../identity/workspace/store.ts';
 import { docsDirOf } from '../openSession.ts';
 import { joinThroughRelay, type JoinFailure, type JoinThroughRelayOptions } from './joinWorkspace.ts';
 import { openNodeSyncState } from './openNodeSyncState.ts';
+import { relayUrlsOf } from './SyncEngine.ts';
 
 export type { JoinFailure };
 
@@ -24,7 +25,13 @@ export interface Joined {
 }
 
 export async function joinViaRelay(o: JoinOptions): Promise<Result<Joined, JoinFailure>> {
-  const j = await joinThroughRelay(o);
+  // Several instances of one deployment (comma-separated): the first one reachable; the list is stored.
+  let j: Awaited<ReturnType<typeof joinThroughRelay>> | undefined;
+  for (const url of relayUrlsOf(o.relayUrl)) {
+    j = await joinThroughRelay({ ...o, relayUrl: url });
+    if (j.ok || j.reason !== 'relay_unreachable') break;
+  }
+  if (!j) return fail('relay_unreachable', 'no relay url given');
   if (!j.ok) return j;
   const { workspaceId, state, epochKeys, relayPub, relayTime, role, alreadyMember } = j.value;
   saveWorkspace(o.home, o.vault.dataKey, { workspaceId, entries: logEntries(state), epochKeys, meta: { relay: o.relayUrl } });
