@@ -2,6 +2,7 @@
 // arrival order. Every handler is wrapped: a bad frame or a failing handler gets an error reply and
 // the connection (and the relay) keep serving. Every answer to a request is signed by the relay key and
 // bound to this connection's challenge and the request id (src/protocol/signedReply.ts).
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/bytes.ts';
@@ -12,6 +13,7 @@ import {
   PROTOCOL_VERSION, decodeClientMessage, encodeMessage, peekRequestId, type ClientMessage, type ErrorCode, type ReplyMessage,
 } from '../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from './context.ts';
+import { withAdmission } from './admission.ts';
 import { fanOut } from './handlers/fanout.ts';
 import { issueLease } from './handlers/leases.ts';
 import { getMailbox, putMailbox } from './handlers/mailbox.ts';
@@ -27,21 +29,45 @@ export class Connection implements Subscriber {
   private queuedBytes = 0;
   private readonly subscriptions = new Set<string>();
   private readonly log: Logger;
-  private readonly authTimer: NodeJS.Timeout;
+  private readonly authTimer: NodeJS.Timeout | undefined;
+  // --- abuse budgets (issue 11): connection caps, frame deadline, idle timeout ---
+  private readonly address: string;
+  /** Over the per-address cap: closed at once, never served. */
+  private readonly refused: boolean = false;
+  private deviceCounted = false;
+  private isClosed = false;
+  private lastFrameAt = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the first bytes of the frame still arriving came in (undefined: no partial frame). */
+  private partialSince: number | undefined;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private bytesReadAtLastFrame = 0;
+  private readonly onSocketData = () => this.checkPartialFrame();
 
   constructor(
     private readonly ctx: RelayContext,
     private readonly ws: WebSocket,
     private readonly track: (p: Promise<unknown>) => void,
     private readonly isShuttingDown: () => boolean,
+    private readonly socket?: Socket,
   ) {
     this.log = ctx.log.child({ conn: nextConnId++ });
+    this.address = socket?.remoteAddress ?? 'unknown';
+    if (!ctx.budgets.addresses.open(this.address)) {
+      this.refused = true;
+      this.challenge = new Uint8Array();
+      this.log.warn({ address: this.address }, 'too many connections from one address');
+      this.closeHard(1013, 'too many connections from this address');
+      return;
+    }
+    // Registered after ws's own listener: by the time it runs, every frame the chunk completed was received.
+    socket?.on('data', this.onSocketData);
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
     const time = ctx.now();
     ctx.nonces.issue(nonce);
     this.challenge = encodeChallenge({ relayId: ctx.relayId, nonce, time });
     this.authTimer = setTimeout(() => {
-      if (!this.deviceId) ws.close(4001, 'authentication timeout');
+      if (!this.deviceId) this.closeHard(4001, 'authentication timeout');
     }, ctx.limits.authTimeoutMs);
     this.authTimer.unref();
     this.send(encodeMessage({
@@ -54,7 +80,7 @@ export class Connection implements Subscriber {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
       this.log.warn('closing a connection that does not read');
-      this.ws.close(1008, 'too slow');
+      this.closeHard(1008, 'too slow'); // it would not read a close frame either
       return;
     }
     this.ctx.metrics.bytesOut.inc(frame.length);
@@ -75,7 +101,11 @@ export class Connection implements Subscriber {
 
   /** Queue one received frame; frames are handled strictly in order. */
   receive(frame: Uint8Array, isBinary: boolean): void {
+    if (this.refused) return;
     this.ctx.metrics.bytesIn.inc(frame.length);
+    this.lastFrameAt = Date.now();
+    this.partialSince = undefined;
+    this.bytesReadAtLastFrame = this.socket?.bytesRead ?? 0;
     if (this.queued >= this.ctx.limits.maxQueuedFrames || this.queuedBytes + frame.length > this.ctx.limits.maxQueuedBytes) {
       this.log.warn('closing a connection that floods requests');
       this.ws.close(1008, 'too many requests in flight');
@@ -83,7 +113,7 @@ export class Connection implements Subscriber {
     }
     this.queued++;
     this.queuedBytes += frame.length;
-    const task = this.queue.then(() => this.handleFrame(frame, isBinary)).finally(() => {
+    const task = this.queue.then(() => this.scheduled(frame, isBinary)).finally(() => {
       this.queued--;
       this.queuedBytes -= frame.length;
     });
@@ -92,12 +122,84 @@ export class Connection implements Subscriber {
   }
 
   closed(): void {
+    this.isClosed = true;
     clearTimeout(this.authTimer);
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.frameTimer);
+    this.socket?.off('data', this.onSocketData);
+    if (!this.refused) this.ctx.budgets.addresses.close(this.address);
+    if (this.deviceCounted && this.deviceId) this.ctx.budgets.devices.close(this.deviceId);
+    this.deviceCounted = false;
     for (const w of this.subscriptions) this.ctx.subscribers.get(w)?.delete(this);
     this.subscriptions.clear();
   }
 
+  /** Close, and drop the socket if the peer has not finished the closing handshake within a second. */
+  private closeHard(code: number, reason: string): void {
+    this.ws.close(code, reason);
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+  }
+
+  /** One frame, when the fair scheduler gives this connection a turn (relay/scheduler.ts). */
+  private async scheduled(frame: Uint8Array, isBinary: boolean): Promise<void> {
+    const sched = this.ctx.budgets.scheduler;
+    const wait = sched.acquire(this);
+    if (wait) await wait;
+    try {
+      if (this.isClosed) return; // nobody to answer; a push not acknowledged is sent again
+      await this.handleFrame(frame, isBinary);
+    } finally {
+      sched.release();
+    }
+  }
+
+  /** Whether a frame has started arriving and is not complete (ws's receiver state; else bytes read since the last frame). */
+  private partialFrame(): boolean {
+    const r = (this.ws as unknown as { _receiver?: { _state?: unknown; _bufferedBytes?: unknown; _fragmented?: unknown } })._receiver;
+    if (r && typeof r._state === 'number' && typeof r._bufferedBytes === 'number')
+      return r._state !== 0 || r._bufferedBytes > 0 || !!r._fragmented;
+    return (this.socket?.bytesRead ?? 0) > this.bytesReadAtLastFrame;
+  }
+
+  /** After each chunk from the socket: start (or keep) the frame deadline while a frame is incomplete. */
+  private checkPartialFrame(): void {
+    if (!this.partialFrame()) {
+      this.partialSince = undefined;
+      return;
+    }
+    if (this.partialSince !== undefined) return;
+    this.partialSince = Date.now();
+    if (!this.frameTimer) this.armFrameTimer(this.ctx.limits.frameDeadlineMs);
+  }
+
+  private armFrameTimer(ms: number): void {
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      if (this.partialSince === undefined || this.isClosed) return;
+      const left = this.partialSince + this.ctx.limits.frameDeadlineMs - Date.now();
+      if (left > 0) return this.armFrameTimer(left);
+      this.log.warn({ device: this.deviceId, address: this.address }, 'closing a connection whose frame did not finish arriving');
+      this.closeHard(1008, 'frame deadline');
+    }, Math.max(1, ms));
+    this.frameTimer.unref();
+  }
+
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.isClosed) return;
+      const left = this.lastFrameAt + this.ctx.limits.idleTimeoutMs - Date.now();
+      if (left > 0) return this.armIdleTimer(left);
+      this.log.info({ device: this.deviceId }, 'closing an idle connection');
+      this.closeHard(4002, 'idle');
+    }, Math.max(1, ms));
+    this.idleTimer.unref();
+  }
+  // --- end abuse budgets ---
+
   private async handleFrame(frame: Uint8Array, isBinary: boolean): Promise<void> {
+    if (!this.deviceId && !this.ctx.budgets.preAuth.take(this.address))
+      return this.error(isBinary ? peekRequestId(frame) : undefined, 'rate_limited', 'too many requests before authentication from this address');
     if (!isBinary) {
       this.ctx.metrics.malformed.inc();
       return this.error(undefined, 'malformed_message', 'binary frames only');
@@ -142,6 +244,7 @@ export class Connection implements Subscriber {
         return this.reply({ t: 'push_rejected', id: msg.id, reason: out.reason, ...(out.detail ? { detail: out.detail } : {}) });
       }
       case 'pull': {
+        if (!ctx.budgets.pulls.take(deviceId)) return this.error(msg.id, 'rate_limited', 'too many pulls; retry later');
         if (!(await this.isMember(msg.workspaceId))) return this.error(msg.id, 'not_member', 'not a member of this workspace');
         const limit = Math.min(msg.limit, ctx.limits.maxPullLimit);
         const rows = await ctx.store.listEnvelopes(msg.workspaceId, msg.cursor, limit + 1);
@@ -173,6 +276,7 @@ export class Connection implements Subscriber {
         return this.reply({ t: 'unsubscribed', id: msg.id, workspaceId: msg.workspaceId });
       }
       case 'log_get': {
+        if (!ctx.budgets.logReads.take(deviceId)) return this.error(msg.id, 'rate_limited', 'too many log reads; retry later');
         // Any authenticated device may read a log by workspace id: it holds public keys, signatures and
         // sealed lockboxes only, and a joiner needs it before it is a member (docs/RELAY.md → Join).
         const all = await ctx.workspaces.entries(msg.workspaceId);
@@ -189,7 +293,11 @@ export class Connection implements Subscriber {
         return this.reply({ t: 'log', id: msg.id, workspaceId: msg.workspaceId, entries, next, more: next < all.length });
       }
       case 'log_append': {
-        const r = await ctx.workspaces.append(msg.workspaceId, msg.entry);
+        if (!ctx.budgets.logAppends.take(deviceId)) return this.error(msg.id, 'rate_limited', 'too many log appends; retry later');
+        // admission (relay/admission.ts): creating a workspace may need a signup token or an allowlisted device
+        const admitted = await withAdmission(ctx, deviceId, msg.workspaceId, msg.token, () => ctx.workspaces.append(msg.workspaceId, msg.entry));
+        if (!admitted.ok) return this.error(msg.id, admitted.reason, admitted.detail ?? admitted.reason);
+        const r = admitted.value;
         if (!r.ok) {
           this.log.info({ device: deviceId, reason: r.reason }, 'log entry rejected');
           const why = `${r.reason}${r.detail ? `: ${r.detail}` : ''}`.slice(0, 400);
@@ -262,8 +370,15 @@ export class Connection implements Subscriber {
       this.log.info({ reason: r.reason }, 'authentication failed');
       return this.error(msg.id, 'auth_failed', r.reason);
     }
+    if (!ctx.budgets.devices.open(r.value.deviceId)) {
+      this.log.warn({ device: r.value.deviceId }, 'too many connections for one device');
+      this.error(msg.id, 'rate_limited', 'too many connections for this device');
+      return this.closeHard(1013, 'too many connections for this device');
+    }
+    this.deviceCounted = true;
     this.deviceId = r.value.deviceId;
     clearTimeout(this.authTimer);
+    this.armIdleTimer(ctx.limits.idleTimeoutMs);
     this.log.info({ device: this.deviceId }, 'authenticated');
     const leases: Uint8Array[] = [];
     for (const w of new Set(msg.workspaces)) {

@@ -37,5 +37,6 @@ export function identityMembership(): MembershipModel<WorkspaceState> {
       return !!d && state.members.get(d.userId)?.role === 'admin';
     },
     policy: (state) => policy(state),
+    epochOf: (state) => state.epoch,
   };
 }

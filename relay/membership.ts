@@ -44,4 +44,6 @@ export interface MembershipModel<S = unknown> {
   /** Active, and the member is an admin (may approve held envelopes). */
   isAdmin(state: S, deviceId: string): boolean;
   policy(state: S): WorkspacePolicy;
+  /** The workspace's current key epoch; an envelope claiming a later one is refused (unknown_epoch). */
+  epochOf(state: S): number;
 }

@@ -14,9 +14,10 @@ import { DEFAULT_LIMITS, type RelayContext, type RelayLimits } from './context.t
 import { KeyedLock } from './keyedLock.ts';
 import type { RelayCluster } from './cluster/pgBus.ts';
 import type { MembershipModel } from './membership.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, registerUsageMetrics } from './metrics.ts';
+import { QUOTA_WARN_RATIO, type AdmissionMode } from './admission.ts';
 import { NonceRegistry } from './nonces.ts';
-import { TokenBuckets } from './rateLimit.ts';
+import { Budgets, TokenBuckets } from './rateLimit.ts'; // Budgets: abuse budgets (issue 11)
 import { serveStatic } from './staticFiles.ts';
 import type { RelayStore } from './store/RelayStore.ts';
 import { WorkspaceCache } from './workspaceCache.ts';
@@ -38,6 +39,8 @@ export interface StartRelayOptions {
   logger?: Logger;
   /** Also export Node process metrics (off in tests). Default false. */
   processMetrics?: boolean;
+  /** Who may create workspaces (relay/admission.ts). Default 'open'. */
+  admission?: AdmissionMode;
   /** Coordination with other instances on the same database (PostgreSQL; see relay/cluster/). Closed with the relay. */
   cluster?: RelayCluster;
 }
@@ -74,9 +77,22 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     nonces: new NonceRegistry(now),
     buckets: new TokenBuckets({ burst: limits.pushBurst, perSecond: limits.pushPerSecond }, now),
     mailboxBuckets: new TokenBuckets({ burst: limits.mailboxBurst, perSecond: limits.mailboxPerSecond }, now),
+    budgets: new Budgets(limits), // abuse budgets (issue 11)
     seqLock: new KeyedLock(),
     subscribers: new Map(),
+    admission: opts.admission ?? 'open',
   };
+  // ---- admission, quotas, pruning (relay/admission.ts) ----
+  registerUsageMetrics(metrics.registry, (t) => store.usageTotals(t), limits.quotaBytes, QUOTA_WARN_RATIO);
+  const prune = async () => {
+    const t = now();
+    const leases = await store.deleteExpiredLeases(t - limits.leaseRetentionMs);
+    const mailbox = await store.deleteExpiredMailboxItems(t);
+    if (leases || mailbox) log.info({ leases, mailbox }, 'pruned expired leases and mailbox items');
+  };
+  const pruneTimer = setInterval(() => prune().catch((e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'pruning failed')), limits.pruneIntervalMs);
+  pruneTimer.unref();
+  // ---- end admission, quotas, pruning ----
   await opts.cluster?.attach(ctx); // cluster: deliver other instances' commits to our subscribers and caches
 
   let shuttingDown = false;
@@ -113,11 +129,11 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
 
   const wss = new WebSocketServer({ server: http, maxPayload: limits.maxFrameBytes });
   const connections = new Set<Connection>();
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     if (shuttingDown) return ws.close(1001, 'shutting down');
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
-    const conn = new Connection(ctx, ws, track, () => shuttingDown);
+    const conn = new Connection(ctx, ws, track, () => shuttingDown, req.socket); // socket: per-address cap, frame deadline (issue 11)
     connections.add(conn);
     ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -148,6 +164,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
   const close = () =>
     (closing ??= (async () => {
       shuttingDown = true;
+      clearInterval(pruneTimer); // admission, quotas, pruning
       log.info('relay shutting down');
       http.close(); // stop accepting new connections
       while (inflight.size) await Promise.allSettled([...inflight]);

@@ -7,6 +7,7 @@ import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/enve
 import type { PushRejection, RelayMessage } from '../../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from '../context.ts';
 import { fanOut } from './fanout.ts';
+import { quotaRefusal } from '../admission.ts';
 
 export type PushOutcome =
   | { t: 'ack'; relaySeq: number; duplicate: boolean; workspaceId: string; hash: Uint8Array }
@@ -16,6 +17,8 @@ export type PushOutcome =
 const reject = (reason: PushRejection, detail?: string): PushOutcome => ({ t: 'rejected', reason, ...(detail ? { detail } : {}) });
 
 export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uint8Array, from?: Subscriber): Promise<PushOutcome> {
+  // Every push costs a token before any work: accepted, held and refused alike (a bad signature too).
+  if (!ctx.buckets.take(deviceId)) return reject('rate_limited');
   const dec = decodeEnvelope(bytes);
   if (!dec.ok) return reject(dec.reason);
   const env = dec.value;
@@ -26,6 +29,8 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   const info = ctx.model.deviceInfo(state, h.deviceId);
   if (!info) return reject('unknown_device');
   if (!verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
+  // No envelope can be written under an epoch the log has not reached (its key does not exist yet).
+  if (h.epoch > ctx.model.epochOf(state)) return reject('unknown_epoch', `epoch ${h.epoch}, workspace at ${ctx.model.epochOf(state)}`);
   if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
   if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_permission');
   // DESIGN → Fork detection in the data plane: the author's log position must be on our chain (held ones too).
@@ -47,6 +52,9 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
       return reject('seq_replay', `last=${last}`);
     }
     if (h.seq > last + 1) return reject('seq_gap', `last=${last}`);
+    // Storage quota (relay/admission.ts): held envelopes count too. A re-send above was acknowledged already.
+    const full = await quotaRefusal(ctx, h.workspaceId, bytes.length);
+    if (full) return reject('quota_exceeded', full);
 
     const now = ctx.now();
     const lease = await ctx.store.getLease(h.leaseId);
@@ -62,7 +70,6 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
       }
       return reject(leaseKnown ? 'lease_expired' : 'lease_unknown');
     }
-    if (!ctx.buckets.take(h.deviceId)) return reject('rate_limited');
 
     const res = await ctx.store.insertEnvelope({
       workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash, bytes, receivedAt: now,

@@ -20,7 +20,7 @@ export const ENVELOPE_REJECTIONS = {
   log_position_unknown: 'the envelope names a membership-log position (index and head) that the chain does not have',
   log_fork: 'the envelope names another membership-log entry at an index where this device holds a different one: the relay forked the log, and syncing this workspace stops',
   // Decryption and contents (readers only)
-  unknown_epoch: 'no key is available for the epoch the envelope claims',
+  unknown_epoch: 'no key is available for the epoch the envelope claims (the relay refuses an epoch beyond the workspace\'s current one)',
   decrypt_failed: 'the ciphertext does not open under the document key (tampered or wrong key)',
   changes_malformed: 'the decrypted body is not a list of valid Automerge changes',
   changes_compressed: 'a change is a compressed Automerge chunk; Cloister clients never write them, so it is refused unread',

@@ -19,6 +19,7 @@ export const RELAY_ONLY_REJECTIONS = [
   'unknown_workspace', // the relay has no membership log for header.workspaceId
   'rate_limited', // the device's token bucket is empty; retry later
   'internal', // the relay failed to store it; retry
+  'quota_exceeded', // the workspace's storage quota on this relay is full (envelopes + held + log); retry once space is made
 ] as const;
 export const PUSH_REJECTION_REASONS = [
   'envelope_malformed', // the bytes are not an envelope
@@ -34,6 +35,7 @@ export const PUSH_REJECTION_REASONS = [
   'lease_unknown', // the lease id was never issued by this relay, or to another device/workspace (policy reject)
   'lease_expired', // the relay's clock is past the lease's notAfter (policy reject)
   'log_position_unknown', // the header names a membership-log index and head hash the relay's chain does not have
+  'unknown_epoch', // the header names a key epoch beyond the workspace's current one
   ...RELAY_ONLY_REJECTIONS,
 ] as const;
 export type PushRejection = (typeof PUSH_REJECTION_REASONS)[number];
@@ -55,6 +57,8 @@ export const ERROR_CODES = [
   'internal',
   'mailbox_taken', // mailbox_put to a slot that already holds an item (each slot is written once)
   'too_large', // mailbox_put data over the relay's limit
+  'admission_required', // log_append creating a workspace without the signup token this relay requires
+  'admission_refused', // workspace creation refused: unknown, used-up or expired signup token, or device not on the allowlist
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -95,7 +99,8 @@ export const ClientMessage = z.discriminatedUnion('t', [
   /** A page of the membership log: entries from index `from`, at most `limit` (and a byte budget); follow `next` while `more`. */
   z.object({ t: z.literal('log_get'), id, workspaceId: wsId, from: cursor.default(0), limit: z.number().int().min(1).max(1000).default(500) }),
   /** The relay validates the entry at its current head with the identity library, countersigns and stores it. */
-  z.object({ t: z.literal('log_append'), id, workspaceId: wsId, entry: bytes }),
+  /** `token`: a signup token, for the entry that creates the workspace on a relay with admission 'token' (relay/admission.ts). */
+  z.object({ t: z.literal('log_append'), id, workspaceId: wsId, entry: bytes, token: z.string().min(1).max(256).optional() }),
   z.object({ t: z.literal('lease_renew'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_list'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_approve'), id, workspaceId: wsId, heldId: z.number().int().nonnegative() }),
