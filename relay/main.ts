@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import type { RelayLimits } from './context.ts';
+import type { AdmissionMode } from './admission.ts';
 import { clusterFor } from './cluster/pgBus.ts';
 import { openStore } from './openStore.ts';
 import { startRelay, type RunningRelay } from './server.ts';
@@ -16,6 +17,8 @@ export interface RunRelayOptions {
   webRoot?: string;
   limits?: Partial<RelayLimits>;
   logLevel?: string;
+  /** Who may create workspaces (relay/admission.ts). Default 'open'. */
+  admission?: AdmissionMode;
 }
 
 /** Start the relay or throw an Error with a one-line message. Installs signal handlers. */
@@ -30,6 +33,7 @@ export async function runRelay(opts: RunRelayOptions): Promise<RunningRelay> {
     host: opts.host,
     logger,
     processMetrics: true,
+    ...(opts.admission ? { admission: opts.admission } : {}),
     ...(cluster ? { cluster } : {}),
     ...(opts.webRoot && existsSync(opts.webRoot) ? { webRoot: opts.webRoot } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),

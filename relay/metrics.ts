@@ -31,3 +31,29 @@ export function createMetrics(withDefaults: boolean): RelayMetrics {
     mailbox: new Counter({ name: 'cloister_mailbox_requests_total', help: 'Device-link mailbox requests, by op and result (stored, taken, too_large, …)', labelNames: ['op', 'result'], registers: r }),
   };
 }
+
+/**
+ * Storage quota usage (relay/admission.ts), read from the store's per-workspace counters at scrape
+ * time. Per-workspace series would be high-cardinality: total bytes, the number of workspaces holding
+ * data, and how many are at or above 80% of the quota.
+ */
+export function registerUsageMetrics(
+  registry: Registry,
+  totals: (thresholdBytes: number) => Promise<{ totalBytes: number; workspaces: number; atOrAbove: number }>,
+  quotaBytes: number,
+  warnRatio = 0.8,
+): void {
+  const r = [registry];
+  const read = () => totals(quotaBytes > 0 ? Math.ceil(quotaBytes * warnRatio) : Number.MAX_SAFE_INTEGER);
+  let pending: ReturnType<typeof read> | undefined;
+  // One store query per scrape, shared by the three gauges.
+  const once = () => (pending ??= read().finally(() => setTimeout(() => (pending = undefined), 0)));
+  new Gauge({ name: 'cloister_storage_bytes', help: 'Bytes stored (envelopes + held + log) over all workspaces', registers: r,
+    async collect() { this.set((await once()).totalBytes); } });
+  new Gauge({ name: 'cloister_storage_workspaces', help: 'Workspaces holding data', registers: r,
+    async collect() { this.set((await once()).workspaces); } });
+  new Gauge({ name: 'cloister_storage_quota_bytes', help: 'Per-workspace storage quota (0: none)', registers: r,
+    collect() { this.set(quotaBytes); } });
+  new Gauge({ name: 'cloister_storage_workspaces_near_quota', help: 'Workspaces using at least 80% of the storage quota', registers: r,
+    async collect() { this.set(quotaBytes > 0 ? (await once()).atOrAbove : 0); } });
+}

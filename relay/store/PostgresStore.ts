@@ -60,9 +60,10 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 const MIGRATION_LOCK = 724311;
 
 /** Runs the migrations the schema lacks (the client's search_path names it), under an advisory lock. */
-async function migratePostgres(c: pg.PoolClient, now = Date.now()): Promise<MigrationReport> {
+async function migratePostgres(c: pg.PoolClient, schema: string, now = Date.now()): Promise<MigrationReport> {
   await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]); // concurrent first starts migrate once
   try {
+    await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`); // under the lock: racing IF NOT EXISTS can still collide
     await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
     const current = async () => num((await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version')).rows[0].v);
     const from = await current();
@@ -138,8 +139,7 @@ export class PostgresStore implements RelayStore {
     try {
       const c = await pool.connect();
       try {
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        migration = await migratePostgres(c);
+        migration = await migratePostgres(c, schema);
       } finally {
         c.release();
       }

@@ -28,9 +28,11 @@ export function register(program: Command): void {
     .command('create <name>')
     .description('create a workspace with you as its only admin')
     .option('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT; several instances of one relay: comma-separated)')
-    .action(async (name: string, o: { relay?: string }, cmd: Command) => {
+    .option('--signup-token <token>', "the relay's signup token, when it admits new workspaces by token (sent with the first sync)")
+    .action(async (name: string, o: { relay?: string; signupToken?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
       if (name.trim() === '' || name.length > 200) fail('the workspace name must be 1 to 200 characters', 2);
+      if (o.signupToken !== undefined && !/^[\x21-\x7e]{1,256}$/.test(o.signupToken)) fail('--signup-token must be the token the relay operator gave you', 2);
       if (o.relay !== undefined && !validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
       const vault = await openVault(opts);
       const ws = createWorkspace(deviceKeysOfVault(vault), name, { now: Date.now() });
@@ -38,7 +40,7 @@ export function register(program: Command): void {
         workspaceId: ws.workspaceId,
         entries: ws.entries,
         epochKeys: new Map([[0, ws.epochKey]]),
-        meta: o.relay ? { relay: o.relay } : {},
+        meta: { ...(o.relay ? { relay: o.relay } : {}), ...(o.signupToken ? { signupToken: o.signupToken } : {}) },
       });
       if (opts.json) printJson({ workspaceId: ws.workspaceId, name });
       else process.stdout.write(`${ws.workspaceId}\n`);

@@ -311,9 +311,10 @@ export class RelayClient {
   /**
    * Append a membership entry, built on the relay's head (else RelayRequestError 'log_stale');
    * resolves to its index and the countersigned link, for the caller to verify. Idempotent.
+   * `signupToken`: for the root of a new workspace on a relay that admits by token (docs/RELAY.md → Admission).
    */
-  async appendLog(workspaceId: string, entry: Uint8Array): Promise<{ index: number; link: Uint8Array }> {
-    const r = await this.expect({ t: 'log_append', workspaceId, entry }, 'log_appended');
+  async appendLog(workspaceId: string, entry: Uint8Array, signupToken?: string): Promise<{ index: number; link: Uint8Array }> {
+    const r = await this.expect({ t: 'log_append', workspaceId, entry, ...(signupToken ? { token: signupToken } : {}) }, 'log_appended');
     return { index: r.index, link: r.link };
   }
 

@@ -61,7 +61,7 @@ async function pullAndAppend(ctx: LogSyncContext, client: RelayClient, s: SyncSu
     // A workspace created here and not yet published: the relay sequences and countersigns its root.
     const root = linkAt(state, 0);
     if (!root || root.countersig || state.order.length !== 1) return adopt(ctx, state, liveKeys, stored, new Map());
-    const r = await client.appendLog(ctx.workspaceId, root.entry.bytes);
+    const r = await client.appendLog(ctx.workspaceId, root.entry.bytes, stored?.meta.signupToken);
     const st = replayLog([r.link], { relayPub });
     if (!st.ok) throw new ChainFault('log_invalid', `the relay's countersigned root does not replay (${st.reason})`);
     state = st.value;
