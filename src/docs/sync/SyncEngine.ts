@@ -20,7 +20,7 @@ export { SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, t
 import { bump, SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary } from './syncTypes.ts';
 
 /** Relay refusals that are about timing, not the envelope: keep it in the outbox and retry. */
-const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limited', 'internal', 'seq_gap', 'unknown_workspace']);
+const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limited', 'internal', 'seq_gap', 'unknown_workspace', 'quota_exceeded']);
 
 const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
   workspaceId, relay, pushed: 0, acked: 0, duplicates: 0, held: 0, rejected: {}, retry: 0, pulled: 0, applied: 0, alreadyHad: 0, heldRemote: 0,
