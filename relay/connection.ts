@@ -21,6 +21,29 @@ import { handlePush } from './handlers/push.ts';
 
 let nextConnId = 1;
 
+// Forced closes are paced, a few per turn of the event loop: connections opened together time out
+// together, and hundreds of closing handshakes in one turn would hold /healthz and everyone else.
+const CLOSES_PER_TURN = 16;
+const closeQueue: (() => void)[] = [];
+let closeScheduled = false;
+function paced(close: () => void): void {
+  closeQueue.push(close);
+  if (closeScheduled) return;
+  closeScheduled = true;
+  setImmediate(drainCloses);
+}
+function drainCloses(): void {
+  for (let n = 0; n < CLOSES_PER_TURN && closeQueue.length > 0; n++) {
+    try {
+      closeQueue.shift()!();
+    } catch {
+      // the socket is already gone
+    }
+  }
+  if (closeQueue.length > 0) setImmediate(drainCloses);
+  else closeScheduled = false;
+}
+
 export class Connection implements Subscriber {
   deviceId: string | undefined;
   private readonly challenge: Uint8Array;
@@ -68,7 +91,7 @@ export class Connection implements Subscriber {
     this.challenge = encodeChallenge({ relayId: ctx.relayId, nonce, time });
     this.authTimer = setTimeout(() => {
       if (!this.deviceId) this.closeHard(4001, 'authentication timeout');
-    }, ctx.limits.authTimeoutMs);
+    }, ctx.limits.authTimeoutMs * (1 + Math.random() / 2)); // jittered: connections opened together don't all time out in one turn
     this.authTimer.unref();
     this.send(encodeMessage({
       t: 'hello', protocol: PROTOCOL_VERSION, relayId: ctx.relayId, relayPub: ctx.relayPub, challenge: this.challenge,
@@ -136,8 +159,10 @@ export class Connection implements Subscriber {
 
   /** Close, and drop the socket if the peer has not finished the closing handshake within a second. */
   private closeHard(code: number, reason: string): void {
-    this.ws.close(code, reason);
-    setTimeout(() => this.ws.terminate(), 1000).unref();
+    paced(() => {
+      this.ws.close(code, reason);
+      setTimeout(() => paced(() => this.ws.terminate()), 1000).unref();
+    });
   }
 
   /** One frame, when the fair scheduler gives this connection a turn (relay/scheduler.ts). */

@@ -2,7 +2,8 @@
 // startRelay() is used by `cloister relay`, `npm start` and tests (port 0, injected clock).
 // close() stops accepting, waits for in-flight requests (every acknowledged envelope is already
 // committed), closes sockets and the store.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -58,6 +59,9 @@ export interface RunningRelay {
 }
 
 export { relayIdOf };
+
+/** WebSocket handshakes completed per turn of the event loop. */
+const UPGRADES_PER_TURN = 8;
 
 export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay> {
   const now = opts.now ?? Date.now;
@@ -127,7 +131,32 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     res.end('not found\n');
   });
 
-  const wss = new WebSocketServer({ server: http, maxPayload: limits.maxFrameBytes });
+  // Upgrades are taken a few per turn of the event loop, so a burst of handshakes (hundreds of
+  // sockets at once) can't hold /healthz and established connections behind it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes });
+  const upgrades: { req: IncomingMessage; socket: Duplex; head: Buffer }[] = [];
+  let draining = false;
+  const drainUpgrades = () => {
+    for (let n = 0; n < UPGRADES_PER_TURN && upgrades.length > 0; n++) {
+      const u = upgrades.shift()!;
+      if (u.socket.destroyed) continue;
+      if (shuttingDown) {
+        u.socket.destroy();
+        continue;
+      }
+      wss.handleUpgrade(u.req, u.socket, u.head, (ws) => wss.emit('connection', ws, u.req));
+    }
+    if (upgrades.length > 0) setImmediate(drainUpgrades);
+    else draining = false;
+  };
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    upgrades.push({ req, socket, head });
+    if (!draining) {
+      draining = true;
+      setImmediate(drainUpgrades);
+    }
+  });
   const connections = new Set<Connection>();
   wss.on('connection', (ws, req) => {
     if (shuttingDown) return ws.close(1001, 'shutting down');
