@@ -64,6 +64,7 @@ export class SyncEngine {
   #attempt = 0;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #polls = new Set<ReturnType<typeof setTimeout>>();
+  #keepalive: ReturnType<typeof setInterval> | undefined;
   #lastPushed = '';
   #liveQueue: WireEnvelope[] = [];
   #liveScheduled = false;
@@ -143,6 +144,28 @@ export class SyncEngine {
     this.#unsubscribers.push(this.#s.docs.onSealed(() => this.#schedulePush()));
     this.#cycle(0);
     this.#pollOutbox();
+    this.#startKeepalive();
+  }
+
+  /** Default keepalive period: well under the relay's default idle timeout (15 min). */
+  static readonly KEEPALIVE_MS = 4 * 60_000;
+
+  /**
+   * The relay closes an authenticated connection that sends nothing for its idleTimeoutMs (4002), which
+   * a live subscriber on a quiet workspace would do: ping every keepaliveMs while connected. A ping
+   * that fails is left to the connection's close handler (reconnect); it also refreshes the relay clock.
+   */
+  #startKeepalive(): void {
+    const every = this.#o.keepaliveMs ?? SyncEngine.KEEPALIVE_MS;
+    if (!(every > 0) || this.#keepalive) return;
+    this.#keepalive = setInterval(() => {
+      const client = this.#client;
+      if (!this.#running || !client || client.closed) return;
+      client.ping().then(
+        t => this.#s.lease.observe(t),
+        () => undefined,
+      );
+    }, every);
   }
 
   /** Other processes on this profile (e.g. `cloister record add` next to `sync --watch`) fill the outbox on disk too. */
@@ -167,6 +190,8 @@ export class SyncEngine {
   stop(): Promise<void> {
     return (this.#stopped ??= (async () => {
       this.#running = false;
+      if (this.#keepalive) clearInterval(this.#keepalive);
+      this.#keepalive = undefined;
       for (const t of [...this.#timers, ...this.#polls]) clearTimeout(t);
       this.#timers.clear();
       this.#polls.clear();

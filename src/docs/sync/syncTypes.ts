@@ -43,6 +43,9 @@ export interface SyncEngineOptions {
   timeoutMs?: number;
   /** Long-running mode: how often to look for envelopes other processes of this profile sealed (default 2000 ms). */
   outboxPollMs?: number;
+  /** Long-running mode: how often to ping the relay while connected (default 4 min, 0: never), so a live
+   *  subscription is not closed as idle (the relay's idleTimeoutMs, 15 min by default; close code 4002). */
+  keepaliveMs?: number;
   /** Local clock (default Date.now): entry times, lease observation. */
   now?: () => number;
   /** Structured diagnostics (never secrets or payloads). */
