@@ -13,6 +13,10 @@ describe('bench runner', () => {
     expect(SUITES.map((s) => s.name)).toContain('crypto');
   });
 
+  it('has the relay load suite registered, run only when named (--only relay-load)', () => {
+    expect(SUITES.find((s) => s.name === 'relay-load')?.optIn).toBe(true);
+  });
+
   it('merges a suite\'s figures with the machine description and per-suite time', async () => {
     SUITES.push({ name: 'fake', description: 'test only', run: async () => ({ fake_ops_per_s: 42 }) });
     try {

@@ -7,18 +7,19 @@ import { cryptoBench } from './cryptoBench.ts';
 import { docsSuite } from './docsBench.ts';
 import { automergeVersionSuite } from './automergeVersionBench.ts';
 import { recordsSuite } from './recordsBench.ts';
+import { relayLoadSuite } from './relayLoadBench.ts';
 import { syncSuite } from './syncBench.ts';
 import type { BenchContext, BenchSuite, Figures } from './suite.ts';
 
 export type { BenchContext, BenchSuite, Figures };
 
 /** Every suite, in the order they run. Others add theirs here (docsBench, syncBench, …). */
-export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, recordsSuite, syncSuite, chainSuite];
+export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, recordsSuite, syncSuite, chainSuite, relayLoadSuite];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
   const unknown = (only ?? []).filter((n) => !SUITES.some((s) => s.name === n));
   if (unknown.length > 0) throw new RangeError(`unknown bench suite ${unknown.join(', ')} (have: ${SUITES.map((s) => s.name).join(', ')})`);
-  const chosen = only && only.length > 0 ? SUITES.filter((s) => only.includes(s.name)) : SUITES;
+  const chosen = only && only.length > 0 ? SUITES.filter((s) => only.includes(s.name)) : SUITES.filter((s) => !s.optIn);
   const out: Figures = {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,

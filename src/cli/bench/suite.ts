@@ -10,6 +10,8 @@ export interface BenchSuite {
   /** Short name used by `--only`, e.g. "crypto". */
   name: string;
   description: string;
+  /** Run only when named in --only (e.g. the relay load test: minutes, child processes, PostgreSQL). */
+  optIn?: boolean;
   run(ctx: BenchContext): Promise<Figures>;
 }
 
