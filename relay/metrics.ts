@@ -1,5 +1,5 @@
 // Prometheus metrics, one registry per relay instance (so tests can run several relays in one process).
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface RelayMetrics {
   registry: Registry;
@@ -12,6 +12,24 @@ export interface RelayMetrics {
   bytesOut: Counter;
   malformed: Counter;
   mailbox: Counter<'op' | 'result'>;
+  /** Stored envelope → sent to this instance's subscribers; source 'local' (stored here) or 'cluster' (NOTIFY from another instance). */
+  fanoutLatency: Histogram<'source'>;
+  /** Cluster notification sent (the sender's clock) → received on this instance's LISTEN connection. */
+  notificationLag: Histogram;
+  /** The lag of the last notification received, seconds. */
+  notificationLagLast: Gauge;
+  /** Cluster notifications from other instances, received and handled. */
+  notificationsReceived: Counter;
+  /** Cluster notifications received but not yet delivered (the queue behind the LISTEN connection). */
+  notificationsPending: Gauge;
+}
+
+/** Latency buckets, seconds: 0.5 ms to 10 s. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Wall-clock ms with sub-ms resolution: comparable across processes (fan-out, notification lag), unlike performance.now(). */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 export function createMetrics(withDefaults: boolean): RelayMetrics {
@@ -29,6 +47,11 @@ export function createMetrics(withDefaults: boolean): RelayMetrics {
     bytesOut: new Counter({ name: 'cloister_bytes_out_total', help: 'WebSocket payload bytes sent', registers: r }),
     malformed: new Counter({ name: 'cloister_malformed_messages_total', help: 'Frames that failed decoding or validation', registers: r }),
     mailbox: new Counter({ name: 'cloister_mailbox_requests_total', help: 'Device-link mailbox requests, by op and result (stored, taken, too_large, …)', labelNames: ['op', 'result'], registers: r }),
+    fanoutLatency: new Histogram({ name: 'cloister_fanout_latency_seconds', help: 'From storing an envelope to sending it to local subscribers, by source (local: stored by this instance; cluster: from the NOTIFY sent time)', labelNames: ['source'], buckets: LATENCY_BUCKETS, registers: r }),
+    notificationLag: new Histogram({ name: 'cloister_cluster_notification_lag_seconds', help: 'From a cluster notification being sent (the sending instance\'s clock) to its receipt here', buckets: LATENCY_BUCKETS, registers: r }),
+    notificationLagLast: new Gauge({ name: 'cloister_cluster_notification_lag_last_seconds', help: 'Lag of the last cluster notification received', registers: r }),
+    notificationsReceived: new Counter({ name: 'cloister_cluster_notifications_received_total', help: 'Cluster notifications received from other instances', registers: r }),
+    notificationsPending: new Gauge({ name: 'cloister_cluster_notifications_pending', help: 'Cluster notifications received but not yet delivered', registers: r }),
   };
 }
 

@@ -14,7 +14,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { RelayContext } from '../context.ts';
-import { fanOut } from '../handlers/fanout.ts';
+import { fanOut, type FanOutOrigin } from '../handlers/fanout.ts';
+import { wallClockMs } from '../metrics.ts';
 import type { RelayStore } from '../store/RelayStore.ts';
 
 /** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more. */
@@ -27,6 +28,9 @@ export interface ClusterNotice {
   k: 'e' | 'l';
   w: string;
   n: number;
+  /** When the sender committed the item and queued this notification: wall-clock ms (relay/metrics.ts wallClockMs).
+   *  Optional: older instances (during a rolling upgrade) don't send it. Feeds the notification-lag and fan-out metrics. */
+  t?: number;
 }
 
 export interface RelayCluster {
@@ -63,6 +67,7 @@ export function decodeNotice(s: string | undefined): ClusterNotice | undefined {
   try {
     const v = JSON.parse(s) as Partial<ClusterNotice>;
     if (typeof v.i !== 'string' || (v.k !== 'e' && v.k !== 'l') || typeof v.w !== 'string' || !Number.isSafeInteger(v.n)) return undefined;
+    if (v.t !== undefined && (typeof v.t !== 'number' || !Number.isFinite(v.t))) delete v.t;
     return v as ClusterNotice;
   } catch {
     return undefined;
@@ -91,7 +96,7 @@ export class PgCluster implements RelayCluster {
   }
 
   wrapStore(store: RelayStore): RelayStore {
-    const notify = (k: 'e' | 'l', w: string, n: number) => this.notify({ i: this.instanceId, k, w, n });
+    const notify = (k: 'e' | 'l', w: string, n: number) => this.notify({ i: this.instanceId, k, w, n, t: Math.round(wallClockMs() * 1000) / 1000 });
     const overrides: Partial<RelayStore> = {
       insertEnvelope: async (e) => {
         const r = await store.insertEnvelope(e);
@@ -153,9 +158,23 @@ export class PgCluster implements RelayCluster {
       const n = decodeNotice(m.payload);
       if (!n || n.i === this.instanceId) return;
       this.received++;
-      this.handling = this.handling.then(() => this.deliver(n)).catch((e: unknown) =>
-        this.ctx?.log.warn({ err: e instanceof Error ? e.message : String(e), workspace: n.w }, 'cluster notification not delivered'),
-      );
+      const metrics = this.ctx?.metrics;
+      if (metrics) {
+        metrics.notificationsReceived.inc();
+        metrics.notificationsPending.inc();
+        if (n.t !== undefined) {
+          // Clocks of different hosts: a negative lag (skew) counts as 0.
+          const lag = Math.max(0, wallClockMs() - n.t) / 1000;
+          metrics.notificationLag.observe(lag);
+          metrics.notificationLagLast.set(lag);
+        }
+      }
+      this.handling = this.handling
+        .then(() => this.deliver(n))
+        .catch((e: unknown) =>
+          this.ctx?.log.warn({ err: e instanceof Error ? e.message : String(e), workspace: n.w }, 'cluster notification not delivered'),
+        )
+        .finally(() => metrics?.notificationsPending.dec());
     });
     await c.connect();
     await c.query(`LISTEN ${this.channel}`);
@@ -195,7 +214,8 @@ export class PgCluster implements RelayCluster {
     }
     if (!ctx.subscribers.get(n.w)?.size) return;
     const [e] = await ctx.store.listEnvelopes(n.w, n.n - 1, 1);
-    if (e && e.relaySeq === n.n) await fanOut(ctx, n.w, { t: 'envelope', workspaceId: n.w, relaySeq: e.relaySeq, envelope: e.bytes });
+    const origin: FanOutOrigin | undefined = n.t !== undefined ? { storedAt: n.t, source: 'cluster' } : undefined;
+    if (e && e.relaySeq === n.n) await fanOut(ctx, n.w, { t: 'envelope', workspaceId: n.w, relaySeq: e.relaySeq, envelope: e.bytes }, undefined, origin);
   }
 
   /** Resolves when every notification received so far has been handled (tests). */

@@ -7,6 +7,7 @@ import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/enve
 import type { PushRejection, RelayMessage } from '../../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from '../context.ts';
 import { fanOut } from './fanout.ts';
+import { wallClockMs } from '../metrics.ts';
 import { quotaRefusal } from '../admission.ts';
 
 export type PushOutcome =
@@ -76,8 +77,9 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
     });
     if (res.status === 'conflict') return reject('seq_replay');
     if (res.status === 'inserted') {
+      const storedAt = wallClockMs();
       const event: RelayMessage = { t: 'envelope', workspaceId: h.workspaceId, relaySeq: res.relaySeq, envelope: bytes };
-      await fanOut(ctx, h.workspaceId, event, from);
+      await fanOut(ctx, h.workspaceId, event, from, { storedAt, source: 'local' });
     }
     return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
   });
