@@ -18,6 +18,9 @@ import { fanOut, type FanOutOrigin } from '../handlers/fanout.ts';
 import { wallClockMs } from '../metrics.ts';
 import type { RelayStore } from '../store/RelayStore.ts';
 
+/** Notifications sent in one statement, at most. */
+const NOTIFY_BATCH = 500;
+
 /** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more. */
 export const MAX_NOTIFY_BYTES = 7_999;
 
@@ -83,6 +86,10 @@ export class PgCluster implements RelayCluster {
   private closed = false;
   private sending: Promise<void> = Promise.resolve();
   private handling: Promise<void> = Promise.resolve();
+  private readonly outgoing: string[] = [];
+  private flushing = false;
+  private readonly incoming: ClusterNotice[] = [];
+  private draining = false;
   private retry: NodeJS.Timeout | undefined;
   /** Notifications received from other instances (tests and metrics). */
   received = 0;
@@ -124,16 +131,30 @@ export class PgCluster implements RelayCluster {
     });
   }
 
-  /** Queued in order; a failure is logged and never fails the request that caused it. */
+  /**
+   * Queued in order and sent in batches (one statement for everything queued meanwhile, in order),
+   * so a burst of pushes costs a few round trips, not one each. A failure is logged and never fails
+   * the request that caused it.
+   */
   private notify(n: ClusterNotice): void {
     const payload = encodeNotice(n);
     if (!payload || this.closed) return;
-    this.sending = this.sending
-      .then(() => this.pool.query('SELECT pg_notify($1, $2)', [this.channel, payload]))
-      .then(
-        () => undefined,
-        (e: unknown) => this.ctx?.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'cluster notification not sent'),
-      );
+    this.outgoing.push(payload);
+    if (this.flushing) return;
+    this.flushing = true;
+    this.sending = this.sending.then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    while (this.outgoing.length > 0) {
+      const batch = this.outgoing.splice(0, NOTIFY_BATCH);
+      try {
+        await this.pool.query('SELECT pg_notify($1, u.p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, i) ORDER BY u.i', [this.channel, batch]);
+      } catch (e) {
+        this.ctx?.log.warn({ err: e instanceof Error ? e.message : String(e), count: batch.length }, 'cluster notifications not sent');
+      }
+    }
+    this.flushing = false;
   }
 
   async attach(ctx: RelayContext): Promise<void> {
@@ -169,12 +190,10 @@ export class PgCluster implements RelayCluster {
           metrics.notificationLagLast.set(lag);
         }
       }
-      this.handling = this.handling
-        .then(() => this.deliver(n))
-        .catch((e: unknown) =>
-          this.ctx?.log.warn({ err: e instanceof Error ? e.message : String(e), workspace: n.w }, 'cluster notification not delivered'),
-        )
-        .finally(() => metrics?.notificationsPending.dec());
+      this.incoming.push(n);
+      if (this.draining) return;
+      this.draining = true;
+      this.handling = this.handling.then(() => this.drainIncoming());
     });
     await c.connect();
     await c.query(`LISTEN ${this.channel}`);
@@ -200,22 +219,62 @@ export class PgCluster implements RelayCluster {
     this.retry.unref();
   }
 
-  /** Another instance committed `n`: refresh what we cache and tell our subscribers. */
-  private async deliver(n: ClusterNotice): Promise<void> {
+  /**
+   * Handle everything received so far as one batch: log notices first (in order: they invalidate
+   * membership caches before the envelopes are authorised for delivery), then each workspace's
+   * envelopes with one range query, fanned out in relay-seq order.
+   */
+  private async drainIncoming(): Promise<void> {
+    while (this.incoming.length > 0) {
+      const batch = this.incoming.splice(0);
+      const logs = batch.filter((n) => n.k === 'l');
+      const envelopes = new Map<string, ClusterNotice[]>();
+      for (const n of batch) if (n.k === 'e') envelopes.set(n.w, [...(envelopes.get(n.w) ?? []), n]);
+      for (const n of logs) await this.settle(n.w, () => this.deliverLog(n));
+      for (const [w, ns] of envelopes) await this.settle(w, () => this.deliverEnvelopes(w, ns));
+      this.ctx?.metrics.notificationsPending.dec(batch.length);
+    }
+    this.draining = false;
+  }
+
+  private async settle(workspace: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      this.ctx?.log.warn({ err: e instanceof Error ? e.message : String(e), workspace }, 'cluster notification not delivered');
+    }
+  }
+
+  /** Another instance appended link `n.n`: refresh the cached chain and tell our subscribers. */
+  private async deliverLog(n: ClusterNotice): Promise<void> {
     const ctx = this.ctx;
     if (!ctx) return;
-    if (n.k === 'l') {
-      ctx.workspaces.invalidate(n.w);
-      if (!ctx.subscribers.get(n.w)?.size) return;
-      const links = await ctx.workspaces.entries(n.w);
-      const link = links?.[n.n];
-      if (link) await fanOut(ctx, n.w, { t: 'log_entry', workspaceId: n.w, index: n.n, entry: link });
-      return;
-    }
+    ctx.workspaces.invalidate(n.w);
     if (!ctx.subscribers.get(n.w)?.size) return;
-    const [e] = await ctx.store.listEnvelopes(n.w, n.n - 1, 1);
-    const origin: FanOutOrigin | undefined = n.t !== undefined ? { storedAt: n.t, source: 'cluster' } : undefined;
-    if (e && e.relaySeq === n.n) await fanOut(ctx, n.w, { t: 'envelope', workspaceId: n.w, relaySeq: e.relaySeq, envelope: e.bytes }, undefined, origin);
+    const links = await ctx.workspaces.entries(n.w);
+    const link = links?.[n.n];
+    if (link) await fanOut(ctx, n.w, { t: 'log_entry', workspaceId: n.w, index: n.n, entry: link });
+  }
+
+  /** Other instances stored these envelopes of `w`: load them in one query and fan them out in order. */
+  private async deliverEnvelopes(w: string, ns: ClusterNotice[]): Promise<void> {
+    const ctx = this.ctx;
+    if (!ctx || !ctx.subscribers.get(w)?.size) return;
+    const wanted = new Map(ns.map((n) => [n.n, n]));
+    const seqs = [...wanted.keys()].sort((a, b) => a - b);
+    const from = seqs[0]!;
+    const to = seqs[seqs.length - 1]!;
+    for (let cursor = from - 1; cursor < to; ) {
+      const page = await ctx.store.listEnvelopes(w, cursor, Math.min(1000, to - cursor));
+      if (page.length === 0) break;
+      for (const e of page) {
+        const n = wanted.get(e.relaySeq);
+        if (!n) continue; // ours (already fanned out here) or not announced
+        const origin: FanOutOrigin | undefined = n.t !== undefined ? { storedAt: n.t, source: 'cluster' } : undefined;
+        await fanOut(ctx, w, { t: 'envelope', workspaceId: w, relaySeq: e.relaySeq, envelope: e.bytes }, undefined, origin);
+      }
+      cursor = page[page.length - 1]!.relaySeq;
+    }
   }
 
   /** Resolves when every notification received so far has been handled (tests). */
