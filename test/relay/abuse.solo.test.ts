@@ -16,6 +16,7 @@ import { decodeRelayMessage, encodeMessage, type ClientMessageInput } from '../.
 import type { RelayLimits } from '../../relay/context.ts';
 import type { RunningRelay } from '../../relay/server.ts';
 import type { DeviceKeys } from '../../src/identity/workspace/signEntry.ts';
+import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
 import { device, envelope, leaseIdOf, publishWorkspace } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
@@ -36,9 +37,9 @@ const LIMITS: Partial<RelayLimits> = {
 
 interface Child { url: string; httpUrl: string; proc: ChildProcess; dir: string }
 
-async function startChild(): Promise<Child> {
+async function startChild(admission?: 'token'): Promise<Child> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-abuse-'));
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/abuseRelay.ts'), join(dir, 'relay.sqlite'), JSON.stringify(LIMITS)], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/abuseRelay.ts'), join(dir, 'relay.sqlite'), JSON.stringify(LIMITS), ...(admission ? [admission] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -346,6 +347,41 @@ describe('relay abuse (child process: RSS and /healthz)', () => {
       expect(codes.filter((c) => c === 4001).length).toBe(514); // authentication timeout
     });
     expect(m.rssAfter - m.rssBefore).toBeLessThan(48);
+  });
+
+  it('workspace creation under token: 300 attempts without a token or with a made-up one are refused and store nothing', async () => {
+    const main = r;
+    r = await startChild('token');
+    try {
+      const outcomes: Record<string, number> = {};
+      const m = await measure('creation-under-token', async (peak) => {
+        const now = Date.now();
+        await Promise.all(Array.from({ length: 10 }, async (_, k) => {
+          const d = device(`eve${k}`);
+          const { c } = await client(r.url, d);
+          for (let i = 0; i < 30; i++) {
+            const created = createWorkspace(d, `spam ${k}.${i}`, { now });
+            const code = await c.appendLog(created.workspaceId, created.root, i % 2 ? 'cst_madeup' : undefined).then(
+              () => 'stored',
+              (e: unknown) => (e as { code?: string }).code ?? 'error',
+            );
+            outcomes[code] = (outcomes[code] ?? 0) + 1;
+          }
+          peak();
+          c.close();
+        }));
+      });
+      expect(outcomes).toEqual({ admission_required: 150, admission_refused: 150 });
+      const metrics = await (await fetch(`${r.httpUrl}/metrics`)).text();
+      expect(/^cloister_storage_workspaces (\d+)/m.exec(metrics)?.[1]).toBe('0');
+      expect(m.rssAfter - m.rssBefore).toBeLessThan(32);
+    } finally {
+      const exited = new Promise((res) => r.proc.once('exit', res));
+      r.proc.kill('SIGTERM');
+      await exited;
+      rmSync(r.dir, { recursive: true, force: true });
+      r = main;
+    }
   });
 
   it('an authenticated connection that sends nothing is closed as idle (4002)', async () => {
