@@ -4,6 +4,10 @@
 // database (in one process, each with its PgCluster) show the cluster source and the lag.
 // With CI=true an unreachable PostgreSQL fails the run instead of skipping.
 import pg from 'pg';
+import { WebSocket } from 'ws';
+import { randomBytes } from '../../src/crypto/bytes.ts';
+import { signChallenge } from '../../src/protocol/challenge.ts';
+import { decodeRelayMessage, encodeMessage, type ClientMessageInput } from '../../src/protocol/messages.ts';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgCluster, decodeNotice, encodeNotice } from '../../relay/cluster/pgBus.ts';
@@ -101,6 +105,60 @@ describe('relay /metrics across instances (PostgreSQL)', () => {
     it.skip(`skipped: no PostgreSQL at ${ADMIN_URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
     return;
   }
+  it('an auth answer captured on instance A is refused on instance B, and answers once on A', async () => {
+    const u = new globalThis.URL(ADMIN_URL);
+    u.pathname = `/${DB_NAME}`;
+    const url = u.toString();
+    const start = async () =>
+      startRelay({
+        store: await PostgresStore.connect({ connectionString: url, max: 4 }), cluster: new PgCluster({ connectionString: url }),
+        port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }),
+      });
+    const A = await start();
+    const B = await start();
+    const sockets: WebSocket[] = [];
+    /** Open a socket; resolves with its hello challenge and a function sending bytes and awaiting the next answer's body type/code. */
+    const open = (r: RunningRelay) =>
+      new Promise<{ challenge: Uint8Array; ask(bytes: Uint8Array): Promise<string> }>((resolve, reject) => {
+        const ws = new WebSocket(r.url);
+        sockets.push(ws);
+        const answers: ((s: string) => void)[] = [];
+        ws.on('error', reject);
+        ws.on('message', (data: Buffer) => {
+          const m = decodeRelayMessage(new Uint8Array(data));
+          if (!m.ok) return;
+          if (m.value.t === 'hello') {
+            const challenge = m.value.challenge;
+            resolve({
+              challenge,
+              ask: (bytes) => new Promise((res) => { answers.push(res); ws.send(bytes); }),
+            });
+            return;
+          }
+          const inner = m.value.t === 'reply' ? decodeRelayMessage(m.value.body) : m;
+          const v = inner.ok ? inner.value : undefined;
+          answers.shift()?.(v ? (v.t === 'error' ? `error:${v.code}` : v.t) : 'undecodable');
+        });
+      });
+    try {
+      const eve = device('eve');
+      const a = await open(A);
+      const auth = encodeMessage({
+        t: 'auth', id: 1, clientNonce: randomBytes(32), deviceId: eve.deviceId, devicePub: eve.signingPub, challenge: a.challenge,
+        signature: signChallenge(eve.signingKey, eve.signingPub, a.challenge), workspaces: [],
+      } satisfies ClientMessageInput);
+      const b = await open(B);
+      expect(await b.ask(auth)).toBe('error:auth_failed'); // B never issued that challenge
+      expect(await a.ask(auth)).toBe('auth_ok');
+      const a2 = await open(A);
+      expect(await a2.ask(auth)).toBe('error:auth_failed'); // used, and bound to the first connection
+    } finally {
+      for (const ws of sockets) ws.terminate();
+      await A.close();
+      await B.close();
+    }
+  });
+
   it('an envelope stored on instance A and delivered by instance B shows in B\'s cluster fan-out latency and notification lag', async () => {
     const u = new globalThis.URL(ADMIN_URL);
     u.pathname = `/${DB_NAME}`;
