@@ -19,6 +19,17 @@ describe('cloister errors and help', () => {
     expectOneLineError(cloister(['init', '--home', tempHome(), '--password-stdin'], '\n'), /must not be empty/);
   });
 
+  it('relay --limits refuses an unknown limit, a negative one and an unreadable file, each in one line', () => {
+    const dir = tempHome();
+    const file = join(dir, 'limits.json');
+    const store = `sqlite:${join(dir, 'relay.sqlite')}`;
+    writeFileSync(file, JSON.stringify({ idleTimeoutMs: 1000, turboMode: 1 }));
+    expectOneLineError(cloister(['relay', '--port', '0', '--store', store, '--limits', file]), /unknown limit "turboMode"/);
+    writeFileSync(file, JSON.stringify({ idleTimeoutMs: -5 }));
+    expectOneLineError(cloister(['relay', '--port', '0', '--store', store, '--limits', file]), /"idleTimeoutMs" must be a non-negative number/);
+    expectOneLineError(cloister(['relay', '--port', '0', '--store', store, '--limits', join(dir, 'missing.json')]), /cannot read --limits/);
+  });
+
   it('a damaged vault file is named in one line, not a stack trace', () => {
     const home = tempHome();
     init(home, 'pw');

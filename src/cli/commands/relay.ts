@@ -41,7 +41,26 @@ async function withStore<T>(spec: string, fn: (s: RelayStore) => Promise<T>): Pr
 
 interface RunOptions {
   port: number; host: string; store: string; webRoot?: string; maxFrameBytes?: number; pushBurst?: number; pushPerSecond?: number;
-  logLevel?: string; admission: string; quotaBytes?: number; allowlist?: string;
+  logLevel?: string; admission: string; quotaBytes?: number; allowlist?: string; limits?: string;
+}
+
+/** `--limits FILE`: a JSON object of RelayLimits fields (docs/RELAY.md → Limits); anything else is refused in one line. */
+async function limitsFile(path: string): Promise<Record<string, number>> {
+  const { DEFAULT_LIMITS } = await import('../../../relay/context.ts');
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    return fail(`relay: cannot read --limits ${path}: ${e instanceof Error ? e.message : String(e)}`, EXIT.usage);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(`relay: --limits ${path} must hold a JSON object of limits`, EXIT.usage);
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v)) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, k)) fail(`relay: --limits ${path}: unknown limit "${k}" (see docs/RELAY.md → Limits)`, EXIT.usage);
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) fail(`relay: --limits ${path}: "${k}" must be a non-negative number`, EXIT.usage);
+    out[k] = n as number;
+  }
+  return out;
 }
 
 export function register(program: Command): void {
@@ -58,6 +77,7 @@ export function register(program: Command): void {
     .option('--admission <mode>', 'who may create workspaces: open, token (signup tokens) or keys (allowlisted devices)', 'open')
     .option('--quota-bytes <n>', 'per-workspace storage quota in bytes (envelopes + held + log); 0: none (default 1 GiB)', int('quota-bytes'))
     .option('--allowlist <file>', 'with --admission keys: also allow the device ids in this file (one a line, # comments)')
+    .option('--limits <file>', 'JSON file of relay limits, e.g. {"idleTimeoutMs": 600000} (docs/RELAY.md → Limits); flags above win')
     .option('--log-level <level>', 'pino log level (info, debug, warn, ...)')
     .action(async (o: RunOptions) => {
       const { ADMISSION_MODES } = await import('../../../relay/admission.ts');
@@ -78,6 +98,7 @@ export function register(program: Command): void {
       }
       const { runRelay } = await import('../../../relay/main.ts');
       const limits = {
+        ...(o.limits !== undefined ? await limitsFile(o.limits) : {}),
         ...(o.maxFrameBytes !== undefined ? { maxFrameBytes: o.maxFrameBytes } : {}),
         ...(o.pushBurst !== undefined ? { pushBurst: o.pushBurst } : {}),
         ...(o.pushPerSecond !== undefined ? { pushPerSecond: o.pushPerSecond } : {}),
