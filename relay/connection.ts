@@ -73,9 +73,11 @@ export class Connection implements Subscriber {
     private readonly track: (p: Promise<unknown>) => void,
     private readonly isShuttingDown: () => boolean,
     private readonly socket?: Socket,
+    /** The client's address when a trusted proxy forwarded it (X-Forwarded-For); else the socket's. */
+    address?: string,
   ) {
     this.log = ctx.log.child({ conn: nextConnId++ });
-    this.address = socket?.remoteAddress ?? 'unknown';
+    this.address = address ?? socket?.remoteAddress ?? 'unknown';
     if (!ctx.budgets.addresses.open(this.address)) {
       this.refused = true;
       this.challenge = new Uint8Array();

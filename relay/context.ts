@@ -61,6 +61,8 @@ export interface RelayLimits {
   /** Authenticated connections per device; one more is refused at auth and closed (1013). */
   maxConnectionsPerDevice: number;
   /** Open connections per remote address; one more is closed at once (1013). */
+  /** Proxies in front of the relay whose X-Forwarded-For entries are trusted (0: use the socket's address). */
+  trustedProxies: number;
   maxConnectionsPerAddress: number;
   /** A frame whose first bytes arrived this long ago and that is still incomplete closes the connection (1008). */
   frameDeadlineMs: number;
@@ -104,6 +106,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   preAuthPerSecond: 100,
   maxConnectionsPerDevice: 16,
   maxConnectionsPerAddress: 256,
+  trustedProxies: 0,
   frameDeadlineMs: 60_000,
   idleTimeoutMs: 15 * 60_000,
   schedulerSliceMs: 10,

@@ -60,6 +60,19 @@ export interface RunningRelay {
 
 export { relayIdOf };
 
+/**
+ * The client's address for per-address limits. Behind `hops` trusted proxies (a load balancer that
+ * appends to X-Forwarded-For), it is the entry the outermost trusted proxy saw; entries further left
+ * are the client's own claims and are ignored. Without trusted proxies: the socket's peer.
+ */
+export function clientAddress(req: IncomingMessage, hops: number): string | undefined {
+  const peer = req.socket.remoteAddress;
+  if (hops <= 0) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const list = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+  return list[list.length - hops] ?? peer;
+}
+
 /** WebSocket handshakes completed per turn of the event loop. */
 const UPGRADES_PER_TURN = 8;
 
@@ -162,7 +175,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     if (shuttingDown) return ws.close(1001, 'shutting down');
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
-    const conn = new Connection(ctx, ws, track, () => shuttingDown, req.socket); // socket: per-address cap, frame deadline (issue 11)
+    const conn = new Connection(ctx, ws, track, () => shuttingDown, req.socket, clientAddress(req, limits.trustedProxies)); // socket: per-address cap, frame deadline (issue 11)
     connections.add(conn);
     ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
