@@ -9,6 +9,23 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8', '.webmanifest': 'application/manifest+json',
 };
 
+/**
+ * Headers on everything served from the web build: a Content-Security-Policy that allows only the
+ * app's own scripts (plus WebAssembly, for Automerge), styles and workers, WebSocket connections to
+ * relays, and no framing (so the unlock page can't be framed); no referrer; no MIME sniffing.
+ */
+export const WEB_HEADERS: Record<string, string> = {
+  'content-security-policy': [
+    "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "img-src 'self' data:",
+    "connect-src 'self' ws: wss:", "worker-src 'self'", "manifest-src 'self'", "frame-ancestors 'none'",
+    "base-uri 'none'", "form-action 'self'", "object-src 'none'",
+  ].join('; '),
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
 /** True if it answered the request from webRoot. */
 export function serveStatic(webRoot: string, req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -27,8 +44,8 @@ export function serveStatic(webRoot: string, req: IncomingMessage, res: ServerRe
     if (!file || !existsSync(file)) return false;
   }
   res.writeHead(200, {
+    ...WEB_HEADERS,
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'x-content-type-options': 'nosniff',
   });
   if (req.method === 'HEAD') res.end();
   else createReadStream(file).pipe(res);
