@@ -9,6 +9,7 @@
 //    PATH; otherwise (or with CLOISTER_TEST_NO_PG_DUMP=1) a logical copy at the SQL level: every table
 //    of the relay's schema read in one REPEATABLE READ snapshot and inserted into a fresh database.
 //    With CI=true an unreachable PostgreSQL fails the run instead of skipping.
+import { createPgDatabases, dropPgDatabase, PG_ADMIN_SHOWN, pgDatabaseUrl } from './pgTestDatabase.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,37 +159,12 @@ describe('backup and restore: SQLite', () => {
 
 // ---- PostgreSQL ----
 
-const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_BASE = `cloister_backup_${process.pid}_${Date.now()}`;
 const SRC_DB = `${DB_BASE}_src`;
 const DST_DB = `${DB_BASE}_dst`;
 
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query(sql);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function createDatabases(): Promise<boolean> {
-  try {
-    await adminQuery(`CREATE DATABASE ${SRC_DB}`);
-    await adminQuery(`CREATE DATABASE ${DST_DB}`);
-    return true;
-  } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL must be reachable in CI (${ADMIN_URL}): ${String(e)}`);
-    return false;
-  }
-}
-
-function urlOf(db: string): string {
-  const u = new globalThis.URL(ADMIN_URL);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
+const createDatabases = () => createPgDatabases(SRC_DB, DST_DB);
+const urlOf = pgDatabaseUrl;
 
 const hasPgDump = process.env.CLOISTER_TEST_NO_PG_DUMP !== '1' &&
   spawnSync('pg_dump', ['--version']).status === 0 && spawnSync('pg_restore', ['--version']).status === 0;
@@ -243,15 +219,15 @@ async function sqlLevelCopy(srcUrl: string, dstUrl: string, schema = 'public'): 
 const pgAvailable = await createDatabases();
 if (pgAvailable) {
   afterAll(async () => {
-    await adminQuery(`DROP DATABASE IF EXISTS ${SRC_DB} WITH (FORCE)`);
-    await adminQuery(`DROP DATABASE IF EXISTS ${DST_DB} WITH (FORCE)`);
+    await dropPgDatabase(SRC_DB);
+    await dropPgDatabase(DST_DB);
   });
 }
 
 describe('backup and restore: PostgreSQL', () => {
   if (!pgAvailable) {
     // Outside CI only (under CI=true an unreachable server fails the run).
-    it.skip(`skipped: no PostgreSQL at ${ADMIN_URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
+    it.skip(`skipped: no PostgreSQL at ${PG_ADMIN_SHOWN}`, () => undefined);
     return;
   }
   const how = hasPgDump ? 'pg_dump --format=custom / pg_restore' : 'a SQL-level logical copy (pg_dump not used)';

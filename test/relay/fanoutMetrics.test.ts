@@ -3,7 +3,7 @@
 // time) and cluster notification lag. SQLite shows the local source; two relays on one PostgreSQL
 // database (in one process, each with its PgCluster) show the cluster source and the lag.
 // With CI=true an unreachable PostgreSQL fails the run instead of skipping.
-import pg from 'pg';
+import { createPgDatabases, pgAdminQuery as adminQuery, PG_ADMIN_SHOWN, PG_ADMIN_URL as ADMIN_URL } from './pgTestDatabase.ts';
 import { WebSocket } from 'ws';
 import { randomBytes } from '../../src/crypto/bytes.ts';
 import { signChallenge } from '../../src/protocol/challenge.ts';
@@ -74,35 +74,14 @@ describe('relay /metrics: connections and fan-out latency', () => {
   });
 });
 
-const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_NAME = `cloister_metrics_${process.pid}_${Date.now()}`;
 
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query(sql);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function createTestDatabase(): Promise<boolean> {
-  try {
-    await adminQuery(`CREATE DATABASE ${DB_NAME}`);
-    return true;
-  } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL must be reachable in CI (${ADMIN_URL}): ${String(e)}`);
-    return false;
-  }
-}
-
-const available = await createTestDatabase();
+const available = await createPgDatabases(DB_NAME);
 if (available) afterAll(async () => adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
 
 describe('relay /metrics across instances (PostgreSQL)', () => {
   if (!available) {
-    it.skip(`skipped: no PostgreSQL at ${ADMIN_URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
+    it.skip(`skipped: no PostgreSQL at ${PG_ADMIN_SHOWN}`, () => undefined);
     return;
   }
   it('an auth answer captured on instance A is refused on instance B, and answers once on A', async () => {

@@ -7,6 +7,7 @@
 // acknowledged envelope lost.
 // $CLOISTER_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test) must be reachable under
 // CI=true; outside CI the file skips and says why.
+import { createPgDatabases, pgAdminQuery as adminQuery, PG_ADMIN_SHOWN, PG_ADMIN_URL as ADMIN_URL } from './pgTestDatabase.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join as pathJoin } from 'node:path';
 import pg from 'pg';
@@ -19,30 +20,9 @@ import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open } from
 
 integrationTimeouts();
 
-const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_NAME = `cloister_multi_${process.pid}_${Date.now()}`;
 
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query(sql);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function createTestDatabase(): Promise<boolean> {
-  try {
-    await adminQuery(`CREATE DATABASE ${DB_NAME}`);
-    return true;
-  } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL must be reachable in CI (${ADMIN_URL}): ${String(e)}`);
-    return false;
-  }
-}
-
-const available = await createTestDatabase();
+const available = await createPgDatabases(DB_NAME);
 const dbUrl = new globalThis.URL(ADMIN_URL);
 dbUrl.pathname = `/${DB_NAME}`;
 const STORE = dbUrl.toString();
@@ -105,7 +85,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms 
 
 if (!available) {
   describe('several relay instances on PostgreSQL', () => {
-    it.skip(`skipped: no PostgreSQL at ${ADMIN_URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
+    it.skip(`skipped: no PostgreSQL at ${PG_ADMIN_SHOWN}`, () => undefined);
   });
 } else {
   describe('several relay instances on PostgreSQL', () => {

@@ -2,6 +2,7 @@
 // reaches the latest version; reopening (or `cloister relay migrate` again) is a no-op; a database from
 // before migrations (the old CREATE TABLE IF NOT EXISTS schema, data in it) adopts them and its usage
 // counters are backfilled; a database newer than the relay is refused.
+import { createPgDatabases, dropPgDatabase, pgDatabaseUrl, uniqueDbName } from '../pgTestDatabase.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,28 +78,10 @@ describe('schema migrations: SQLite', () => {
 });
 
 // PostgreSQL: as in postgres-store.test.ts, a throwaway database; with CI=true it must be reachable.
-const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const DB_NAME = `cloister_migr_${process.pid}_${Date.now()}`;
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query(sql);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-const available = await adminQuery(`CREATE DATABASE ${DB_NAME}`).then(
-  () => true,
-  (e: unknown) => {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL must be reachable in CI (${ADMIN_URL}): ${String(e)}`);
-    return false;
-  },
-);
-const dbUrl = new globalThis.URL(ADMIN_URL);
-dbUrl.pathname = `/${DB_NAME}`;
-const URL = dbUrl.toString();
-if (available) afterAll(() => adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
+const DB_NAME = uniqueDbName('cloister_migr');
+const available = await createPgDatabases(DB_NAME);
+const URL = pgDatabaseUrl(DB_NAME);
+if (available) afterAll(() => dropPgDatabase(DB_NAME));
 
 describe('schema migrations: PostgreSQL', () => {
   if (!available) {

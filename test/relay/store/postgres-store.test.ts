@@ -2,6 +2,7 @@
 // ($CLOISTER_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test). The run creates its own
 // uniquely named database and drops it afterwards; each test also gets its own schema inside it.
 // With CI=true an unreachable server fails the run instead of skipping.
+import { createPgDatabases, pgAdminQuery as adminQuery, PG_ADMIN_URL as ADMIN_URL } from '../pgTestDatabase.ts';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { PostgresStore } from '../../../relay/store/PostgresStore.ts';
@@ -10,30 +11,9 @@ import { integrationTimeouts } from '../../timeouts.ts';
 
 integrationTimeouts();
 
-const ADMIN_URL = process.env.CLOISTER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DB_NAME = `cloister_test_${process.pid}_${Date.now()}`;
 
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 1500 });
-  try {
-    await c.connect();
-    await c.query(sql);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-async function createTestDatabase(): Promise<boolean> {
-  try {
-    await adminQuery(`CREATE DATABASE ${DB_NAME}`);
-    return true;
-  } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL must be reachable in CI (${ADMIN_URL}): ${String(e)}`);
-    return false;
-  }
-}
-
-const available = await createTestDatabase();
+const available = await createPgDatabases(DB_NAME);
 const dbUrl = new globalThis.URL(ADMIN_URL);
 dbUrl.pathname = `/${DB_NAME}`;
 const URL = dbUrl.toString();
