@@ -80,7 +80,9 @@ describe('cloister device link / device approve', () => {
       ok(C(['workspace', 'join', forCarol, '--relay', relay.url]));
       ok(A(['sync']));
       // Removing carol rotates the key: "Before rotation" is sealed under epoch 0, "After rotation" under a later one.
-      const removed = JSON.parse(ok(A(['workspace', 'remove', JSON.parse(ok(C(['unlock', '--json']))).userId, '--json']))) as { epoch: number };
+      // A user id may start with '-': options first, then `--` before the id (as the CLI's error says).
+      const carolId = (JSON.parse(ok(C(['unlock', '--json']))) as { userId: string }).userId;
+      const removed = JSON.parse(ok(cloister(['workspace', 'remove', '--home', alice, '--password-stdin', '--json', '--', carolId], 'alice pw\n'))) as { epoch: number };
       expect(removed.epoch).toBeGreaterThan(0);
       const after = ok(A(['record', 'add', '--title', 'After rotation', '--notes', 'new key'])).trim();
       ok(A(['sync']));
