@@ -3,7 +3,7 @@
 // time) and cluster notification lag. SQLite shows the local source; two relays on one PostgreSQL
 // database (in one process, each with its PgCluster) show the cluster source and the lag.
 // With CI=true an unreachable PostgreSQL fails the run instead of skipping.
-import { createPgDatabases, pgAdminQuery as adminQuery, PG_ADMIN_SHOWN, PG_ADMIN_URL as ADMIN_URL } from './pgTestDatabase.ts';
+import { createPgDatabases, pgAdminQuery as adminQuery, PG_ADMIN_SHOWN, pgDatabaseUrl } from './pgTestDatabase.ts';
 import { WebSocket } from 'ws';
 import { randomBytes } from '../../src/crypto/bytes.ts';
 import { signChallenge } from '../../src/protocol/challenge.ts';
@@ -79,20 +79,22 @@ const DB_NAME = `cloister_metrics_${process.pid}_${Date.now()}`;
 const available = await createPgDatabases(DB_NAME);
 if (available) afterAll(async () => adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`));
 
+/** One relay instance on the test database, coordinating with the others through LISTEN/NOTIFY. */
+async function start(): Promise<RunningRelay> {
+  const url = pgDatabaseUrl(DB_NAME);
+  return startRelay({
+    store: await PostgresStore.connect({ connectionString: url, max: 4 }), cluster: new PgCluster({ connectionString: url }),
+    port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }),
+  });
+}
+
 describe('relay /metrics across instances (PostgreSQL)', () => {
+  // Outside CI only: no PostgreSQL server answers (createPgDatabases throws under CI=true instead).
   if (!available) {
     it.skip(`skipped: no PostgreSQL at ${PG_ADMIN_SHOWN}`, () => undefined);
     return;
   }
   it('an auth answer captured on instance A is refused on instance B, and answers once on A', async () => {
-    const u = new globalThis.URL(ADMIN_URL);
-    u.pathname = `/${DB_NAME}`;
-    const url = u.toString();
-    const start = async () =>
-      startRelay({
-        store: await PostgresStore.connect({ connectionString: url, max: 4 }), cluster: new PgCluster({ connectionString: url }),
-        port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }),
-      });
     const A = await start();
     const B = await start();
     const sockets: WebSocket[] = [];
@@ -139,14 +141,6 @@ describe('relay /metrics across instances (PostgreSQL)', () => {
   });
 
   it('an envelope stored on instance A and delivered by instance B shows in B\'s cluster fan-out latency and notification lag', async () => {
-    const u = new globalThis.URL(ADMIN_URL);
-    u.pathname = `/${DB_NAME}`;
-    const url = u.toString();
-    const start = async () =>
-      startRelay({
-        store: await PostgresStore.connect({ connectionString: url, max: 4 }), cluster: new PgCluster({ connectionString: url }),
-        port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }),
-      });
     const A = await start();
     const B = await start();
     try {

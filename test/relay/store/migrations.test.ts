@@ -85,6 +85,7 @@ if (available) afterAll(() => dropPgDatabase(DB_NAME));
 
 describe('schema migrations: PostgreSQL', () => {
   if (!available) {
+    // Outside CI only: no PostgreSQL server answers (under CI=true createPgDatabases fails the run).
     it.skip(`skipped: no PostgreSQL at ${URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
     return;
   }

@@ -26,6 +26,7 @@ if (available) {
 // Outside CI only (under CI=true an unreachable server fails the run): no server, so the suite skips and says why.
 if (!available) {
   describe('RelayStore acceptance: PostgreSQL', () => {
+    // Outside CI only: no PostgreSQL server answers (under CI=true createPgDatabases fails the run).
     it.skip(`skipped: no PostgreSQL at ${URL.replace(/\/\/[^@]*@/, '//…@')}`, () => undefined);
   });
 } else {
