@@ -1,7 +1,7 @@
 // The workspace side of a CLI profile: the vault's keys as workspace device keys, picking a stored
 // workspace (the only one, or --workspace NAME|ID), recording membership changes as intents and
 // taking them to the relay at once when it answers (else they wait for the next sync).
-import { withNames } from '../identity/workspace/names.ts';
+import { cleanDisplayName, MAX_DISPLAY_NAME, withNames } from '../identity/workspace/names.ts';
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import type { EpochKey } from '../crypto/keys.ts';
 import { replayLog } from '../identity/workspace/log.ts';
@@ -13,7 +13,7 @@ import { deviceKeysOfVault } from '../identity/vault/deviceKeys.ts';
 import { openRecordSession } from '../docs/openSession.ts';
 import { syncSessionOf } from '../docs/sync/nodeSyncSession.ts';
 import { SyncEngine } from '../docs/sync/SyncEngine.ts';
-import { fail, note, type CommonOptions } from './context.ts';
+import { EXIT, fail, note, type CommonOptions } from './context.ts';
 
 export interface OpenWorkspace {
   stored: StoredWorkspace;
@@ -97,6 +97,14 @@ export function currentKey(ws: OpenWorkspace): EpochKey {
   const k = ws.stored.epochKeys.get(ws.state.epoch);
   if (!k) fail(`this device does not hold the key for epoch ${ws.state.epoch} yet (sync first)`);
   return k;
+}
+
+/** `--display-name` checked (1 to 100 characters, no control characters), or exit with a usage error. */
+export function checkDisplayName(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const name = cleanDisplayName(raw);
+  if (name === undefined) fail(`--display-name must be 1 to ${MAX_DISPLAY_NAME} characters without control characters`, EXIT.usage);
+  return name;
 }
 
 /** "30m", "24h", "7d", "2w", "3600s" or plain milliseconds → milliseconds. */

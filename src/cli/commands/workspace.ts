@@ -10,7 +10,7 @@ import { members, needsRotation } from '../../identity/workspace/selectors.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
 import type { Role } from '../../identity/workspace/entry.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { chooseWorkspace, currentKey, noteIntent, parseDuration, recordIntent, type OpenWorkspace } from '../workspaceProfile.ts';
+import { checkDisplayName, chooseWorkspace, currentKey, noteIntent, parseDuration, recordIntent, type OpenWorkspace } from '../workspaceProfile.ts';
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import { registerJoin } from './workspaceJoin.ts';
 import { validRelayList } from '../../docs/sync/SyncEngine.ts';
@@ -29,13 +29,15 @@ export function register(program: Command): void {
     .description('create a workspace with you as its only admin')
     .option('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT; several instances of one relay: comma-separated)')
     .option('--signup-token <token>', "the relay's signup token, when it admits new workspaces by token (sent with the first sync)")
-    .action(async (name: string, o: { relay?: string; signupToken?: string }, cmd: Command) => {
+    .option('--display-name <name>', 'your name as the other members see it (sealed: the relay cannot read it)')
+    .action(async (name: string, o: { relay?: string; signupToken?: string; displayName?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
       if (name.trim() === '' || name.length > 200) fail('the workspace name must be 1 to 200 characters', 2);
       if (o.signupToken !== undefined && !/^[\x21-\x7e]{1,256}$/.test(o.signupToken)) fail('--signup-token must be the token the relay operator gave you', 2);
       if (o.relay !== undefined && !validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
+      const displayName = checkDisplayName(o.displayName);
       const vault = await openVault(opts);
-      const ws = createWorkspace(deviceKeysOfVault(vault), name, { now: Date.now() });
+      const ws = createWorkspace({ ...deviceKeysOfVault(vault), ...(displayName ? { name: displayName } : {}) }, name, { now: Date.now() });
       saveWorkspace(opts.home, vault.dataKey, {
         workspaceId: ws.workspaceId,
         entries: ws.entries,

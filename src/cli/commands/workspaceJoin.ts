@@ -6,6 +6,7 @@ import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
 import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
 import { SyncEngine, validRelayList } from '../../docs/sync/SyncEngine.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
+import { checkDisplayName } from '../workspaceProfile.ts';
 
 /** The invitation token from CODE, or from `{"code": "..."}` pasted whole. */
 function tokenOf(code: string): string {
@@ -26,11 +27,13 @@ export function registerJoin(workspace: Command): void {
     .command('join <code>')
     .description('join a workspace with an invitation code, through its relay')
     .requiredOption('--relay <url>', 'the relay the workspace syncs through (ws://HOST:PORT; several instances of one relay: comma-separated)')
-    .action(async (code: string, o: { relay: string }, cmd: Command) => {
+    .option('--display-name <name>', 'your name as the other members see it (sealed: the relay cannot read it)')
+    .action(async (code: string, o: { relay: string; displayName?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
       if (!validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
+      const displayName = checkDisplayName(o.displayName);
       const vault = await openVault(opts);
-      const j = await joinViaRelay({ home: opts.home, vault, token: tokenOf(code), relayUrl: o.relay });
+      const j = await joinViaRelay({ home: opts.home, vault, token: tokenOf(code), relayUrl: o.relay, ...(displayName ? { displayName } : {}) });
       if (!j.ok) fail(j.detail ?? j.reason);
       const s = await openRecordSession({ home: opts.home, vault, workspace: j.value.workspaceId });
       if (!s.ok) fail(describeOpenSessionFailure(s));

@@ -21,6 +21,8 @@ export interface JoinThroughRelayOptions {
   /** Exactly what `workspace invite` prints: "<workspaceId>.<code>". */
   token: string;
   relayUrl: string;
+  /** The name the other members see for this person (sealed in the log: the relay can't read it). */
+  displayName?: string;
   WebSocketImpl?: RelayClientOptions['WebSocket'];
   now?: () => number;
 }
@@ -40,7 +42,7 @@ export async function joinThroughRelay(o: JoinThroughRelayOptions): Promise<Resu
   const t = parseInvitationToken(o.token);
   if (!t.ok) return fail('invitation_code_invalid', 'paste the code exactly as `cloister workspace invite` printed it (WORKSPACE.CODE)');
   const { workspaceId, code } = t.value;
-  const keys = deviceKeysOfVault(o.vault);
+  const keys = { ...deviceKeysOfVault(o.vault), ...(o.displayName ? { name: o.displayName } : {}) };
   const now = o.now ?? Date.now;
   let client: RelayClient;
   try {

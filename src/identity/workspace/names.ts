@@ -49,3 +49,14 @@ export function withNames(state: WorkspaceState, epochKeys: ReadonlyMap<number, 
   }
   return { ...state, name: openName(epochKeys, ws, workspaceSlot, state.sealedName) ?? state.name, members };
 }
+
+/** Longest display name accepted from a person (names opened from the log are cut at 200). */
+export const MAX_DISPLAY_NAME = 100;
+
+/** A display name as typed, trimmed and NFC-normalised; undefined when empty, too long or holding control characters. */
+export function cleanDisplayName(raw: string): string | undefined {
+  const name = raw.normalize('NFC').trim();
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || name.length > MAX_DISPLAY_NAME || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) return undefined;
+  return name;
+}
