@@ -13,6 +13,8 @@ import { indexDocIdFor } from './indexDocId.ts';
 import { readRecord, registerText, type ReadRecord } from './readRecord.ts';
 import type { Author, HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatch, RecordSummary, RecordView } from './recordTypes.ts';
 import { touchedPathsByChange } from './summarizeChanges.ts';
+import { searchTextOf } from './findRecords.ts';
+import { valuesOfGroup } from './historyValues.ts';
 
 export type RecordErrorCode = 'record_not_found' | 'record_deleted' | 'record_not_deleted' | 'record_invalid';
 
@@ -76,23 +78,39 @@ export class RecordStore {
     return Object.keys(index).filter(id => index[id] !== undefined && index[id] !== null && isValidDocumentId(id) && id !== this.indexId);
   }
 
-  /** Records this profile holds, live ones only unless asked (or only deleted ones); sorted by title. Read from each record. */
-  async list(options: { includeDeleted?: boolean; onlyDeleted?: boolean } = {}): Promise<RecordSummary[]> {
+  /**
+   * Records this profile holds, live ones only unless asked (or only deleted ones); sorted by title. Read
+   * from each record. With `details`, each also carries its tags, its latest verified change (claimed
+   * time and user, from provenance: one more read per record) and its search text (findRecords).
+   */
+  async list(options: { includeDeleted?: boolean; onlyDeleted?: boolean; details?: boolean } = {}): Promise<RecordSummary[]> {
     const out: RecordSummary[] = [];
     const ids = await this.ids();
     // Records load with a few reads in flight at once: the storage reads overlap, the parsing doesn't.
     const docs: (Loaded | undefined)[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) docs.push(...(await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map(id => this.#load(id)))));
+    const wanted: { id: string; r: ReadRecord; doc?: A.Doc<unknown> }[] = [];
     for (const [k, id] of ids.entries()) {
       const loaded = docs[k];
       if (!loaded) continue; // listed before its record arrived: shown once it has
       // A stored record that no longer loads is listed as damaged beside the others, never hidden.
       const r = 'doc' in loaded ? readRecord(id, loaded.doc) : damagedView(id, loaded.damaged);
       if (options.onlyDeleted ? !r.deleted : r.deleted && !options.includeDeleted) continue;
+      wanted.push({ id, r, ...('doc' in loaded ? { doc: loaded.doc } : {}) });
+    }
+    const latest: (Author | undefined)[] = [];
+    if (options.details) {
+      for (let i = 0; i < wanted.length; i += LIST_CONCURRENCY) {
+        latest.push(...(await Promise.all(wanted.slice(i, i + LIST_CONCURRENCY).map(async w => (w.doc ? attribute(w.doc, await this.session.provenance.list(w.id)).updatedBy[0] : undefined)))));
+      }
+    }
+    for (const [k, { id, r }] of wanted.entries()) {
+      const by = latest[k];
       out.push({
         id, title: r.title, deleted: r.deleted,
         ...(Object.keys(r.conflicts).length ? { conflicted: true } : {}),
         ...(r.damaged ? { damaged: true } : {}),
+        ...(options.details ? { tags: r.tags, searchText: searchTextOf(r), ...(by ? { updatedAt: by.claimedTime, updatedBy: by.userId } : {}) } : {}),
       });
     }
     return out.sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
@@ -329,35 +347,40 @@ export class RecordStore {
     const handle = await this.session.open<RecordDoc>(id);
     if (!handle) throw new RecordError('record_not_found', `no record ${id}`);
     await this.session.flushDoc(id);
-    const decoded = A.getAllChanges(handle.doc()).map(c => A.decodeChange(c));
+    const doc = handle.doc();
+    const decoded = A.getAllChanges(doc).map(c => A.decodeChange(c));
     const touched = touchedPathsByChange(decoded);
     const byActorSeq = new Map(decoded.map(c => [`${c.actor}:${c.seq}`, c]));
     const entries: HistoryEntry[] = [];
     const covered = new Set<string>();
     for (const p of await this.session.provenance.list(id)) {
       const fields = new Set<string>();
-      let n = 0;
+      const group: A.DecodedChange[] = [];
       for (const seq of p.seqs ?? []) {
         const c = byActorSeq.get(`${p.actor}:${seq}`);
-        if (!c) continue;
+        if (!c || covered.has(c.hash)) continue;
         covered.add(c.hash);
-        n++;
+        group.push(c);
         for (const f of touched.get(c.hash) ?? []) fields.add(f);
       }
-      if (n === 0) continue;
+      if (group.length === 0) continue;
       entries.push({
         verified: true, deviceId: p.deviceId, userId: p.userId, claimedTime: p.claimedTime, seq: p.seq,
-        envelopeHash: p.envelopeHash, actor: p.actor, changes: n, fields: [...fields].sort(),
+        envelopeHash: p.envelopeHash, actor: p.actor, changes: group.length, fields: [...fields].sort(),
+        values: valuesOfGroup(doc, group),
       });
     }
     const unverified = new Map<string, HistoryEntry>();
+    const unverifiedGroups = new Map<string, A.DecodedChange[]>();
     for (const c of decoded) {
       if (covered.has(c.hash)) continue;
       const e = unverified.get(c.actor) ?? { verified: false, actor: c.actor, changes: 0, fields: [] };
       e.changes++;
       e.fields = [...new Set([...e.fields, ...(touched.get(c.hash) ?? [])])].sort();
       unverified.set(c.actor, e);
+      unverifiedGroups.set(c.actor, [...(unverifiedGroups.get(c.actor) ?? []), c]);
     }
+    for (const [actor, e] of unverified) e.values = valuesOfGroup(doc, unverifiedGroups.get(actor) ?? []);
     entries.sort((a, b) => (a.claimedTime ?? 0) - (b.claimedTime ?? 0) || (a.deviceId ?? '').localeCompare(b.deviceId ?? '') || (a.seq ?? 0) - (b.seq ?? 0));
     return [...entries, ...unverified.values()];
   }

@@ -54,6 +54,14 @@ export interface RecordSummary {
   /** True when the record has unresolved conflicts. */
   conflicted?: boolean;
   damaged?: boolean;
+  /** With list({ details: true }) only: the record's tags. */
+  tags?: string[];
+  /** With details: claimed time (ms) of the latest verified change (claimed by its author, not verified). */
+  updatedAt?: number;
+  /** With details: the user behind that change (verified from its envelope). */
+  updatedBy?: string;
+  /** With details: title, field keys and values, notes and tags, normalised for search (findRecords). */
+  searchText?: string;
 }
 
 export interface RecordInput {
@@ -85,4 +93,22 @@ export interface HistoryEntry {
   changes: number;
   /** What changed: 'title', 'notes', 'tags', 'deleted', 'fields.KEY', … */
   fields: string[];
+  /** The values before and after these changes, per path that now reads differently (historyValues). */
+  values?: ValueChange[];
+}
+
+/** A value as history shows it: text for title, fields and notes, a list for tags, a flag for deleted. */
+export type HistoryValue = string | string[] | boolean;
+
+/**
+ * One path's value before and after a change group, as its author saw it (the record at the group's
+ * dependencies, then with the group applied). `old` is absent for a field that didn't exist, `new`
+ * for a field removed. Long notes come as lengths and a short diff instead of the full text.
+ */
+export interface ValueChange {
+  path: string;
+  old?: HistoryValue;
+  new?: HistoryValue;
+  /** Notes too long to show whole: the lengths, and the first characters removed and added. */
+  notesDiff?: { oldLength: number; newLength: number; removed: string; added: string };
 }
