@@ -1,28 +1,18 @@
-// Entry point of the web app (built by Vite into dist/, served by the relay).
+// Entry point of the web app (built by Vite into dist/, served by the relay or any static host). The
+// update banner sits above the app: it registers the service worker that keeps the installed build
+// (public/sw.js) and offers a new build only for the user to apply.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { UpdateBanner } from './UpdateBanner.tsx';
 import './app.css';
 
-// Keep the app's files for when the relay that served them is unreachable (see public/sw.js).
-function keepOfflineCopy(): void {
-  navigator.serviceWorker
-    .register('/sw.js')
-    .then(() => navigator.serviceWorker.ready)
-    .then((reg) => {
-      const loaded = performance.getEntriesByType('resource').map((e) => e.name);
-      reg.active?.postMessage({ cache: loaded });
-    })
-    .catch((e: Error) => console.warn(`offline copy unavailable: ${e.message}`));
-}
-if ('serviceWorker' in navigator && import.meta.env.PROD) {
-  // Top-level awaits (Automerge's wasm) can delay this module past the load event.
-  if (document.readyState === 'complete') keepOfflineCopy();
-  else window.addEventListener('load', keepOfflineCopy);
-}
+// Which build this page runs (set at build time; the serving tests tell an old build from a new one by it).
+document.documentElement.dataset.build = String(import.meta.env.CLOISTER_BUILD_ID ?? 'dev');
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
+    <UpdateBanner />
     <App />
   </StrictMode>,
 );

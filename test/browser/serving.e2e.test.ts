@@ -1,0 +1,147 @@
+// Safe serving in Debian's Chromium (docs/THREATS.md T28): the app framed by another origin is refused
+// by the browser (CSP frame-ancestors 'none'); the service worker serves the installed build cache
+// first, so a new build on the server shows an update banner and runs only after the user's click; a
+// server that ships a worker which skips that wait is reported by the page it replaces.
+// Builds go into one webRoot served by a real relay (startRelay, SQLite), as `npm start` does; each
+// build gets its own CLOISTER_BUILD_ID (vite.config.ts), which the page exposes as <html data-build>.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+import { describeInChromium, launchChromium } from './chromium.ts';
+
+integrationTimeouts();
+
+const root = join(import.meta.dirname, '..', '..');
+
+function build(outDir: string, buildId: string): void {
+  const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production', CLOISTER_BUILD_ID: buildId },
+  });
+  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+}
+
+describeInChromium('serving the web app safely', () => {
+  let dir: string;
+  let webRoot: string;
+  let relay: RunningRelay;
+  let context: BrowserContext;
+  let framer: Server;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cloister-serving-'));
+    webRoot = join(dir, 'web');
+    build(webRoot, 'build-one');
+    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot, logger: pino({ level: 'silent' }) });
+    context = await launchChromium(join(dir, 'profile'));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await relay?.close();
+    await new Promise((r) => (framer ? framer.close(r) : r(undefined)));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const buildOf = (page: Page) => page.evaluate(() => document.documentElement.dataset.build).catch(() => 'navigating');
+
+  it('the app framed by another origin is refused by the browser', async () => {
+    // eve's page, on another origin (another port), frames the unlock page.
+    framer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>eve</title><h1>eve's page</h1><iframe id="victim" src="${relay.httpUrl}/" width="800" height="600"></iframe>`);
+    });
+    await new Promise<void>((r) => framer.listen(0, '127.0.0.1', r));
+    const framerUrl = `http://localhost:${(framer.address() as AddressInfo).port}/`;
+
+    const page = await context.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(m.text()));
+    await page.goto(framerUrl);
+    await page.locator('#victim').waitFor({ state: 'attached' });
+    await expect.poll(() => consoleLines.some((l) => /frame-ancestors 'none'/.test(l) && l.includes(relay.httpUrl)), { timeout: 30_000 }).toBe(true);
+
+    // The frame holds the browser's error page, not the app: no #root, no vault form, not the relay's URL.
+    const child = page.frames().find((f) => f !== page.mainFrame());
+    expect(child).toBeDefined();
+    await expect.poll(() => child!.url()).not.toBe(`${relay.httpUrl}/`);
+    expect(await child!.locator('#root').count()).toBe(0);
+    expect(await child!.getByTestId('password').count()).toBe(0);
+    // The same page opened directly (not framed) is the app.
+    const direct = await context.newPage();
+    await direct.goto(relay.httpUrl);
+    await direct.getByTestId('password').waitFor({ timeout: 60_000 });
+    await direct.close();
+    await page.close();
+  });
+
+  it('the installed build runs cache-first; a new build is offered in a banner and runs only after the user clicks update', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('[page error]', e));
+    await page.goto(relay.httpUrl);
+    await page.getByTestId('password').waitFor({ timeout: 60_000 });
+    expect(await buildOf(page)).toBe('build-one');
+    // The first visit installs the shell and the worker takes control of the page.
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 60_000 }).toBe(true);
+
+    // The server now has another build (build one's files are gone from disk).
+    build(webRoot, 'build-two');
+
+    // Reloading still runs build one, from the installed shell; the browser sees the new sw.js, installs
+    // build two beside it and it waits: the page offers it instead of running it.
+    await page.reload();
+    await page.getByTestId('update-available').waitFor({ timeout: 60_000 });
+    expect(await buildOf(page)).toBe('build-one');
+    expect(await page.getByTestId('update-available').getAttribute('role')).toBe('status');
+
+    // A further load (even a new tab) doesn't apply it either.
+    await page.reload();
+    await page.getByTestId('update-available').waitFor({ timeout: 60_000 });
+    expect(await buildOf(page)).toBe('build-one');
+    const tab2 = await context.newPage();
+    await tab2.goto(relay.httpUrl);
+    await tab2.getByTestId('password').waitFor({ timeout: 60_000 });
+    expect(await buildOf(tab2)).toBe('build-one');
+    await tab2.getByTestId('update-available').waitFor({ timeout: 60_000 });
+
+    // The user's click applies it: the page reloads into build two, and so does the other open tab.
+    await page.getByTestId('apply-update').click();
+    await expect.poll(() => buildOf(page), { timeout: 60_000 }).toBe('build-two');
+    await expect.poll(() => buildOf(tab2), { timeout: 60_000 }).toBe('build-two');
+    await page.getByTestId('password').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('update-available').count()).toBe(0);
+    expect(await page.getByTestId('update-unapproved').count()).toBe(0);
+    // Only build two's shell is kept.
+    await expect.poll(() => page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('cloister-shell-')).length), { timeout: 30_000 }).toBe(1);
+    await tab2.close();
+    await page.close();
+  });
+
+  it('a server that ships a worker which skips the wait is reported by the open page as an unapproved change', async () => {
+    const page = await context.newPage();
+    await page.goto(relay.httpUrl);
+    await page.getByTestId('password').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 60_000 }).toBe(true);
+    expect(await buildOf(page)).toBe('build-two');
+
+    // mallory, who runs the server, ships build three with a worker that takes over at once.
+    build(webRoot, 'build-three');
+    appendFileSync(join(webRoot, 'sw.js'), "\nself.addEventListener('install', () => self.skipWaiting());\n");
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
+
+    // The limit (THREATS T28): it does take over, but the page that was running says so.
+    await page.getByTestId('update-unapproved').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('update-unapproved').getAttribute('role')).toBe('alert');
+    await page.close();
+  });
+});
