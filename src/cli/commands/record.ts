@@ -6,6 +6,8 @@ import { isValidDocumentId } from '@automerge/automerge-repo';
 import { EditRefusedError } from '../../docs/DocSession.ts';
 import { RecordError, type RecordStore } from '../../docs/records/RecordStore.ts';
 import type { Author, RecordView } from '../../docs/records/recordTypes.ts';
+import { findRecords, RECORD_SORTS, type RecordSort } from '../../docs/records/findRecords.ts';
+import { personLabel, type NameOf } from '../../docs/records/personLabel.ts';
 import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
 import { OfflineLeaseExpiredError } from '../../docs/sync/LeaseClock.ts';
 import { fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
@@ -47,10 +49,15 @@ export async function resolveId(records: RecordStore, id: string): Promise<strin
   fail(`no record ${id}`);
 }
 
-const who = (a: Author) => `${a.userId} (device ${a.deviceId})`;
+/** Display names from the workspace's membership log (sealed names this profile can open). */
+export function nameOfSession(s: RecordSession): NameOf {
+  return (userId) => s.live.state.members.get(userId)?.name ?? s.workspace.state.members.get(userId)?.name;
+}
+
 const when = (a: Author) => new Date(a.claimedTime).toISOString();
 
-function showText(r: RecordView): string {
+function showText(r: RecordView, nameOf?: NameOf): string {
+  const who = (a: Author) => `${personLabel(a.userId, nameOf)} (device ${a.deviceId})`;
   const lines = [`${r.title}${r.deleted ? '  (deleted)' : ''}`, `  id       ${r.id}`];
   const conflict = (path: string) => (r.conflicts[path] ? `   [conflict: also ${r.conflicts[path]!.map(v => JSON.stringify(v)).join(', ')}]` : '');
   if (r.conflicts.title) lines.push(`  title${conflict('title')}`);
@@ -84,16 +91,29 @@ export function register(program: Command): void {
     });
 
   ws(record.command('list'))
-    .description('list records (id and title); --deleted lists the trash')
+    .description('list records (id and title); --deleted lists the trash; --search, --tag and --sort find records (on this device only)')
     .option('--deleted', 'list only deleted records (restore one with record restore ID)')
     .option('--all', 'include deleted records')
-    .action(async (o: { all?: boolean; deleted?: boolean; workspace?: string }, cmd: Command) => {
-      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
-        const list = await records.list({ includeDeleted: o.all === true, onlyDeleted: o.deleted === true });
-        if (opts.json) printJson(list);
+    .option('--search <text>', 'only records containing every word (title, fields, notes, tags; case and accents ignored)')
+    .option('--tag <tag>', 'only records with this tag')
+    .option('--sort <order>', `order: ${RECORD_SORTS.join(', ')} (updated: newest verified change first)`)
+    .action(async (o: { all?: boolean; deleted?: boolean; search?: string; tag?: string; sort?: string; workspace?: string }, cmd: Command) => {
+      if (o.sort !== undefined && !RECORD_SORTS.includes(o.sort as RecordSort)) fail(`--sort must be one of ${RECORD_SORTS.join(', ')}`, 2);
+      const finding = o.search !== undefined || o.tag !== undefined || o.sort !== undefined;
+      await withRecords(cmd, o.workspace, async (records, s, opts) => {
+        const nameOf = nameOfSession(s);
+        const listed = await records.list({ includeDeleted: o.all === true, onlyDeleted: o.deleted === true, ...(finding ? { details: true } : {}) });
+        const list = finding
+          ? findRecords(listed, { ...(o.search !== undefined ? { query: o.search } : {}), ...(o.tag !== undefined ? { tag: o.tag } : {}), sort: (o.sort as RecordSort | undefined) ?? 'title', nameOf })
+          : listed;
+        if (opts.json) printJson(list.map(({ searchText: _, ...r }) => r));
         else
-          for (const r of list)
-            process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}\n`);
+          for (const r of list) {
+            const updated = r.updatedAt !== undefined && o.sort !== undefined && o.sort !== 'title'
+              ? `  (${new Date(r.updatedAt).toISOString()}${r.updatedBy ? ` by ${personLabel(r.updatedBy, nameOf)}` : ''})`
+              : '';
+            process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}${updated}\n`);
+          }
       });
     });
 
@@ -101,10 +121,10 @@ export function register(program: Command): void {
     .description('show one record')
     .argument('<id>', 'record id (or an unambiguous prefix)')
     .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
-      await withRecords(cmd, o.workspace, async (records, _s, opts) => {
+      await withRecords(cmd, o.workspace, async (records, s, opts) => {
         const r = (await records.get(await resolveId(records, id)))!;
         if (opts.json) printJson(r);
-        else process.stdout.write(showText(r));
+        else process.stdout.write(showText(r, nameOfSession(s)));
       });
     });
 
