@@ -17,6 +17,7 @@ import { createWorkspace } from '../identity/workspace/createWorkspace.ts';
 import { replayLog } from '../identity/workspace/log.ts';
 import { openBrowserSyncState } from './browserSyncState.ts';
 import { listBrowserWorkspaces, saveBrowserWorkspace, workspaceStorageName, type BrowserStoredWorkspace } from './browserWorkspaceStore.ts';
+import { TabSync } from './tabs/TabSync.ts';
 
 export const WORKSPACES_DB = 'cloister-workspaces';
 export const PERSONAL_WORKSPACE_NAME = 'Personal';
@@ -29,6 +30,8 @@ export interface AppRecords extends BrowserDocSession {
   relayUrl?: string;
   /** What the sync engine needs (src/docs/sync/SyncEngine.ts). */
   sync: SyncSession;
+  /** This tab's part in the one sync engine per profile (leader or follower) and the status it shows. */
+  tabs: TabSync;
 }
 
 export type AppRecordsFailure = 'workspace_unreadable' | 'storage_wrong_key' | 'storage_keycheck_corrupt' | 'storage_unavailable';
@@ -90,29 +93,33 @@ export async function openAppRecords(vault: UnlockedVault, workspaceId: string, 
   });
   if (!opened.ok) return opened;
   const docs = opened.value;
+  const sync: SyncSession = {
+    docs: docs.session,
+    live,
+    syncState: syncState.value as SyncStateStore,
+    lease,
+    device: deviceKeysOfVault(vault),
+    workspaceStore: {
+      async load() {
+        return (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);
+      },
+      async save(next) {
+        await saveBrowserWorkspace(store, vault.dataKey, next);
+      },
+    },
+  };
+  const tabs = new TabSync({ storageName: prefix, session: docs.session, repo: docs.repo, sync, ...(ws.meta.relay ? { relayUrl: ws.meta.relay } : {}) });
   return ok({
     ...docs,
     async close() {
+      await tabs.close();
       await lease.persist(syncState.value).catch(() => undefined);
       await docs.close();
     },
     workspaceId: ws.workspaceId,
     workspaceName: state.value.name,
     ...(ws.meta.relay ? { relayUrl: ws.meta.relay } : {}),
-    sync: {
-      docs: docs.session,
-      live,
-      syncState: syncState.value as SyncStateStore,
-      lease,
-      device: deviceKeysOfVault(vault),
-      workspaceStore: {
-        async load() {
-          return (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);
-        },
-        async save(next) {
-          await saveBrowserWorkspace(store, vault.dataKey, next);
-        },
-      },
-    },
+    sync,
+    tabs,
   });
 }
