@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
 import { approveDeviceLink } from '../../docs/sync/approveDeviceLink.ts';
-import { describeLinkFailure } from '../../docs/sync/deviceLinkRelay.ts';
+import { describeLinkFailure, groupLinkCode } from '../../docs/sync/deviceLinkRelay.ts';
 import { linkThisDevice } from '../../docs/sync/linkThisDevice.ts';
+import { nodeDeviceLinkStore } from '../../docs/sync/nodeDeviceLinkStore.ts';
 import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
 import { SyncEngine } from '../../docs/sync/SyncEngine.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
@@ -15,8 +16,7 @@ import { parseDuration } from '../workspaceProfile.ts';
 
 const RELAY_URL = /^wss?:\/\/[^\s/]+/;
 
-/** Group a code for reading aloud; `approve` ignores the dashes. */
-const grouped = (code: string) => code.match(/.{1,5}/g)!.join('-');
+const grouped = groupLinkCode;
 
 async function syncOnce(home: string, vault: UnlockedVault, workspaceId: string, relay: string): Promise<string | undefined> {
   const s = await openRecordSession({ home, vault, workspace: workspaceId });
@@ -47,7 +47,7 @@ export function registerLink(device: Command): void {
       if (o.wait !== undefined && waitMs === undefined) fail(`--wait must be a duration like 10m, got ${o.wait}`, EXIT.usage);
       const vault = await openVault(opts);
       const r = await linkThisDevice({
-        home: opts.home, vault, relayUrl: o.relay, ...(waitMs !== undefined ? { waitMs } : {}),
+        store: nodeDeviceLinkStore(opts.home, vault), vault, relayUrl: o.relay, ...(waitMs !== undefined ? { waitMs } : {}),
         onCode: (code, ttl) => {
           const minutes = Math.max(1, Math.round(ttl / 60_000));
           if (opts.json) printJson({ code: grouped(code), deviceId: vault.device.deviceId, expiresInMs: ttl });
@@ -81,7 +81,7 @@ export function registerLink(device: Command): void {
       if (o.relay !== undefined && !RELAY_URL.test(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, EXIT.usage);
       const vault = await openVault(opts);
       const r = await approveDeviceLink({
-        home: opts.home, vault, code, ...(o.relay !== undefined ? { relayUrl: o.relay } : {}),
+        store: nodeDeviceLinkStore(opts.home, vault), vault, code, ...(o.relay !== undefined ? { relayUrl: o.relay } : {}),
         onRequest: (deviceId) => {
           if (!opts.json) note(`device ${deviceId} asks to be linked; waiting for it to enrol…`);
         },

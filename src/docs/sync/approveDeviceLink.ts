@@ -14,16 +14,15 @@ import { logEntries, replayLog } from '../../identity/workspace/log.ts';
 import { appendAtHead, describeAppendFailure, pullChain } from './chainSync.ts';
 import { describeRejection } from '../../identity/workspace/rejections.ts';
 import { isActiveDevice } from '../../identity/workspace/selectors.ts';
-import { listWorkspaces, saveWorkspace, type StoredWorkspace } from '../../identity/workspace/store.ts';
+import type { StoredWorkspace } from '../../identity/workspace/storeCodec.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
-import { openRecordSession } from '../openSession.ts';
 import { connectAs, waitForStep, type LinkFailure, type LinkRelayOptions } from './deviceLinkRelay.ts';
-import { syncSessionOf } from './nodeSyncSession.ts';
+import type { DeviceLinkStore } from './deviceLinkStore.ts';
 import { RelayRequestError, type RelayClient } from './relayClient.ts';
-import { SyncEngine } from './SyncEngine.ts';
 
 export interface ApproveOptions extends LinkRelayOptions {
-  home: string;
+  /** This profile's workspaces (the CLI profile, or the browser's IndexedDB). */
+  store: DeviceLinkStore;
   vault: UnlockedVault;
   code: string;
   /** The relay carrying the mailbox (default: the relay of this profile's workspaces). */
@@ -54,7 +53,13 @@ export async function approveDeviceLink(o: ApproveOptions): Promise<Result<Appro
 
   // Every workspace where this device is active, holds the current key and has a relay.
   const mine: Mine[] = [];
-  for (const stored of listWorkspaces(o.home, o.vault.dataKey)) {
+  let all: StoredWorkspace[];
+  try {
+    all = await o.store.list();
+  } catch (e) {
+    return fail('storage_unavailable', e instanceof Error ? e.message : String(e));
+  }
+  for (const stored of all) {
     const st = replayLog(stored.entries);
     if (!st.ok || !isActiveDevice(st.value, keys.deviceId) || !stored.epochKeys.has(st.value.epoch) || !stored.meta.relay) continue;
     mine.push({ stored, state: withNames(st.value, stored.epochKeys), relay: stored.meta.relay });
@@ -89,14 +94,14 @@ export async function approveDeviceLink(o: ApproveOptions): Promise<Result<Appro
     const offered: Mine[] = [];
     for (const m of mine) {
       if (m.state.devices.get(keys.deviceId)!.userId !== userId) continue;
-      await syncOnce(o, m.stored.workspaceId, m.relay).catch(() => undefined);
+      await o.store.refresh?.(m.stored.workspaceId, m.relay).catch(() => undefined);
       offered.push(m);
     }
     const offer: LinkMessage<'offer'> = {
       userId,
       workspaces: await Promise.all(offered.map(async (m) => ({
         workspaceId: m.stored.workspaceId, name: m.state.name, relay: m.relay,
-        ...(await pinnedRelayPub(o, m.stored.workspaceId)),
+        ...(await pinnedRelayPub(o.store, m.stored.workspaceId)),
       }))),
     };
     try {
@@ -147,27 +152,9 @@ export async function approveDeviceLink(o: ApproveOptions): Promise<Result<Appro
   }
 }
 
-async function syncOnce(o: ApproveOptions, workspaceId: string, relayUrl: string): Promise<void> {
-  const s = await openRecordSession({ home: o.home, vault: o.vault, workspace: workspaceId });
-  if (!s.ok) return;
-  const engine = new SyncEngine(syncSessionOf(s.value, o.vault, o.home), { relayUrl });
-  try {
-    await engine.syncOnce();
-  } finally {
-    await engine.stop().catch(() => undefined);
-    await s.value.close().catch(() => undefined);
-  }
-}
-
-async function pinnedRelayPub(o: ApproveOptions, workspaceId: string): Promise<{ relayPub?: string }> {
-  const s = await openRecordSession({ home: o.home, vault: o.vault, workspace: workspaceId });
-  if (!s.ok) return {};
-  try {
-    const pub = (await s.value.syncState.load()).relayPub;
-    return pub ? { relayPub: pub } : {};
-  } finally {
-    await s.value.close().catch(() => undefined);
-  }
+async function pinnedRelayPub(store: DeviceLinkStore, workspaceId: string): Promise<{ relayPub?: string }> {
+  const pub = await store.pinnedRelayPub(workspaceId).catch(() => undefined);
+  return pub ? { relayPub: pub } : {};
 }
 
 /** Build add_device on the stored (just synced) log, append it at the relay, then keep it locally. */
@@ -179,7 +166,7 @@ async function appendAddDevice(
   checked: Extract<ReturnType<typeof verifyDeviceLinkRequest>, { ok: true }>['value'],
 ): Promise<Result<number, LinkFailure>> {
   const keys = deviceKeysOfVault(o.vault);
-  const stored = listWorkspaces(o.home, o.vault.dataKey).find((w) => w.workspaceId === workspaceId);
+  const stored = (await o.store.list().catch(() => [])).find((w) => w.workspaceId === workspaceId);
   const st = stored && replayLog(stored.entries);
   if (!stored || !st?.ok) return fail('storage_unavailable', 'the workspace no longer loads');
   const state = st.value;
@@ -201,9 +188,10 @@ async function appendAddDevice(
     return fail('link_refused', `the relay refused the add_device entry: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (!r.ok) return fail('link_refused', `the relay refused the add_device entry: ${describeAppendFailure(r)}`);
-  const latest = listWorkspaces(o.home, o.vault.dataKey).find((w) => w.workspaceId === workspaceId) ?? stored;
-  saveWorkspace(o.home, o.vault.dataKey, { ...latest, entries: logEntries(r.value.state) });
-  const index = r.value.index;
-  return ok(index);
+  const entries = logEntries(r.value.state);
+  // The entry is at the relay already; keeping it here too only saves a pull (the next sync brings it).
+  const kept = await o.store.update(workspaceId, (latest) => ({ ...latest, entries })).catch(() => false);
+  if (!kept) await o.store.save({ ...stored, entries }).catch(() => undefined);
+  return ok(r.value.index);
 }
 

@@ -18,6 +18,7 @@ export const LINK_FAILURES = {
   link_timeout: 'the other device did not answer in time',
   link_refused: 'the link was refused',
   link_no_workspace: 'this device has no workspace it can add a device to',
+  link_cancelled: 'the link was cancelled on this device',
   relay_unreachable: 'cannot reach the relay',
   storage_unavailable: 'local storage is unavailable',
 } as const;
@@ -28,6 +29,8 @@ export interface LinkRelayOptions {
   pollMs?: number;
   WebSocketImpl?: RelayClientOptions['WebSocket'];
   now?: () => number;
+  /** Stops waiting for the other device (a Cancel button): the wait ends with `link_cancelled`. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_POLL_MS = 500;
@@ -41,7 +44,21 @@ export async function connectAs(vault: UnlockedVault, url: string, o: LinkRelayO
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Wait `ms`, or less if `signal` aborts meanwhile. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Group a code in fives for reading aloud and copying; `approve` ignores the dashes. */
+export const groupLinkCode = (code: string): string => code.match(/.{1,5}/g)?.join('-') ?? code;
 
 /** Poll a mailbox slot until it holds an item that opens under the code, or the deadline passes. */
 export async function waitForStep<S extends LinkStep>(
@@ -54,6 +71,7 @@ export async function waitForStep<S extends LinkStep>(
   const now = o.now ?? Date.now;
   const pollMs = o.pollMs ?? DEFAULT_POLL_MS;
   for (;;) {
+    if (o.signal?.aborted) return fail('link_cancelled');
     let data: Uint8Array | undefined;
     try {
       data = await client.getMailbox(mb.boxId, step);
@@ -67,7 +85,7 @@ export async function waitForStep<S extends LinkStep>(
       return ok(m.value);
     }
     if (now() >= deadline) return fail('link_timeout', `no ${step} from the other device in time`);
-    await sleep(pollMs);
+    await sleep(pollMs, o.signal);
   }
 }
 

@@ -13,15 +13,14 @@ import { buildDeviceLinkRequest, createDeviceLinkCode } from '../../identity/wor
 import { linkMailboxOf, sealLinkMessage, type LinkMessage } from '../../identity/workspace/deviceLinkMailbox.ts';
 import { logEntries, replayLog } from '../../identity/workspace/log.ts';
 import { isActiveDevice } from '../../identity/workspace/selectors.ts';
-import { listWorkspaces, saveWorkspace } from '../../identity/workspace/store.ts';
-import { docsDirOf } from '../openSession.ts';
 import { connectAs, waitForStep, type LinkFailure, type LinkRelayOptions } from './deviceLinkRelay.ts';
 import { collectEpochKeys } from './chainSync.ts';
-import { openNodeSyncState } from './openNodeSyncState.ts';
+import type { DeviceLinkStore } from './deviceLinkStore.ts';
 import type { RelayClient } from './relayClient.ts';
 
 export interface LinkThisDeviceOptions extends LinkRelayOptions {
-  home: string;
+  /** Where the linked workspaces are kept (the CLI profile, or the browser's IndexedDB). */
+  store: DeviceLinkStore;
   vault: UnlockedVault;
   /** The relay that carries the mailbox. */
   relayUrl: string;
@@ -86,7 +85,12 @@ export async function linkThisDevice(o: LinkThisDeviceOptions): Promise<Result<L
     const done = await waitForStep(client, mb.value, 'done', deadline, o);
     if (!done.ok) return done;
 
-    const have = new Set(listWorkspaces(o.home, o.vault.dataKey).map((w) => w.workspaceId));
+    let have: Set<string>;
+    try {
+      have = new Set((await o.store.list()).map((w) => w.workspaceId));
+    } catch (e) {
+      return fail('storage_unavailable', e instanceof Error ? e.message : String(e));
+    }
     const linked: LinkedWorkspace[] = [];
     const refused: LinkResult['refused'] = [];
     for (const w of offer.value.workspaces) {
@@ -144,12 +148,12 @@ async function fetchLinkedWorkspace(
   const epochKeys = collectEpochKeys(state, keys.deviceId, keys.boxKey, new Map());
   state = withNames(state, epochKeys);
   if (!epochKeys.has(state.epoch)) return fail('link_refused', `the log holds no key for this device at epoch ${state.epoch}`);
-  saveWorkspace(o.home, o.vault.dataKey, { workspaceId: w.workspaceId, entries: logEntries(state), epochKeys, meta: { relay: w.relay } });
-  const ss = await openNodeSyncState(docsDirOf(o.home, o.vault, w.workspaceId), o.vault.dataKey);
-  if (!ss.ok) return fail('storage_unavailable', ss.detail ?? ss.reason);
-  await ss.value.update((x) => {
-    x.relayPub ??= toBase64url(client.relayPub);
-    x.lastSeen = Math.max(x.lastSeen, client.relayTime, now());
-  });
+  try {
+    await o.store.save({ workspaceId: w.workspaceId, entries: logEntries(state), epochKeys, meta: { relay: w.relay } });
+    const pinned = await o.store.afterLink(w.workspaceId, { relayPub: toBase64url(client.relayPub), seenAt: Math.max(client.relayTime, now()) });
+    if (!pinned.ok) return fail('storage_unavailable', pinned.detail);
+  } catch (e) {
+    return fail('storage_unavailable', e instanceof Error ? e.message : String(e));
+  }
   return ok({ workspaceId: w.workspaceId, name: state.name, relay: w.relay, epochs: epochKeys.size });
 }
