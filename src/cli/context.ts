@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_KDF, MIN_KDF, validateKdfParams, type KdfParams } from '../crypto/argon2.ts';
+import { checkNewPassword, describePasswordRejection } from '../identity/vault/passwordPolicy.ts';
 import { describeVaultFailure, type UnlockedVault, type VaultFailure } from '../identity/vault/types.ts';
 import { unlockVault } from '../identity/vault/unlockVault.ts';
 import { vaultExists } from '../identity/vault/store.ts';
@@ -191,10 +192,18 @@ export async function readPassword(opts: Pick<CommonOptions, 'passwordStdin'>, p
   return promptHidden(prompt);
 }
 
-/** A new password, asked twice on a terminal (once from stdin). Refuses an empty one. */
-export async function readNewPassword(opts: Pick<CommonOptions, 'passwordStdin'>, prompt = 'New password: '): Promise<string> {
+/**
+ * A new password, asked twice on a terminal (once from stdin). Refuses, in one line with the reason
+ * code, one below the shared policy (src/identity/vault/passwordPolicy.ts); `context` are words the
+ * person could be guessed by (e.g. the user id).
+ */
+export async function readNewPassword(opts: Pick<CommonOptions, 'passwordStdin'>, prompt = 'New password: ', context: readonly string[] = []): Promise<string> {
   const pw = await readPassword(opts, prompt);
-  if (pw.length === 0) fail('the password must not be empty', EXIT.usage);
+  const verdict = await checkNewPassword(pw, context);
+  if (!verdict.ok) {
+    const hint = verdict.feedback.suggestions[0];
+    fail(`${describePasswordRejection(verdict)} [${verdict.reason}]${hint ? `. ${hint}` : ''}`);
+  }
   if (!opts.passwordStdin) {
     const again = await readPassword(opts, 'Repeat it: ');
     if (again !== pw) fail('the two passwords differ; nothing was changed', EXIT.usage);

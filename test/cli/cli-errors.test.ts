@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloister, expectOneLineError, init, tempHome } from './run.ts';
+import { STRONG_PASSWORD } from '../passwords.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
@@ -11,8 +12,8 @@ describe('cloister errors and help', () => {
   it('mistakes give one line and a non-zero exit: no vault, vault exists, no password, unknown option', () => {
     const home = tempHome();
     expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], 'pw\n'), /no vault in .*cloister init/);
-    init(home, 'pw');
-    expectOneLineError(cloister(['init', '--home', home, '--password-stdin'], 'pw\n'), /already exists/);
+    init(home, STRONG_PASSWORD);
+    expectOneLineError(cloister(['init', '--home', home, '--password-stdin'], `${STRONG_PASSWORD}\n`), /already exists/);
     expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], ''), /expected a password line/);
     expectOneLineError(cloister(['unlock', '--home', home], ''), /--password-stdin/);
     expectOneLineError(cloister(['unlock', '--home', home, '--bogus']), /unknown option/);
@@ -32,7 +33,7 @@ describe('cloister errors and help', () => {
 
   it('a damaged vault file is named in one line, not a stack trace', () => {
     const home = tempHome();
-    init(home, 'pw');
+    init(home, STRONG_PASSWORD);
     const bytes = readFileSync(join(home, 'vault'));
     writeFileSync(join(home, 'vault'), bytes.subarray(0, 40));
     expectOneLineError(cloister(['unlock', '--home', home, '--password-stdin'], 'pw\n'), /vault file is damaged/);
@@ -48,8 +49,8 @@ describe('cloister errors and help', () => {
   it('an unexpected failure (home is a file) is one line; CLOISTER_DEBUG=1 adds the stack', () => {
     const file = join(tempHome(), 'not-a-dir');
     writeFileSync(file, 'x');
-    expectOneLineError(cloister(['init', '--home', join(file, 'h'), '--password-stdin'], 'pw\n'), /unexpected error: .*CLOISTER_DEBUG=1/);
-    const debug = cloister(['init', '--home', join(file, 'h'), '--password-stdin'], 'pw\n', { CLOISTER_KDF: 'min', CLOISTER_DEBUG: '1' });
+    expectOneLineError(cloister(['init', '--home', join(file, 'h'), '--password-stdin'], `${STRONG_PASSWORD}\n`), /unexpected error: .*CLOISTER_DEBUG=1/);
+    const debug = cloister(['init', '--home', join(file, 'h'), '--password-stdin'], `${STRONG_PASSWORD}\n`, { CLOISTER_KDF: 'min', CLOISTER_DEBUG: '1' });
     expect(debug.code).not.toBe(0);
     expect(debug.stderr.split('\n').length).toBeGreaterThan(2);
   });

@@ -8,11 +8,12 @@ import { openRecordSession } from '../../src/docs/openSession.ts';
 import { unlockVault } from '../../src/identity/vault/unlockVault.ts';
 import { loadWorkspace, saveWorkspace } from '../../src/identity/workspace/store.ts';
 import { integrationTimeouts } from '../timeouts.ts';
+import { STRONG_PASSWORD } from '../passwords.ts';
 import { cloister, init, tempHome } from './run.ts';
 
 integrationTimeouts();
 
-const PW = 'correct horse';
+const PW = STRONG_PASSWORD;
 
 interface StatusJson {
   fork: { index: number; detectedAt: string; detail: string; ours: string; theirs: string; syncStopped: boolean } | null;

@@ -12,10 +12,11 @@ import { loadWorkspace, saveWorkspace } from '../../src/identity/workspace/store
 import { device } from '../identity/workspace/fixtures.ts';
 import { cloister, expectOneLineError, init, tempHome } from './run.ts';
 import { integrationTimeouts } from '../timeouts.ts';
+import { STRONG_PASSWORD } from '../passwords.ts';
 
 integrationTimeouts();
 
-const PW = 'correct horse';
+const PW = STRONG_PASSWORD;
 
 describe('cloister workspace / device', () => {
   it('alice, offline, invites, revokes bob’s device and removes him: each change is kept as a pending intent and listed', async () => {
