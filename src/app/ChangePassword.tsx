@@ -1,7 +1,9 @@
 // Change the vault's password: only the password wrap is rewritten (no record is re-encrypted).
+// The new password must pass the policy the CLI shares, shown by the strength meter as it is typed.
 import { useState, type FormEvent } from 'react';
 import { changeBrowserPassword } from '../identity/vault/browserVault.ts';
 import { describeVaultFailure } from '../identity/vault/types.ts';
+import { PasswordStrength, refusalOf, usePasswordVerdict } from './PasswordStrength.tsx';
 import { vaultStore } from './vaultStore.ts';
 
 export function ChangePassword({ onDone }: { onDone: (changed: boolean) => void }) {
@@ -10,10 +12,13 @@ export function ChangePassword({ onDone }: { onDone: (changed: boolean) => void 
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const strength = usePasswordVerdict(next);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError('');
+    const refusal = await refusalOf(next);
+    if (refusal) return setError(refusal);
     if (next !== confirm) return setError('the new passwords do not match');
     setBusy(true);
     try {
@@ -38,6 +43,7 @@ export function ChangePassword({ onDone }: { onDone: (changed: boolean) => void 
         New password
         <input type="password" data-testid="new-password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
       </label>
+      <PasswordStrength password={next} {...strength} />
       <label>
         Repeat new password
         <input type="password" data-testid="new-password-confirm" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />

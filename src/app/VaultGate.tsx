@@ -1,8 +1,12 @@
 // Create or unlock the browser vault. On create the recovery key is shown once, and the app opens
 // only after the person confirms they wrote it down. A wrong password says "wrong password", no more.
+// New passwords (create, recover) must pass the policy the CLI shares; unlocking never checks it.
 import { useEffect, useState, type FormEvent } from 'react';
 import { browserVaultExists, createBrowserVault, recoverBrowserVault, unlockBrowserVault } from '../identity/vault/browserVault.ts';
+import { loadPasswordEstimator } from '../identity/vault/passwordPolicy.ts';
 import { describeVaultFailure, type UnlockedVault } from '../identity/vault/types.ts';
+import { PasswordStrength, refusalOf, usePasswordVerdict } from './PasswordStrength.tsx';
+import { RecoveryKey } from './RecoveryKey.tsx';
 import { vaultStore as store } from './vaultStore.ts';
 
 type Mode = 'checking' | 'create' | 'unlock' | 'recover' | 'recovery';
@@ -15,6 +19,8 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ vault: UnlockedVault; recoveryKey: string }>();
+  const newPassword = mode === 'create' || mode === 'recover';
+  const strength = usePasswordVerdict(newPassword ? password : '');
 
   useEffect(() => {
     browserVaultExists(store).then(
@@ -23,10 +29,20 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
     );
   }, []);
 
+  // Warm the strength estimator (its own chunk) while the person reads the form.
+  useEffect(() => {
+    if (newPassword) loadPasswordEstimator().catch(() => undefined);
+  }, [newPassword]);
+
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError('');
-    if ((mode === 'create' || mode === 'recover') && password !== confirm) return setError('the passwords do not match');
+    if (newPassword) {
+      // The password stays in the fields on a refusal, so the meter keeps showing why.
+      const refusal = await refusalOf(password);
+      if (refusal) return setError(refusal);
+      if (password !== confirm) return setError('the passwords do not match');
+    }
     setBusy(true);
     try {
       if (mode === 'create') {
@@ -55,20 +71,8 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
 
   if (mode === 'checking') return <p>{error || 'Loading…'}</p>;
 
-  if (mode === 'recovery' && created) {
-    return (
-      <section className="gate">
-        <h2>Your recovery key</h2>
-        <p>Write it down and keep it safe. It is shown only now; with it you can set a new password if you forget yours.</p>
-        <pre data-testid="recovery-key" className="recovery">{created.recoveryKey}</pre>
-        <button type="button" data-testid="recovery-done" onClick={() => onUnlocked(created.vault)}>
-          I wrote it down
-        </button>
-      </section>
-    );
-  }
+  if (mode === 'recovery' && created) return <RecoveryKey recoveryKey={created.recoveryKey} onDone={() => onUnlocked(created.vault)} />;
 
-  const newPassword = mode === 'create' || mode === 'recover';
   return (
     <form className="gate" onSubmit={submit}>
       <h2>{mode === 'create' ? 'Create your vault' : mode === 'recover' ? 'Set a new password with your recovery key' : 'Unlock your vault'}</h2>
@@ -83,6 +87,7 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
         {mode === 'recover' ? 'New password' : 'Password'}
         <input type="password" data-testid="password" autoComplete={newPassword ? 'new-password' : 'current-password'} value={password} onChange={(e) => setPassword(e.target.value)} autoFocus={mode !== 'recover'} />
       </label>
+      {newPassword && <PasswordStrength password={password} {...strength} />}
       {newPassword && (
         <label>
           Repeat password
