@@ -9,6 +9,7 @@ import type { Repo } from '@automerge/automerge-repo';
 import { randomBytes, toHex } from '../../crypto/bytes.ts';
 import type { DocSession } from '../../docs/DocSession.ts';
 import { LeaseClock } from '../../docs/sync/LeaseClock.ts';
+import { preverifyEnvelopes } from '../../docs/sync/preverifyEnvelopes.ts';
 import { SyncEngine, type SyncSession } from '../../docs/sync/SyncEngine.ts';
 import { replayLog } from '../../identity/workspace/log.ts';
 import { withNames } from '../../identity/workspace/names.ts';
@@ -141,7 +142,8 @@ export class TabSync {
       this.#scheduleRecount(0);
       return;
     }
-    const engine = new SyncEngine(this.#o.sync, { relayUrl: this.#o.relayUrl });
+    const live = this.#o.sync.live;
+    const engine = new SyncEngine(this.#o.sync, { relayUrl: this.#o.relayUrl, beforeApply: (envelopes) => preverifyEnvelopes(envelopes, live) });
     this.#engine = engine;
     this.#offs.push(
       engine.on('connected', () => this.#setFacts({ connection: 'online', problem: null })),

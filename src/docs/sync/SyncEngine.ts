@@ -496,7 +496,10 @@ export class SyncEngine {
   /** Apply a batch: afterwards each envelope is applied, quarantined (with its reason) or parked. */
   async #apply(batch: WireEnvelope[], s: SyncSummary): Promise<void> {
     if (batch.length === 0) return;
-    const report = await this.#s.docs.applyRemote(batch.map(e => e.envelope));
+    const envelopes = batch.map(e => e.envelope);
+    // e.g. the browser verifies the batch's signatures with WebCrypto first (preverifyEnvelopes.ts).
+    await this.#o.beforeApply?.(envelopes).catch(() => undefined);
+    const report = await this.#s.docs.applyRemote(envelopes);
     this.#count(report, s);
     await this.#forkAlarm(report);
     // An author ahead of us named a log index we lack: fetch the log; the retry after it applies them.

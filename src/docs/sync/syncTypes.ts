@@ -52,6 +52,8 @@ export interface SyncEngineOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, detail?: Record<string, unknown>) => void;
   /** Random source for jitter (default Math.random). */
   random?: () => number;
+  /** Called with each batch of pulled envelopes before it is applied (the browser pre-verifies signatures). */
+  beforeApply?: (envelopes: readonly Uint8Array[]) => Promise<unknown>;
 }
 
 export interface SyncSummary {
