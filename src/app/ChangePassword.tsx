@@ -17,7 +17,10 @@ export function ChangePassword({ onDone }: { onDone: (changed: boolean) => void 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError('');
+    if (busy) return;
+    setBusy(true);
     const refusal = await refusalOf(next);
+    setBusy(false);
     if (refusal) return setError(refusal);
     if (next !== confirm) return setError('the new passwords do not match');
     setBusy(true);

@@ -36,10 +36,13 @@ export function VaultGate({ onUnlocked }: { onUnlocked: (vault: UnlockedVault) =
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     setError('');
     if (newPassword) {
       // The password stays in the fields on a refusal, so the meter keeps showing why.
+      setBusy(true);
       const refusal = await refusalOf(password);
+      setBusy(false);
       if (refusal) return setError(refusal);
       if (password !== confirm) return setError('the passwords do not match');
     }
