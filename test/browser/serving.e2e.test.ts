@@ -5,7 +5,7 @@
 // Builds go into one webRoot served by a real relay (startRelay, SQLite), as `npm start` does; each
 // build gets its own CLOISTER_BUILD_ID (vite.config.ts), which the page exposes as <html data-build>.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { describeInChromium, launchChromium } from './chromium.ts';
 integrationTimeouts();
 
 const root = join(import.meta.dirname, '..', '..');
+const SHOTS = join(import.meta.dirname, 'screenshots');
 
 function build(outDir: string, buildId: string): void {
   const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
@@ -52,6 +53,13 @@ describeInChromium('serving the web app safely', () => {
     await new Promise((r) => (framer ? framer.close(r) : r(undefined)));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A look at the banner on a phone, beside views.e2e's screenshots (test/browser/screenshots, git-ignored). */
+  async function shoot(page: Page, name: string): Promise<void> {
+    mkdirSync(SHOTS, { recursive: true });
+    await page.setViewportSize({ width: 390, height: 700 });
+    await page.screenshot({ path: join(SHOTS, `${name}-390.png`) });
+  }
 
   const buildOf = (page: Page) => page.evaluate(() => document.documentElement.dataset.build).catch(() => 'navigating');
 
@@ -103,6 +111,7 @@ describeInChromium('serving the web app safely', () => {
     await page.getByTestId('update-available').waitFor({ timeout: 60_000 });
     expect(await buildOf(page)).toBe('build-one');
     expect(await page.getByTestId('update-available').getAttribute('role')).toBe('status');
+    await shoot(page, 'update-available');
 
     // A further load (even a new tab) doesn't apply it either.
     await page.reload();
@@ -142,6 +151,7 @@ describeInChromium('serving the web app safely', () => {
     // The limit (THREATS T28): it does take over, but the page that was running says so.
     await page.getByTestId('update-unapproved').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('update-unapproved').getAttribute('role')).toBe('alert');
+    await shoot(page, 'update-unapproved');
     await page.close();
   });
 });
