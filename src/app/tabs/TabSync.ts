@@ -183,6 +183,7 @@ export class TabSync {
       case 'kick':
         if (this.#view.role !== 'leader') return;
         this.#engine?.kick();
+        this.#engine?.kickMembership(); // a follower may have recorded a membership change (syncNow)
         this.#engine?.kickMembership();
         this.#scheduleRecount();
         return;

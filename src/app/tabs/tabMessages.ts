@@ -21,7 +21,7 @@ export const tabMessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('status'), from: tabId, facts: syncFactsSchema, leaseId: z.string().max(128) }),
   /** These documents changed in storage (applied from the relay, or edited in the sending tab). */
   z.object({ t: z.literal('docs'), from: tabId, docIds: z.array(docId).max(10_000) }),
-  /** A follower sealed edits into the shared outbox: push now, and recount. */
+  /** A follower sealed edits into the shared outbox or recorded a membership change: sync now, and recount. */
   z.object({ t: z.literal('kick'), from: tabId }),
   /** The membership log changed (the leader synced it): reload the workspace. */
   z.object({ t: z.literal('membership'), from: tabId }),
