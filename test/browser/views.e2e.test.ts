@@ -1,4 +1,4 @@
-// Every view of the web app, in Debian's Chromium at desktop (1280 px), phone (390 px) and small phone
+// Every view of the web app (record history too, where it exists), in Debian's Chromium at desktop (1280 px), phone (390 px) and small phone
 // (360 px) widths: nothing overflows sideways, axe-core finds no serious or critical accessibility
 // violation, and a screenshot of each goes to test/browser/screenshots/<view>-<width>.png (git-ignored)
 // for a person to look at. Views found in the header (data-testid="open-…") are visited as they are
@@ -137,6 +137,17 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
     await byId('record-item').filter({ hasText: 'Lighthouse wifi' }).click();
     await expect.poll(() => byId('title').inputValue()).toBe('Lighthouse wifi');
     await check('records-editor');
+
+    // The record's history (where the app has one), after a second edit so it holds old and new values.
+    if (await byId('open-history').count()) {
+      await byId('field-value').first().fill('terns-and-mist-9021');
+      await byId('save').click();
+      await expect.poll(() => byId('field-value').first().inputValue(), { timeout: 60_000 }).toBe('terns-and-mist-9021');
+      await byId('open-history').click();
+      await expect.poll(() => byId('history-entry').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+      await check('record-history');
+      await byId('open-history').click();
+    }
 
     // Trash: delete one, look at the trash, go back.
     page.once('dialog', (d) => void d.accept());
