@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cloister, init, tempHome } from '../cli/run.ts';
 import { cleanupDirs, spawnRelay, tempDir } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
+import { strongPassword } from '../passwords.ts';
 
 integrationTimeouts();
 
@@ -16,10 +17,10 @@ describe('cloister sync, status and workspace join', () => {
     try {
       const alice = tempHome();
       const bob = tempHome();
-      init(alice, 'alice pw');
-      init(bob, 'bob pw');
-      const A = (args: string[]) => cloister([...args, '--home', alice, '--password-stdin'], 'alice pw\n');
-      const B = (args: string[]) => cloister([...args, '--home', bob, '--password-stdin'], 'bob pw\n');
+      init(alice, strongPassword('alice'));
+      init(bob, strongPassword('bob'));
+      const A = (args: string[]) => cloister([...args, '--home', alice, '--password-stdin'], `${strongPassword('alice')}\n`);
+      const B = (args: string[]) => cloister([...args, '--home', bob, '--password-stdin'], `${strongPassword('bob')}\n`);
 
       expect(A(['workspace', 'create', 'team', '--relay', relay.url]).code).toBe(0);
       const add = A(['record', 'add', '--title', 'Wi-Fi', '--field', 'ssid=cloister', '--notes', 'guest network']);
@@ -64,8 +65,8 @@ describe('cloister sync, status and workspace join', () => {
 
       // A second join with the same (single-use) code is refused in one line.
       const carol = tempHome();
-      init(carol, 'carol pw');
-      const again = cloister(['workspace', 'join', code, '--relay', relay.url, '--home', carol, '--password-stdin'], 'carol pw\n');
+      init(carol, strongPassword('carol'));
+      const again = cloister(['workspace', 'join', code, '--relay', relay.url, '--home', carol, '--password-stdin'], `${strongPassword('carol')}\n`);
       expect(again.code).not.toBe(0);
       expect(again.stderr.trim().split('\n')).toHaveLength(1);
       expect(again.stderr).toMatch(/^cloister: .*invitation/);

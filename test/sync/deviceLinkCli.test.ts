@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cloister, init, tempHome } from '../cli/run.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { cleanupDirs, spawnRelay, startTestRelay, tempDir } from './helpers.ts';
+import { strongPassword } from '../passwords.ts';
 
 integrationTimeouts();
 afterAll(cleanupDirs);
@@ -56,15 +57,15 @@ describe('cloister device link / device approve', () => {
     const relay = await spawnRelay(join(tempDir('cloister-relaydb-'), 'relay.sqlite'));
     try {
       const [alice, bob, carol, phone] = [tempHome(), tempHome(), tempHome(), tempHome()];
-      init(alice, 'alice pw');
-      init(bob, 'bob pw');
-      init(carol, 'carol pw');
-      init(phone, 'alice phone pw');
+      init(alice, strongPassword('alice'));
+      init(bob, strongPassword('bob'));
+      init(carol, strongPassword('carol'));
+      init(phone, strongPassword('alice phone'));
       const as = (home: string, pw: string) => (args: string[]) => cloister([...args, '--home', home, '--password-stdin'], `${pw}\n`);
-      const A = as(alice, 'alice pw');
-      const B = as(bob, 'bob pw');
-      const C = as(carol, 'carol pw');
-      const P = as(phone, 'alice phone pw');
+      const A = as(alice, strongPassword('alice'));
+      const B = as(bob, strongPassword('bob'));
+      const C = as(carol, strongPassword('carol'));
+      const P = as(phone, strongPassword('alice phone'));
       const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
         expect(r.code, r.stderr).toBe(0);
         return r.stdout;
@@ -82,13 +83,13 @@ describe('cloister device link / device approve', () => {
       // Removing carol rotates the key: "Before rotation" is sealed under epoch 0, "After rotation" under a later one.
       // A user id may start with '-': options first, then `--` before the id (as the CLI's error says).
       const carolId = (JSON.parse(ok(C(['unlock', '--json']))) as { userId: string }).userId;
-      const removed = JSON.parse(ok(cloister(['workspace', 'remove', '--home', alice, '--password-stdin', '--json', '--', carolId], 'alice pw\n'))) as { epoch: number };
+      const removed = JSON.parse(ok(cloister(['workspace', 'remove', '--home', alice, '--password-stdin', '--json', '--', carolId], `${strongPassword('alice')}\n`))) as { epoch: number };
       expect(removed.epoch).toBeGreaterThan(0);
       const after = ok(A(['record', 'add', '--title', 'After rotation', '--notes', 'new key'])).trim();
       ok(A(['sync']));
 
       // The phone asks; alice approves on her laptop with the code it printed.
-      const link = background(['device', 'link', '--relay', relay.url, '--json', '--home', phone, '--password-stdin'], 'alice phone pw');
+      const link = background(['device', 'link', '--relay', relay.url, '--json', '--home', phone, '--password-stdin'], strongPassword('alice phone'));
       const shown = JSON.parse(await link.firstLine()) as { code: string; deviceId: string; expiresInMs: number };
       expect(shown.code).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{1,5}){5}$/);
       expect(shown.expiresInMs).toBeGreaterThan(9 * 60_000);
@@ -143,13 +144,13 @@ describe('cloister device link / device approve', () => {
     const relay = await startTestRelay(() => Date.now() + skew);
     try {
       const [alice, phone] = [tempHome(), tempHome()];
-      init(alice, 'alice pw');
-      init(phone, 'phone pw');
-      const A = (args: string[]) => run([...args, '--home', alice, '--password-stdin'], 'alice pw');
+      init(alice, strongPassword('alice'));
+      init(phone, strongPassword('phone'));
+      const A = (args: string[]) => run([...args, '--home', alice, '--password-stdin'], strongPassword('alice'));
       expect((await A(['workspace', 'create', 'family', '--relay', relay.url])).code).toBe(0);
       expect((await A(['sync'])).code).toBe(0);
 
-      const link = background(['device', 'link', '--relay', relay.url, '--home', phone, '--password-stdin'], 'phone pw');
+      const link = background(['device', 'link', '--relay', relay.url, '--home', phone, '--password-stdin'], strongPassword('phone'));
       const code = await link.firstLine();
       link.proc.kill('SIGTERM');
       await link.exited;

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cloister, init, tempHome } from '../cli/run.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 import { cleanupDirs, spawnRelay, tempDir } from './helpers.ts';
+import { strongPassword } from '../passwords.ts';
 
 integrationTimeouts();
 afterAll(cleanupDirs);
@@ -16,15 +17,15 @@ describe('records through the command line and a relay', () => {
     try {
       const alice = tempHome();
       const bob = tempHome();
-      init(alice, 'alice pw');
-      init(bob, 'bob pw');
+      init(alice, strongPassword('alice'));
+      init(bob, strongPassword('bob'));
       const run = (home: string, pw: string) => (args: string[]) => {
         const r = cloister([...args, '--home', home, '--password-stdin'], `${pw}\n`);
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
         return r;
       };
-      const A = run(alice, 'alice pw');
-      const B = run(bob, 'bob pw');
+      const A = run(alice, strongPassword('alice'));
+      const B = run(bob, strongPassword('bob'));
       A(['workspace', 'create', 'ward', '--relay', relay.url]);
       const id = A(['record', 'add', '--title', 'Bed 4', '--field', 'dose=2mg', '--field', 'room=4']).stdout.trim();
       const { code } = JSON.parse(A(['workspace', 'invite', '--role', 'writer', '--json']).stdout) as { code: string };
