@@ -4,7 +4,7 @@
 // workspace's records and its new record reaches her terminal, written as alice. Then the other way
 // round: the linked browser approves a new CLI profile of alice's, which reads both records.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,8 @@ const BIN = join(root, 'bin', 'cloister.js');
 /** Strong enough for the shared new-password policy (zxcvbn score 4), in the browser and the CLI alike. */
 const PW = 'correct horse battery staple';
 const CLI_ENV = { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: 'min' };
+const SHOTS = join(import.meta.dirname, 'screenshots'); // git-ignored, beside views.e2e's
+const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 describeInChromium('linking a device in the web app (Chromium)', () => {
   let dir: string;
@@ -65,6 +67,31 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
 
   const byId = (id: string) => page.getByTestId(id);
 
+  /**
+   * The link panel in its current state, as a phone and a desktop show it: nothing wider than the
+   * window, no serious or critical axe-core finding inside the panel, and a screenshot to look at.
+   */
+  async function checkPanel(view: string): Promise<void> {
+    mkdirSync(SHOTS, { recursive: true });
+    for (const width of [1280, 390, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      expect(scrollWidth, `${view} at ${width}px`).toBeLessThanOrEqual(innerWidth);
+      if (width === 360) continue;
+      await page.screenshot({ path: join(SHOTS, `${view}-${width}.png`), fullPage: true });
+      // CDP evaluation is not subject to the page's CSP (which rightly refuses inline scripts).
+      if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+      const bad = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (ctx: Element, o: object) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[] }> } }).axe;
+        const r = await axe.run(document.querySelector('[data-testid="link-device"]')!, { resultTypes: ['violations'] });
+        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      expect(bad, `${view} at ${width}px`).toEqual([]);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+
   it('a new browser shows a code, alice approves it in the CLI, and the browser reads and writes her workspace as her', async () => {
     await alice('init');
     await alice('workspace', 'create', 'Lighthouse crew', '--relay', relay.url);
@@ -85,6 +112,7 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
     await expect.poll(() => byId('link-code').textContent(), { timeout: 60_000 }).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{1,5}){5}$/);
     const code = (await byId('link-code').textContent())!;
     expect(await byId('link-status').textContent()).toMatch(/Waiting for the approval/);
+    await checkPanel('link-device-code');
 
     const approved = JSON.parse(await alice('device', 'approve', code, '--json')) as { deviceId: string; userId: string; workspaces: { workspaceId: string; name: string; index?: number }[] };
     expect(approved.userId).toBe(aliceId);
@@ -129,6 +157,7 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
     await byId('approve-submit').click();
     await expect.poll(() => byId('approve-result').textContent(), { timeout: CHILD_MS }).toContain('added to Lighthouse crew');
     expect(await byId('approve-result').textContent()).toContain(shown.deviceId);
+    await checkPanel('link-device-approved');
 
     const done = await link.exited;
     expect(done.code, done.stderr).toBe(0);
