@@ -3,22 +3,45 @@
 // here is saved, as of the version the form started from (saveEdit), so changes that arrived meanwhile
 // are kept: notes merge, and a value set meanwhile becomes a visible conflict. A value in conflict is
 // marked with the values that lost; one click settles it. An untouched form follows the record live.
+// Work in progress is never dropped (issue 12): the form reports its unsaved state as a draft that the
+// parent keeps for the session and hands back when the record is opened again ("Draft — not saved",
+// with Discard). Fields keep the order they have in the form; they are sorted only when loaded.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { personLabel, type NameOf } from '../docs/records/personLabel.ts';
 import type { Author, RecordView } from '../docs/records/recordTypes.ts';
 import { ConflictChoices } from './ConflictChoices.tsx';
 import { baseOf, draftOf, type FormBase, type RecordDraft } from './saveEdit.ts';
 
-type Row = { key: string; value: string };
+type Row = { id: number; key: string; value: string };
 
-const rowsOf = (fields: Record<string, string>): Row[] =>
-  Object.entries(fields).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
+/** What an editor holds while it has unsaved changes: given back through `draft` to pick up where it was. */
+export interface EditorDraft {
+  title: string;
+  rows: Row[];
+  notes: string;
+  tags: string;
+  /** What the form started from: saving merges as of these heads, whenever that happens. */
+  base: FormBase;
+}
+
+let nextRowId = 1;
+const row = (key: string, value: string): Row => ({ id: nextRowId++, key, value });
+
+/** Rows for `fields`: in `order` (the form's, kept across a save) and then the rest sorted by name. */
+function rowsOf(fields: Record<string, string>, order: readonly string[] = []): Row[] {
+  const placed = order.filter((k, i) => k in fields && order.indexOf(k) === i);
+  const rest = Object.keys(fields).filter((k) => !placed.includes(k)).sort((a, b) => a.localeCompare(b));
+  return [...placed, ...rest].map((k) => row(k, fields[k]!));
+}
 
 function sameRows(rows: Row[], fields: Record<string, string>): boolean {
   const a = rows.filter((r) => r.key || r.value);
   return a.length === Object.keys(fields).length && a.every((r) => fields[r.key] === r.value);
 }
 
-const names = (authors: Author[]) => [...new Set(authors.map((a) => a.userId))].join(', ');
+const tagsText = (tags: readonly string[] | undefined) => (tags ?? []).join(', ');
+const parseTags = (text: string) => [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+const sameHeads = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((h, i) => h === [...b].sort()[i]);
 
 export function RecordEditor(props: {
   record?: RecordView;
@@ -31,12 +54,19 @@ export function RecordEditor(props: {
   /** Settle a conflict ('title' or 'fields.KEY') by assigning `value`. */
   onResolve?: (path: string, value: string) => Promise<void>;
   onRestore?: () => Promise<void>;
+  /** An unsaved draft of this record from earlier in the session: the form starts from it. */
+  draft?: EditorDraft;
+  /** Told the form's unsaved state after every change (undefined once nothing is unsaved). */
+  onDraft?: (draft: EditorDraft | undefined) => void;
+  nameOf?: NameOf;
 }) {
-  const { record } = props;
-  const [base, setBase] = useState<FormBase>(() => baseOf(record));
-  const [title, setTitle] = useState(base.draft.title);
-  const [rows, setRows] = useState<Row[]>(() => rowsOf(base.draft.fields));
-  const [notes, setNotes] = useState(base.draft.notes);
+  const { record, nameOf } = props;
+  const names = (authors: Author[], n?: NameOf) => [...new Set(authors.map((a) => a.userId))].map((id) => personLabel(id, n)).join(', ');
+  const [base, setBase] = useState<FormBase>(() => props.draft?.base ?? baseOf(record));
+  const [title, setTitle] = useState(props.draft?.title ?? base.draft.title);
+  const [rows, setRows] = useState<Row[]>(() => props.draft?.rows ?? rowsOf(base.draft.fields));
+  const [notes, setNotes] = useState(props.draft?.notes ?? base.draft.notes);
+  const [tags, setTags] = useState(props.draft?.tags ?? tagsText(base.draft.tags));
   const [error, setError] = useState('');
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
@@ -45,18 +75,28 @@ export function RecordEditor(props: {
   const [deletedElsewhere, setDeletedElsewhere] = useState(false);
   const seenLive = useRef(!!record && !record.deleted);
 
-  const dirty = title !== base.draft.title || notes !== base.draft.notes || !sameRows(rows, base.draft.fields);
+  const dirty =
+    title !== base.draft.title || notes !== base.draft.notes || !sameRows(rows, base.draft.fields) || tags.trim() !== tagsText(base.draft.tags);
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
+  const baseRef = useRef(base);
+  baseRef.current = base;
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const keyInputs = useRef(new Map<number, HTMLInputElement>());
+  const focusRow = useRef<number | undefined>(undefined);
 
   // The stored record changed (this form's save, a resolve, sync): follow it unless edits are pending.
-  function show(r: RecordView | undefined, fallback?: RecordDraft) {
+  // Fields keep the order the form shows them in (sorted only when the record first loads); fields
+  // that arrive later (a teammate's, a restore) go after them, sorted.
+  function show(r: RecordView | undefined, fallback?: RecordDraft, order: string[] = rowsRef.current.map((x) => x.key.trim())) {
     const b = r ? baseOf(r) : { draft: fallback ?? draftOf(), heads: [] };
     dirtyRef.current = false;
     setBase(b);
     setTitle(b.draft.title);
-    setRows(rowsOf(b.draft.fields));
+    setRows(rowsOf(b.draft.fields, order));
     setNotes(b.draft.notes);
+    setTags(tagsText(b.draft.tags));
     setChangedElsewhere(false);
   }
 
@@ -65,11 +105,30 @@ export function RecordEditor(props: {
       seenLive.current = true;
       setDeletedElsewhere(false);
     } else if (record?.deleted && seenLive.current) setDeletedElsewhere(true);
-    if (dirtyRef.current) setChangedElsewhere(true);
+    // A draft kept from earlier is only "changed elsewhere" if the record moved on since it started.
+    if (dirtyRef.current) setChangedElsewhere(!!record && !sameHeads(record.heads, baseRef.current.heads));
     else show(record);
   }, [record]);
 
+  // Report the unsaved state after every change, so switching records never drops it.
+  const onDraft = props.onDraft;
+  useEffect(() => {
+    onDraft?.(dirty ? { title, rows, notes, tags, base } : undefined);
+  }, [onDraft, dirty, title, rows, notes, tags, base]);
+
+  // "Add field" moves focus to the new field's name.
+  useEffect(() => {
+    if (focusRow.current === undefined) return;
+    keyInputs.current.get(focusRow.current)?.focus();
+    focusRow.current = undefined;
+  }, [rows]);
+
   const setRow = (i: number, r: Partial<Row>) => setRows(rows.map((x, j) => (j === i ? { ...x, ...r } : x)));
+  const addField = () => {
+    const r = row('', '');
+    focusRow.current = r.id;
+    setRows([...rows, r]);
+  };
 
   async function run(what: () => Promise<void>, done: string) {
     setError('');
@@ -96,10 +155,11 @@ export function RecordEditor(props: {
       if (key in fields) return setError(`the field "${key}" appears twice`);
       fields[key] = r.value;
     }
-    const draft = { title: title.trim(), fields, notes };
+    const draft = { title: title.trim(), fields, notes, tags: parseTags(tags) };
+    const order = rows.map((r) => r.key.trim());
     void run(async () => {
       const stored = await props.onSave(draft, base);
-      show(stored, draft); // saved: follow the stored record again
+      show(stored, draft, order); // saved: follow the stored record again, fields in the form's order
     }, 'Saved');
   }
 
@@ -124,8 +184,8 @@ export function RecordEditor(props: {
       {record?.deleted && (
         <div className="notice" role="status" data-testid={deletedElsewhere ? 'deleted-elsewhere' : 'in-trash'}>
           {deletedElsewhere
-            ? `${props.deletedBy ? `${props.deletedBy} deleted this record` : 'This record was deleted elsewhere'} while it was open here.${dirty ? ' Your unsaved changes are still in the form: restore the record to save them.' : ''}`
-            : `This record is in the trash${props.deletedBy ? ` (deleted by ${props.deletedBy})` : ''}.`}{' '}
+            ? `${props.deletedBy ? `${personLabel(props.deletedBy, nameOf)} deleted this record` : 'This record was deleted elsewhere'} while it was open here.${dirty ? ' Your unsaved changes are still in the form: restore the record to save them.' : ''}`
+            : `This record is in the trash${props.deletedBy ? ` (deleted by ${personLabel(props.deletedBy, nameOf)})` : ''}.`}{' '}
           {props.onRestore && (
             <button type="button" data-testid="restore" disabled={busy} onClick={() => void run(props.onRestore!, 'Restored')}>
               Restore
@@ -145,10 +205,18 @@ export function RecordEditor(props: {
           This record changed elsewhere while you were editing. Saving merges your changes with theirs.
         </p>
       )}
+      {dirty && (
+        <div className="notice draft-mark" role="status" data-testid="draft-mark">
+          <span>Draft — not saved.</span>{' '}
+          <button type="button" data-testid="discard-draft" disabled={busy} onClick={() => (setError(''), setStatus(''), show(record))}>
+            Discard
+          </button>
+        </div>
+      )}
       {record && (
         <p className="muted attribution" data-testid="attribution">
-          {record.createdBy ? `Created by ${record.createdBy.userId}` : 'Creator not verified'}
-          {record.updatedBy.length > 0 && ` · last changed by ${names(record.updatedBy)}`}
+          {record.createdBy ? `Created by ${personLabel(record.createdBy.userId, nameOf)}` : 'Creator not verified'}
+          {record.updatedBy.length > 0 && ` · last changed by ${names(record.updatedBy, nameOf)}`}
         </p>
       )}
       <label>
@@ -162,12 +230,22 @@ export function RecordEditor(props: {
         {rows.map((r, i) => {
           const inConflict = !!conflicts[`fields.${r.key}`];
           return (
-            <div key={i}>
+            <div key={r.id}>
               <div className="field-row">
-                <input aria-label="field name" data-testid="field-key" placeholder="name" value={r.key} onChange={(e) => setRow(i, { key: e.target.value })} />
+                <input
+                  aria-label="field name"
+                  data-testid="field-key"
+                  placeholder="name"
+                  value={r.key}
+                  ref={(el) => {
+                    if (el) keyInputs.current.set(r.id, el);
+                    else keyInputs.current.delete(r.id);
+                  }}
+                  onChange={(e) => setRow(i, { key: e.target.value })}
+                />
                 <span>=</span>
                 <input aria-label="field value" data-testid="field-value" className={inConflict ? 'in-conflict' : ''} aria-invalid={inConflict} placeholder="value" value={r.value} onChange={(e) => setRow(i, { value: e.target.value })} />
-                <button type="button" aria-label="remove field" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+                <button type="button" aria-label={`remove field ${r.key}`.trim()} onClick={() => setRows(rows.filter((_, j) => j !== i))}>
                   ×
                 </button>
               </div>
@@ -175,13 +253,17 @@ export function RecordEditor(props: {
             </div>
           );
         })}
-        <button type="button" data-testid="add-field" onClick={() => setRows([...rows, { key: '', value: '' }])}>
+        <button type="button" data-testid="add-field" onClick={addField}>
           Add field
         </button>
       </fieldset>
       <label>
         Notes
         <textarea data-testid="notes" rows={8} value={notes} onChange={(e) => setNotes(e.target.value)} />
+      </label>
+      <label>
+        Tags <span className="muted small">(separated by commas)</span>
+        <input data-testid="tags" value={tags} onChange={(e) => setTags(e.target.value)} />
       </label>
       <div className="actions">
         <button type="submit" data-testid="save" disabled={busy || record?.deleted || unloadable}>

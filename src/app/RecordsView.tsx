@@ -1,15 +1,24 @@
 // The unlocked app: the record list (or the trash) beside the selected record (or a new one). The list
 // follows the index and every sync that applies something; the open record follows its document
 // (RecordStore.subscribe). Other tabs' edits are picked up on reload.
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Author, RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
+// Find runs on the list read once per refresh (with its search text), debounced as you type; unsaved
+// edits are kept per record as drafts for the session; the history panel shows old → new values.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { findRecords, tagsIn, type RecordSort } from '../docs/records/findRecords.ts';
+import { personLabel, type NameOf } from '../docs/records/personLabel.ts';
+import type { Author, RecordPatch, RecordSummary, RecordView } from '../docs/records/recordTypes.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import type { AppRecords } from './openAppRecords.ts';
-import { RecordEditor } from './RecordEditor.tsx';
+import { RecordEditor, type EditorDraft } from './RecordEditor.tsx';
 import { RecordList } from './RecordList.tsx';
+import { HistoryPanel } from './records/HistoryPanel.tsx';
 import { saveEdit, type FormBase, type RecordDraft } from './saveEdit.ts';
+import './records.css';
 
-export function RecordsView({ app }: { app: AppRecords }) {
+const SEARCH_DEBOUNCE_MS = 120;
+const NEW = '\u0000new'; // the draft key of the new-record form (no record id looks like it)
+
+export function RecordsView({ app, nameOf }: { app: AppRecords; /** A member's display name, if the workspace has one. */ nameOf?: NameOf }) {
   const { records } = app;
   const [list, setList] = useState<RecordSummary[]>([]);
   const [trash, setTrash] = useState<RecordSummary[]>([]);
@@ -21,6 +30,14 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const [error, setError] = useState('');
   // Records another member deleted in a sync (RecordStore.deletedIn): said in the status until restored or dismissed.
   const [deletedByOthers, setDeletedByOthers] = useState<{ id: string; title: string; by: Author }[]>([]);
+  const [query, setQuery] = useState('');
+  const [debounced, setDebounced] = useState('');
+  const [tag, setTag] = useState('');
+  const [sort, setSort] = useState<RecordSort>('title');
+  const [showHistory, setShowHistory] = useState(false);
+  // Unsaved edits per record (NEW for the new-record form), kept for this session.
+  const drafts = useRef(new Map<string, EditorDraft>());
+  const [draftIds, setDraftIds] = useState<ReadonlySet<string>>(new Set());
   const inFlight = useRef(0);
   // Set while this view deletes the open record, so its own delete isn't reported as someone else's.
   const removing = useRef<string | undefined>(undefined);
@@ -29,7 +46,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
   // the page asks first.
   useEffect(() => {
     const guard = (e: BeforeUnloadEvent) => {
-      if (inFlight.current > 0) e.preventDefault();
+      if (inFlight.current > 0 || drafts.current.size > 0) e.preventDefault();
     };
     window.addEventListener('beforeunload', guard);
     return () => window.removeEventListener('beforeunload', guard);
@@ -50,7 +67,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
   const refreshList = useCallback(() => {
     clearTimeout(pending.current);
     pending.current = setTimeout(() => {
-      records.list({ includeDeleted: true }).then(
+      records.list({ includeDeleted: true, details: true }).then(
         (all) => {
           setList(all.filter((r) => !r.deleted));
           setTrash(all.filter((r) => r.deleted));
@@ -81,6 +98,24 @@ export function RecordsView({ app }: { app: AppRecords }) {
   }, [records, app.session, refreshList]);
 
   useEffect(() => {
+    const t = setTimeout(() => setDebounced(query), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [query]);
+
+  // The search text is built once per list refresh; a query only filters and sorts it.
+  const shown = useMemo(() => findRecords(list, { query: debounced, tag, sort, ...(nameOf ? { nameOf } : {}) }), [list, debounced, tag, sort, nameOf]);
+  const tags = useMemo(() => tagsIn(list), [list]);
+
+  const onDraft = useCallback((key: string, d: EditorDraft | undefined) => {
+    const had = drafts.current.has(key);
+    if (d) drafts.current.set(key, d);
+    else drafts.current.delete(key);
+    if (had !== !!d) setDraftIds(new Set(drafts.current.keys()));
+  }, []);
+  const draftKey = selected ?? NEW;
+  const onEditorDraft = useCallback((d: EditorDraft | undefined) => onDraft(draftKey, d), [onDraft, draftKey]);
+
+  useEffect(() => {
     setRecord(undefined);
     setUnreadable('');
     if (!selected) return;
@@ -103,8 +138,10 @@ export function RecordsView({ app }: { app: AppRecords }) {
 
   async function save(draft: RecordDraft, base: FormBase): Promise<RecordView | undefined> {
     if (!selected) {
-      const id = await tracked(() => records.create({ title: draft.title, fields: draft.fields, notes: draft.notes }));
+      const id = await tracked(() => records.create({ title: draft.title, fields: draft.fields, notes: draft.notes, ...(draft.tags ? { tags: draft.tags } : {}) }));
+      onDraft(NEW, undefined);
       setSelected(id);
+      refreshList(); // its envelopes (and who signed them) are stored now: the list shows when and by whom
       return undefined;
     }
     // Only what this form changed, as of the heads it showed: Automerge merges it with what arrived since.
@@ -124,6 +161,15 @@ export function RecordsView({ app }: { app: AppRecords }) {
     await tracked(() => records.resolve(selected, path === 'title' ? { title: value } : { fields: { [path.slice('fields.'.length)]: value } }));
     await reload(selected);
   }
+
+  /** "Restore this value": the old value written as a new ordinary edit (it merges like any other). */
+  async function restoreValue(patch: RecordPatch) {
+    if (!selected) return;
+    await tracked(() => records.update(selected, patch));
+    await reload(selected);
+  }
+
+  const loadHistory = useCallback(() => (selected ? records.history(selected) : Promise.resolve([])), [records, selected]);
 
   async function restore(id: string) {
     await tracked(() => records.restore(id));
@@ -156,7 +202,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
   return (
     <div className="records">
       <RecordList
-        records={list}
+        records={shown}
         trash={trash}
         showTrash={showTrash}
         selected={selected}
@@ -164,6 +210,16 @@ export function RecordsView({ app }: { app: AppRecords }) {
         onNew={() => (setShowTrash(false), select(undefined))}
         onToggleTrash={() => setShowTrash(!showTrash)}
         onRestore={restoreNow}
+        query={query}
+        onQuery={setQuery}
+        sort={sort}
+        onSort={setSort}
+        tag={tag}
+        onTag={setTag}
+        tags={tags}
+        total={list.length}
+        drafts={draftIds}
+        {...(nameOf ? { nameOf } : {})}
       />
       <main>
         {error && <p role="alert" className="error" data-testid="records-error">{error}</p>}
@@ -171,7 +227,7 @@ export function RecordsView({ app }: { app: AppRecords }) {
           <div role="status" className="notice" data-testid="deleted-by-others">
             {notices.map((n) => (
               <p key={n.id} data-testid="deleted-notice">
-                {`${n.by.userId} deleted "${n.title}". Edits made to it meanwhile are kept inside it. `}
+                {`${personLabel(n.by.userId, nameOf)} deleted "${n.title}". Edits made to it meanwhile are kept inside it. `}
                 <button type="button" data-testid="notice-restore" onClick={() => restoreNow(n.id)}>
                   Restore
                 </button>{' '}
@@ -193,14 +249,29 @@ export function RecordsView({ app }: { app: AppRecords }) {
             <RecordEditor
               key={selected ?? 'new'}
               record={record}
-              deletedBy={deletedByOthers.find((n) => n.id === selected)?.by.userId}
+              deletedBy={deletedByOthers.find((n) => n.id === selected)?.by.userId ?? trash.find((t) => t.id === selected)?.deletedBy}
               onSave={save}
               onDelete={selected ? remove : undefined}
               onResolve={resolve}
               onRestore={selected ? () => restore(selected) : undefined}
+              draft={drafts.current.get(draftKey)}
+              onDraft={onEditorDraft}
+              {...(nameOf ? { nameOf } : {})}
             />
           )}
         </ErrorBoundary>
+        {selected && record && !record.damaged?.some((d) => d.startsWith('document')) && (
+          <div className="history-toggle">
+            <button type="button" data-testid="open-history" aria-expanded={showHistory} onClick={() => setShowHistory(!showHistory)}>
+              {showHistory ? 'Hide history' : 'History'}
+            </button>
+          </div>
+        )}
+        {selected && record && showHistory && (
+          <ErrorBoundary key={`history:${selected}`} what="the history">
+            <HistoryPanel load={loadHistory} version={record.heads.join(',')} record={record} onRestoreValue={restoreValue} {...(nameOf ? { nameOf } : {})} />
+          </ErrorBoundary>
+        )}
       </main>
     </div>
   );

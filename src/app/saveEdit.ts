@@ -9,6 +9,8 @@ export interface RecordDraft {
   title: string;
   fields: Record<string, string>;
   notes: string;
+  /** Absent: the form doesn't edit tags. */
+  tags?: string[];
 }
 
 /** What a form started from: the values it showed and the heads they were read at. */
@@ -17,7 +19,9 @@ export interface FormBase {
   heads: string[];
 }
 
-export const draftOf = (r?: RecordView): RecordDraft => ({ title: r?.title ?? '', fields: { ...(r?.fields ?? {}) }, notes: r?.notes ?? '' });
+export const draftOf = (r?: RecordView): RecordDraft => ({ title: r?.title ?? '', fields: { ...(r?.fields ?? {}) }, notes: r?.notes ?? '', tags: [...(r?.tags ?? [])] });
+
+const sameTags = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
 export const baseOf = (r?: RecordView): FormBase => ({ draft: draftOf(r), heads: r?.heads ?? [] });
 
@@ -30,6 +34,7 @@ export function editPatch(base: RecordDraft, draft: RecordDraft): RecordPatch {
     ...(draft.title !== base.title ? { title: draft.title } : {}),
     ...(Object.keys(fields).length ? { fields } : {}),
     ...(draft.notes !== base.notes ? { notes: draft.notes } : {}),
+    ...(draft.tags !== undefined && !sameTags(draft.tags, base.tags ?? []) ? { tags: draft.tags } : {}),
   };
 }
 

@@ -98,23 +98,45 @@ export class RecordStore {
       if (options.onlyDeleted ? !r.deleted : r.deleted && !options.includeDeleted) continue;
       wanted.push({ id, r, ...('doc' in loaded ? { doc: loaded.doc } : {}) });
     }
-    const latest: (Author | undefined)[] = [];
+    const details: ({ latest?: Author; deleter?: Author } | undefined)[] = [];
     if (options.details) {
       for (let i = 0; i < wanted.length; i += LIST_CONCURRENCY) {
-        latest.push(...(await Promise.all(wanted.slice(i, i + LIST_CONCURRENCY).map(async w => (w.doc ? attribute(w.doc, await this.session.provenance.list(w.id)).updatedBy[0] : undefined)))));
+        details.push(...(await Promise.all(wanted.slice(i, i + LIST_CONCURRENCY).map(async w => (w.doc ? this.#whoChanged(w.doc, w.id, w.r.deleted) : undefined)))));
       }
     }
     for (const [k, { id, r }] of wanted.entries()) {
-      const by = latest[k];
+      const by = details[k]?.latest;
+      const deleter = details[k]?.deleter;
       out.push({
         id, title: r.title, deleted: r.deleted,
         ...(Object.keys(r.conflicts).length ? { conflicted: true } : {}),
         ...(r.damaged ? { damaged: true } : {}),
         ...(options.details ? { tags: r.tags, searchText: searchTextOf(r), ...(by ? { updatedAt: by.claimedTime, updatedBy: by.userId } : {}) } : {}),
+        ...(deleter ? { deletedAt: deleter.claimedTime, deletedBy: deleter.userId } : {}),
       });
     }
     return out.sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
   }
+
+  /** The latest verified change, and for a deleted record the latest verified envelope that set its tombstone. */
+  async #whoChanged(doc: A.Doc<unknown>, id: string, deleted: boolean): Promise<{ latest?: Author; deleter?: Author }> {
+    // A change and its envelope's provenance arrive together, so the answer holds while the heads do:
+    // a list refresh after a sync reads provenance only for the records that changed.
+    const heads = `${A.getHeads(doc).join(',')}:${deleted}`;
+    const cached = this.#who.get(id);
+    if (cached?.heads === heads) return cached.value;
+    const provenance = await this.session.provenance.list(id);
+    const latest = attribute(doc, provenance).updatedBy[0];
+    const setter = deleted ? tombstoneSetters(doc, provenance).sort((a, b) => b.claimedTime - a.claimedTime)[0] : undefined;
+    const value = {
+      ...(latest ? { latest } : {}),
+      ...(setter ? { deleter: { userId: setter.userId, deviceId: setter.deviceId, claimedTime: setter.claimedTime } } : {}),
+    };
+    // Only a complete answer is kept (an own change's provenance may still be on its way).
+    if (latest && (!deleted || setter)) this.#who.set(id, { heads, value });
+    return value;
+  }
+  readonly #who = new Map<string, { heads: string; value: { latest?: Author; deleter?: Author } }>();
 
   /** The record's document; `damaged` when it is stored but doesn't load; undefined when this profile doesn't hold it. */
   async #load(id: string): Promise<Loaded | undefined> {

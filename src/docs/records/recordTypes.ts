@@ -62,6 +62,9 @@ export interface RecordSummary {
   updatedBy?: string;
   /** With details: title, field keys and values, notes and tags, normalised for search (findRecords). */
   searchText?: string;
+  /** With details, for a deleted record: who set the tombstone (verified) and their claimed time. */
+  deletedBy?: string;
+  deletedAt?: number;
 }
 
 export interface RecordInput {

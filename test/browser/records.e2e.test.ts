@@ -1,0 +1,203 @@
+// Finding, history, trash and care with work in progress in the web app (issue 12), in Debian's
+// Chromium (playwright-core): search finds a record by a field value (case and accents ignored);
+// unsaved edits survive switching to another record and back, marked as a draft; a deleted record is
+// restored from the trash, which says who deleted it; the history shows old and new values, and
+// restoring an earlier value writes it as a new edit. The build is served by a real relay, as
+// `npm start` does.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+import { integrationTimeouts } from '../timeouts.ts';
+import { describeInChromium, launchChromium } from './chromium.ts';
+
+integrationTimeouts();
+
+const root = join(import.meta.dirname, '..', '..');
+const PASSWORD = 'correct horse battery staple';
+const LONG = { timeout: 60_000 };
+
+describeInChromium('records in the web app: find, drafts, trash, history', () => {
+  let dir: string;
+  let relay: RunningRelay;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cloister-records-e2e-'));
+    const outDir = join(dir, 'web');
+    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    context = await launchChromium(join(dir, 'profile'));
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => console.error('[page error]', e));
+
+    await page.goto(relay.httpUrl);
+    await byId('password').fill(PASSWORD);
+    await byId('password-confirm').fill(PASSWORD);
+    await byId('vault-submit').click();
+    await byId('recovery-key').waitFor(LONG);
+    await byId('recovery-done').click();
+    await byId('empty-list').waitFor(LONG);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await relay?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const byId = (id: string) => page.getByTestId(id);
+  const item = (title: string) => byId('record-item').filter({ hasText: new RegExp(`^${title.replace(/[()]/g, '\\$&')}$`) });
+  const titles = () => byId('record-item').allTextContents();
+  const fieldKeys = () => byId('field-key').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+  /** The value input of the field named `key` in the editor. */
+  const fieldValue = async (key: string) => byId('field-value').nth((await fieldKeys()).indexOf(key));
+
+  async function add(title: string, fields: Record<string, string>, more: { notes?: string; tags?: string } = {}) {
+    await byId('new-record').click();
+    await expect.poll(() => byId('title').inputValue()).toBe('');
+    await byId('title').fill(title);
+    for (const [k, v] of Object.entries(fields)) {
+      await byId('add-field').click();
+      await byId('field-key').last().fill(k);
+      await byId('field-value').last().fill(v);
+    }
+    if (more.notes) await byId('notes').fill(more.notes);
+    if (more.tags) await byId('tags').fill(more.tags);
+    await byId('save').click();
+    await byId('delete').waitFor(LONG); // the editor now shows the stored record
+    await expect.poll(() => titles(), LONG).toContain(title);
+  }
+
+  it('search finds a record by a field value, ignoring case and accents, and the tag filter narrows the list', async () => {
+    await add('Anna Kovač', { allergy: 'Pénicilline', room: '12' }, { tags: 'ward 3' });
+    await add('Boiler', { room: 'cellar' }, { notes: 'Check the valve every spring.' });
+    await add('Émile Durand', { 'blood type': 'O+' }, { tags: 'ward 3, urgent' });
+    await expect.poll(() => titles()).toEqual(['Anna Kovač', 'Boiler', 'Émile Durand']);
+
+    await byId('search').fill('PENICILLINE');
+    await expect.poll(() => titles()).toEqual(['Anna Kovač']);
+    expect(await byId('find-count').textContent()).toBe('1 of 3 records');
+    await byId('search').fill('valve spring');
+    await expect.poll(() => titles()).toEqual(['Boiler']);
+    await byId('search').fill('emile');
+    await expect.poll(() => titles()).toEqual(['Émile Durand']);
+    await byId('search').fill('nobody here');
+    await byId('no-match').waitFor(LONG);
+    await byId('search').fill('');
+    await expect.poll(() => titles()).toEqual(['Anna Kovač', 'Boiler', 'Émile Durand']);
+
+    await byId('tag-filter').selectOption('ward 3');
+    await expect.poll(() => titles()).toEqual(['Anna Kovač', 'Émile Durand']);
+    await byId('tag-filter').selectOption('');
+    await byId('sort').selectOption('updated');
+    await expect.poll(() => titles()).toEqual(['Émile Durand', 'Boiler', 'Anna Kovač']);
+    await byId('sort').selectOption('title');
+  });
+
+  it('unsaved edits survive switching to another record and back, marked as a draft, until saved or discarded', async () => {
+    await item('Boiler').click();
+    await expect.poll(() => byId('title').inputValue()).toBe('Boiler');
+    expect(await byId('draft-mark').count()).toBe(0);
+    await byId('title').fill('Boiler (new)');
+    await byId('add-field').click();
+    // "Add field" puts the keyboard in the new field's name.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('field-key');
+    await page.keyboard.type('zeta');
+    await byId('field-value').last().fill('last');
+    await byId('add-field').click();
+    await page.keyboard.type('alpha');
+    await byId('field-value').last().fill('first');
+    // Fields keep the order they were typed in (no re-sorting while editing).
+    expect(await fieldKeys()).toEqual(['room', 'zeta', 'alpha']);
+    await byId('notes').fill('Draft notes, not saved yet.');
+    await byId('draft-mark').waitFor(LONG);
+
+    // Away to another record: its own values show; the list marks the draft.
+    await item('Anna Kovač').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Anna Kovač');
+    expect(await byId('draft-mark').count()).toBe(0);
+    expect(await byId('draft-badge').count()).toBe(1);
+
+    // Back: the draft is there as it was left, marked.
+    await item('Boiler').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Boiler (new)');
+    expect(await byId('notes').inputValue()).toBe('Draft notes, not saved yet.');
+    expect(await fieldKeys()).toEqual(['room', 'zeta', 'alpha']);
+    expect(await byId('draft-mark').textContent()).toContain('Draft — not saved');
+    await byId('save').click();
+    await expect.poll(() => byId('status').textContent(), LONG).toBe('Saved');
+    expect(await byId('draft-mark').count()).toBe(0);
+    expect(await byId('draft-badge').count()).toBe(0);
+    await expect.poll(() => titles()).toEqual(['Anna Kovač', 'Boiler (new)', 'Émile Durand']);
+    // After the save the fields are still in the form's order.
+    expect(await fieldKeys()).toEqual(['room', 'zeta', 'alpha']);
+
+    // A draft can be discarded: the stored values come back.
+    await item('Anna Kovač').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Anna Kovač');
+    await byId('title').fill('Anna K. (typo)');
+    await item('Émile Durand').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Émile Durand');
+    await item('Anna Kovač').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Anna K. (typo)');
+    await byId('discard-draft').click();
+    await expect.poll(() => byId('title').inputValue()).toBe('Anna Kovač');
+    expect(await byId('draft-mark').count()).toBe(0);
+  });
+
+  it('a deleted record is listed in the trash with who deleted it, and Restore brings it back', async () => {
+    await item('Émile Durand').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Émile Durand');
+    page.once('dialog', (d) => void d.accept());
+    await byId('delete').click();
+    await expect.poll(() => titles(), LONG).toEqual(['Anna Kovač', 'Boiler (new)']);
+    await byId('open-trash').click();
+    await expect.poll(() => byId('trash-item').allTextContents(), LONG).toEqual(['Émile Durand']);
+    await expect.poll(() => byId('trash-meta').textContent(), LONG).toMatch(/^deleted by \S+, /);
+    await byId('trash-restore').click();
+    await byId('empty-trash').waitFor(LONG);
+    await byId('open-trash').click();
+    await expect.poll(() => titles(), LONG).toEqual(['Anna Kovač', 'Boiler (new)', 'Émile Durand']);
+    await item('Émile Durand').click();
+    await expect.poll(() => byId('field-value').inputValue(), LONG).toBe('O+');
+  });
+
+  it('the history shows old and new values, and restoring an earlier value writes it as a new edit', async () => {
+    await item('Boiler (new)').click();
+    await expect.poll(() => byId('title').inputValue(), LONG).toBe('Boiler (new)');
+    // Opened afresh, the fields are sorted by name (they keep the form's order only while it is open).
+    expect(await fieldKeys()).toEqual(['alpha', 'room', 'zeta']);
+    await (await fieldValue('room')).fill('attic');
+    await byId('save').click();
+    await expect.poll(() => byId('status').textContent(), LONG).toBe('Saved');
+
+    await byId('open-history').click();
+    const room = page.locator('[data-testid="history-value"][data-path="fields.room"]');
+    await expect.poll(() => room.count(), LONG).toBe(2);
+    expect(await room.nth(0).getByTestId('new-value').textContent()).toBe('cellar');
+    expect(await room.nth(1).getByTestId('old-value').textContent()).toBe('cellar');
+    expect(await room.nth(1).getByTestId('new-value').textContent()).toBe('attic');
+    const title = page.locator('[data-testid="history-value"][data-path="title"]');
+    expect(await title.nth(1).textContent()).toMatch(/Boiler\s*→\s*Boiler \(new\)/);
+    expect(await byId('history-unverified').count()).toBe(0);
+    expect((await byId('history-author').allTextContents()).every((t) => t.length > 0)).toBe(true);
+    const entries = await byId('history-entry').count();
+
+    // Restore "cellar": a new edit, which the form follows and the history lists as its own change.
+    await room.nth(1).getByTestId('restore-value').click();
+    await expect.poll(async () => (await fieldValue('room')).inputValue(), LONG).toBe('cellar');
+    await expect.poll(() => byId('history-entry').count(), LONG).toBe(entries + 1);
+    await expect.poll(() => room.count(), LONG).toBe(3);
+    expect(await room.nth(2).getByTestId('old-value').textContent()).toBe('attic');
+    expect(await room.nth(2).getByTestId('new-value').textContent()).toBe('cellar');
+    expect(await byId('history-status').textContent()).toBe('Field "room" restored to cellar');
+  });
+});
