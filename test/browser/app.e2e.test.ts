@@ -15,8 +15,13 @@ import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { integrationTimeouts } from '../timeouts.ts';
+import { STRONG_PASSWORD, strongPassword } from '../passwords.ts';
 
 integrationTimeouts();
+
+// New passwords must pass the policy (src/identity/vault/passwordPolicy.ts).
+const PW2 = strongPassword('alice, later,');
+const PW3 = strongPassword('alice, much later,');
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -85,7 +90,7 @@ describeInChromium('web app in Chromium', () => {
   }
 
   it('alice creates a vault, keeps a record across reloads, edits and deletes it; IndexedDB holds only ciphertext', async () => {
-    const password = 'correct horse battery staple';
+    const password = STRONG_PASSWORD;
     await page.goto(relay.httpUrl);
 
     // Create: the recovery key is shown once, then the (empty) records open.
@@ -154,31 +159,31 @@ describeInChromium('web app in Chromium', () => {
     await page.reload();
     await byId('toggle-recover').click();
     await byId('recovery-input').fill(recoveryKey);
-    await byId('password').fill('a new password');
-    await byId('password-confirm').fill('a new password');
+    await byId('password').fill(PW2);
+    await byId('password-confirm').fill(PW2);
     await byId('vault-submit').click();
     await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code']);
     await page.reload();
     await unlock(password);
     expect((await byId('vault-error').textContent({ timeout: 60_000 }))!.trim()).toBe('wrong password');
-    await unlock('a new password');
+    await unlock(PW2);
     await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code']);
 
     // Change the password while unlocked: a wrong current one is refused, then the new one unlocks.
     await byId('open-change-password').click();
     await byId('current-password').fill('not it');
-    await byId('new-password').fill('final password');
-    await byId('new-password-confirm').fill('final password');
+    await byId('new-password').fill(PW3);
+    await byId('new-password-confirm').fill(PW3);
     await byId('change-password-submit').click();
     expect((await byId('change-password-error').textContent({ timeout: 60_000 }))!.trim()).toBe('wrong password');
-    await byId('current-password').fill('a new password');
+    await byId('current-password').fill(PW2);
     await byId('change-password-submit').click();
     await expect.poll(() => byId('notice').textContent(), { timeout: 60_000 }).toBe('Password changed.');
 
     // A second tab of the same origin opens the same records beside the first; its edit is there on reload.
     const tab2 = await context.newPage();
     await tab2.goto(relay.httpUrl);
-    await tab2.getByTestId('password').fill('final password');
+    await tab2.getByTestId('password').fill(PW3);
     await tab2.getByTestId('vault-submit').click();
     await expect.poll(() => tab2.getByTestId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code']);
     await tab2.getByTestId('new-record').click();
@@ -187,7 +192,7 @@ describeInChromium('web app in Chromium', () => {
     await tab2.getByTestId('delete').waitFor({ timeout: 60_000 });
     await tab2.close();
     await page.reload();
-    await unlock('final password');
+    await unlock(PW3);
     await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code', 'From tab two']);
 
     // The relay stops (no server at all): the app still opens from its offline copy and the records are there.
@@ -202,7 +207,7 @@ describeInChromium('web app in Chromium', () => {
     await relay.close();
     relayClosed = true;
     await page.reload();
-    await unlock('final password');
+    await unlock(PW3);
     await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Boathouse code', 'From tab two']);
     await byId('record-item').filter({ hasText: 'Boathouse code' }).click();
     await byId('notes').fill('Written with the relay down.');

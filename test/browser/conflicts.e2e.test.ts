@@ -16,6 +16,7 @@ import { cableToRelay, type Cable } from './cableToRelay.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+import { strongPassword } from '../passwords.ts';
 
 integrationTimeouts();
 
@@ -38,7 +39,7 @@ describeInChromium('conflicts, merged notes and deletes between the web app and 
   let cable: Cable;
   let context: BrowserContext;
   let page: Page;
-  const PW = 'alice pw';
+  const PW = strongPassword('alice');
 
   // Asynchronous on purpose: the relay runs in this process, so a blocking spawn would starve it.
   const alice = async (...args: string[]): Promise<string> => {
@@ -97,8 +98,8 @@ describeInChromium('conflicts, merged notes and deletes between the web app and 
 
     // Bob joins in the browser and opens the record.
     await page.goto(cable.httpUrl);
-    await byId('password').fill('bob pw');
-    await byId('password-confirm').fill('bob pw');
+    await byId('password').fill(strongPassword('bob'));
+    await byId('password-confirm').fill(strongPassword('bob'));
     await byId('vault-submit').click();
     await byId('recovery-done').click({ timeout: 60_000 });
     await byId('empty-list').waitFor({ timeout: 60_000 });

@@ -14,6 +14,7 @@ import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+import { strongPassword } from '../passwords.ts';
 
 integrationTimeouts();
 
@@ -26,7 +27,7 @@ describeInChromium('web app sync in Chromium', () => {
   let relay: RunningRelay;
   let context: BrowserContext;
   let page: Page;
-  const PW = 'alice pw';
+  const PW = strongPassword('alice');
 
   // Asynchronous on purpose: the relay runs in this process, so a blocking spawn would starve it.
   const alice = async (...args: string[]): Promise<string> => {
@@ -69,8 +70,8 @@ describeInChromium('web app sync in Chromium', () => {
     await alice('sync');
 
     await page.goto(relay.httpUrl);
-    await byId('password').fill('bob pw');
-    await byId('password-confirm').fill('bob pw');
+    await byId('password').fill(strongPassword('bob'));
+    await byId('password-confirm').fill(strongPassword('bob'));
     await byId('vault-submit').click();
     await byId('recovery-done').click({ timeout: 60_000 });
     await byId('empty-list').waitFor({ timeout: 60_000 }); // his personal workspace
