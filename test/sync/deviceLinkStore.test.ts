@@ -91,6 +91,33 @@ describe.each(stores)('linking a new device that keeps its workspaces in %s', (_
   });
 });
 
+describe('approving from the browser’s IndexedDB (browserDeviceLinkStore)', () => {
+  it('alice’s browser approves a new CLI profile: it offers her workspace with its pinned relay key and keeps the add_device entry', async () => {
+    // Alice's browser: her device, with a copy of her workspace and the relay key pinned, as after a join.
+    const browser = browserDeviceLinkStore(alice.vault, idbBytesStore('cloister-workspaces-alice-approver'));
+    const laptopCopy = loadWorkspace(alice.home, alice.vault.dataKey, workspaceId);
+    if (!laptopCopy.ok) throw new Error(laptopCopy.reason);
+    await browser.save(laptopCopy.value);
+    const pinned = await nodeDeviceLinkStore(alice.home, alice.vault).pinnedRelayPub(workspaceId);
+    expect(await browser.afterLink(workspaceId, { relayPub: pinned!, seenAt: Date.now() })).toEqual({ ok: true });
+
+    const phone: User = await makeUser('tablet');
+    let approved: Promise<Result<Approved, LinkFailure>> | undefined;
+    const linked = await linkThisDevice({
+      store: nodeDeviceLinkStore(phone.home, phone.vault), vault: phone.vault, relayUrl: relay.url, ...FAST,
+      onCode: (code) => {
+        approved = approveDeviceLink({ store: browser, vault: alice.vault, code: code.toLowerCase(), ...FAST });
+      },
+    });
+    const a = await approved!;
+    expect(a.ok && a.value.workspaces.map((w) => [w.name, typeof w.index])).toEqual([['Lighthouse crew', 'number']]);
+    expect(linked.ok && linked.value.workspaces.map((w) => w.workspaceId)).toEqual([workspaceId]);
+    const [kept] = await browser.list();
+    const st = replayLog(kept!.entries);
+    expect(st.ok && st.value.devices.get(phone.vault.device.deviceId)?.userId).toBe(alice.vault.userId);
+  });
+});
+
 describe('device linking in the CLI profile, after the port refactor', () => {
   it('a linked CLI profile syncs alice’s records and writes as alice', async () => {
     const phone: User = await makeUser('phone');

@@ -34,18 +34,9 @@ export function browserDeviceLinkStore(vault: UnlockedVault, store: BytesStore =
       const ss = await openBrowserSyncState(docsDbPrefix(vault.dataKey, workspaceId), vault.dataKey);
       return ss.ok ? (await ss.value.load()).relayPub : undefined;
     },
-    // One pass of the sync engine over this browser's copy, as `cloister device approve` does before offering.
-    async refresh(workspaceId, relayUrl) {
-      const r = await openAppRecords(vault, workspaceId);
-      if (!r.ok) return;
-      const engine = new SyncEngine(r.value.sync, { relayUrl });
-      try {
-        await engine.syncOnce();
-      } finally {
-        await engine.stop().catch(() => undefined);
-        await r.value.close().catch(() => undefined);
-      }
-    },
+    // One pass of the sync engine over the app's copy, as `cloister device approve` does before offering
+    // (openAppRecords reads the app's own store, so another store, a test's, is not refreshed).
+    ...(store === workspacesStore ? { refresh: (workspaceId: string, relayUrl: string) => syncOnce(vault, workspaceId, relayUrl) } : {}),
     async afterLink(workspaceId, relay) {
       const ss = await openBrowserSyncState(docsDbPrefix(vault.dataKey, workspaceId), vault.dataKey);
       if (!ss.ok) return { ok: false, detail: ss.detail ?? ss.reason };
@@ -56,4 +47,16 @@ export function browserDeviceLinkStore(vault: UnlockedVault, store: BytesStore =
       return { ok: true };
     },
   };
+}
+
+async function syncOnce(vault: UnlockedVault, workspaceId: string, relayUrl: string): Promise<void> {
+  const r = await openAppRecords(vault, workspaceId);
+  if (!r.ok) return;
+  const engine = new SyncEngine(r.value.sync, { relayUrl });
+  try {
+    await engine.syncOnce();
+  } finally {
+    await engine.stop().catch(() => undefined);
+    await r.value.close().catch(() => undefined);
+  }
 }
