@@ -87,3 +87,29 @@ describe('long-running sync next to other processes', () => {
     }
   });
 });
+
+describe('long-running sync on a workspace the relay does not know yet', () => {
+  it('a workspace created here and started live before its first sync still receives the others’ edits live', async () => {
+    const relay = await startRelay({ store: new SqliteStore(pathJoin(tempDir('cloister-relaydb-'), 'relay.sqlite')), port: 0, logger: pino({ level: 'silent' }) });
+    const [alice, bob] = await Promise.all([makeUser('alice'), makeUser('bob')]);
+    const ws = createStoredWorkspace(alice, 'fresh', relay.url);
+    const code = invite(alice, ws, 'writer'); // a pending intent, sent with the root by the first pass
+    const a = await open(alice, relay.url);
+    try {
+      a.engine.start(); // its first subscription is refused (unknown_workspace): the root isn't published yet
+      await until('the root and the invitation are published', async () => (await join(bob, code, relay.url).then(() => true, () => false)));
+      const b = await open(bob, relay.url);
+      try {
+        await b.engine.syncOnce();
+        const id = await b.s.records.create({ title: 'from bob' });
+        await b.engine.syncOnce();
+        await until('alice sees bob’s record without a sync of her own', async () => (await a.s.records.get(id))?.title === 'from bob');
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+      await relay.close();
+    }
+  });
+});

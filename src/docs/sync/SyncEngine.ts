@@ -71,6 +71,8 @@ export class SyncEngine {
   #pushScheduled = false;
   #pullScheduled = false;
   #logScheduled = false;
+  /** The connection whose live subscription the relay accepted (none yet: refused or not asked). */
+  #subscribed: RelayClient | undefined;
   #unsubscribers: (() => void)[] = [];
   #stopped: Promise<void> | undefined;
   #idle: Promise<unknown> = Promise.resolve();
@@ -213,6 +215,11 @@ export class SyncEngine {
   /** Push now (long-running mode pushes by itself shortly after each sealed envelope). */
   kick(): void {
     this.#schedulePush();
+  }
+
+  /** Run a membership pass now (long-running mode): intents recorded since the last pass go out without waiting for a relay event. */
+  kickMembership(): void {
+    if (this.#running) this.#scheduleLog();
   }
 
   // ---- connection -------------------------------------------------------------------------
@@ -547,7 +554,7 @@ export class SyncEngine {
         try {
           const client = await this.#connect();
           await this.#subscribe(client);
-          await this.syncOnce();
+          await this.#subscribeIfMember(client, await this.syncOnce());
           this.#attempt = 0;
           this.#scheduleLeaseRenewal();
         } catch (e) {
@@ -614,12 +621,26 @@ export class SyncEngine {
         if (e.workspaceId === this.workspaceId) this.#scheduleLog();
       }),
     );
+    await this.#trySubscribe(client);
+  }
+
+  /**
+   * Ask for live events. A workspace created here and not yet published (unknown_workspace), or a device
+   * not yet a member (not_member), is refused: the pass still syncs the log and reports access, and
+   * the subscription is asked for again once the log pass shows this device a member.
+   */
+  async #trySubscribe(client: RelayClient): Promise<void> {
     try {
       await client.subscribe(this.workspaceId);
+      this.#subscribed = client;
     } catch (e) {
-      // Not (yet) a member: the pass below still syncs the log and reports access.
       if (!(e instanceof RelayRequestError) || (e.code !== 'not_member' && e.code !== 'unknown_workspace')) throw e;
     }
+  }
+
+  /** After a pass: subscribe if the first try was refused and this device is now a member. */
+  async #subscribeIfMember(client: RelayClient, s: SyncSummary): Promise<void> {
+    if (this.#subscribed !== client && s.access === 'member' && !client.closed) await this.#trySubscribe(client);
   }
 
   #runLater(flag: '#push' | '#pull' | '#log' | '#live', delay: number, fn: (client: RelayClient, s: SyncSummary) => Promise<void>): void {
@@ -680,6 +701,7 @@ export class SyncEngine {
       await this.#syncLog(c, s);
       await this.#retryCurable(s); // new keys may open envelopes quarantined as unknown_epoch
       await this.#ensureLease(c);
+      await this.#subscribeIfMember(c, s);
       if (s.access === 'member') this.#schedulePull(50);
     });
   }
