@@ -1,16 +1,28 @@
 // The web app: unlock (or create) the vault, then open this browser's encrypted records in one of its
-// workspaces (a personal one to start; joined team workspaces sync live). Locking closes the session
-// and forgets the keys held in memory. Everything but joining and syncing works offline.
-import { useEffect, useState } from 'react';
+// workspaces (a personal one to start; team workspaces sync live). The header switches workspace and
+// opens the other views: the team (members, invitations, roles, removal, devices), a new team
+// workspace, joining one, linking a device, settings and the password. Locking closes the session and
+// forgets the keys held in memory. Everything but joining and linking works offline.
+import { useEffect, useRef, useState } from 'react';
 import type { UnlockedVault } from '../identity/vault/types.ts';
+import { CreateWorkspace } from './admin/CreateWorkspace.tsx';
+import { TeamView } from './admin/TeamView.tsx';
 import { ChangePassword } from './ChangePassword.tsx';
-import { JoinWorkspace } from './JoinWorkspace.tsx';
-import { ensureWorkspaces, openAppRecords, type AppRecords, type WorkspaceChoice } from './openAppRecords.ts';
+import { defaultRelayUrl, JoinWorkspace } from './JoinWorkspace.tsx';
+import { ensureWorkspaces, openAppRecords, workspacesStore, type AppRecords, type WorkspaceChoice } from './openAppRecords.ts';
 import { RecordsView } from './RecordsView.tsx';
+import { Settings } from './Settings.tsx';
 import { SyncStatus } from './SyncStatus.tsx';
+import { onSyncRequest } from './syncNow.ts';
+import { useIdleLock, useIdleLockSeconds } from './useIdleLock.ts';
 import { VaultGate } from './VaultGate.tsx';
 
-type Panel = 'records' | 'password' | 'join';
+type Panel = 'records' | 'team' | 'create' | 'join' | 'password' | 'settings';
+
+/** The display name of `userId` in the open workspace, if they chose one and this device can read it. */
+export function nameIn(app: AppRecords | undefined, userId: string): string | undefined {
+  return app?.sync.live.state.members.get(userId)?.name;
+}
 
 export function App() {
   const [vault, setVault] = useState<UnlockedVault>();
@@ -20,6 +32,7 @@ export function App() {
   const [error, setError] = useState('');
   const [panel, setPanel] = useState<Panel>('records');
   const [notice, setNotice] = useState('');
+  const mainRef = useRef<HTMLElement>(null);
 
   async function loadWorkspaces(v: UnlockedVault, select?: string) {
     try {
@@ -42,6 +55,7 @@ export function App() {
     if (!vault || !chosen) return;
     let current: AppRecords | undefined;
     let gone = false;
+    setError('');
     openAppRecords(vault, chosen).then(
       (r) => {
         if (!r.ok) return setError(`cannot open this browser's records: ${r.reason}${r.detail ? ` (${r.detail})` : ''}`);
@@ -58,20 +72,48 @@ export function App() {
     };
   }, [vault, chosen]);
 
+  // Membership changes recorded in this tab (Team view) are sent at once by the tabs' one sync engine.
+  useEffect(() => (app ? onSyncRequest(app.workspaceId, () => app.tabs.syncNow()) : undefined), [app]);
+
+  // A view that opens moves the keyboard focus to its heading (or its first control), not the page body.
+  useEffect(() => {
+    if (!vault) return;
+    const t = setTimeout(() => {
+      const main = mainRef.current;
+      if (!main || main.contains(document.activeElement)) return;
+      const target = main.querySelector<HTMLElement>('h2[tabindex="-1"], [autofocus], input, select, textarea, button');
+      target?.focus();
+    }, 0);
+    return () => clearTimeout(t);
+  }, [vault, panel, app]);
+
+  const open = (p: Panel) => {
+    setNotice('');
+    setPanel(p);
+  };
+
   const lock = () => {
     setPanel('records');
     setNotice('');
     setVault(undefined);
   };
 
+  // Lock by itself after the idle time chosen in Settings (activity in any tab of the app counts).
+  const idleSeconds = useIdleLockSeconds();
+  useIdleLock(lock, vault ? idleSeconds : null);
+
+  const current = workspaces.find((w) => w.workspaceId === chosen);
+  const myName = vault && app ? nameIn(app, app.sync.live.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId) : undefined;
+  const nameOf = (userId: string) => nameIn(app, userId);
+
   return (
     <div className="app">
       <header>
         <h1>Cloister</h1>
         {vault && (
-          <span className="who">
+          <nav className="who" aria-label="workspace and account">
             {workspaces.length > 1 ? (
-              <select aria-label="workspace" data-testid="workspace-select" value={chosen} onChange={(e) => (setPanel('records'), setChosen(e.target.value))}>
+              <select aria-label="workspace" data-testid="workspace-select" value={chosen} onChange={(e) => (open('records'), setChosen(e.target.value))}>
                 {workspaces.map((w) => (
                   <option key={w.workspaceId} value={w.workspaceId}>
                     {w.name}
@@ -79,47 +121,87 @@ export function App() {
                 ))}
               </select>
             ) : (
-              <span data-testid="workspace-name">{workspaces[0]?.name ?? ''}</span>
+              <span data-testid="workspace-name">{current?.name ?? ''}</span>
             )}
-            <span>· device {vault.device.deviceId.slice(0, 8)}</span>
-            <button type="button" data-testid="open-join" onClick={() => (setNotice(''), setPanel('join'))}>
+            <span className="me" data-testid="me">
+              {myName ?? `device ${vault.device.deviceId.slice(0, 8)}`}
+            </span>
+            <button type="button" data-testid="open-records" aria-current={panel === 'records' ? 'page' : undefined} onClick={() => open('records')}>
+              Records
+            </button>
+            <button type="button" data-testid="open-team" aria-current={panel === 'team' ? 'page' : undefined} onClick={() => open('team')} disabled={!app}>
+              Team
+            </button>
+            <button type="button" data-testid="open-create-workspace" aria-current={panel === 'create' ? 'page' : undefined} onClick={() => open('create')}>
+              New workspace
+            </button>
+            <button type="button" data-testid="open-join" aria-current={panel === 'join' ? 'page' : undefined} onClick={() => open('join')}>
               Join workspace
             </button>
-            <button type="button" data-testid="open-change-password" onClick={() => (setNotice(''), setPanel('password'))}>
+            <button type="button" data-testid="open-settings" aria-current={panel === 'settings' ? 'page' : undefined} onClick={() => open('settings')}>
+              Settings
+            </button>
+            <button type="button" data-testid="open-change-password" aria-current={panel === 'password' ? 'page' : undefined} onClick={() => open('password')}>
               Change password
             </button>
             <button type="button" data-testid="lock" onClick={lock}>
               Lock
             </button>
-          </span>
+          </nav>
         )}
       </header>
-      {notice && <p className="muted" data-testid="notice">{notice}</p>}
-      {!vault ? (
-        <VaultGate onUnlocked={setVault} />
-      ) : panel === 'password' ? (
-        <ChangePassword onDone={(changed) => (setPanel('records'), setNotice(changed ? 'Password changed.' : ''))} />
-      ) : panel === 'join' ? (
-        <JoinWorkspace
-          vault={vault}
-          onDone={(joined) => {
-            setPanel('records');
-            if (joined) {
-              setNotice('Joined. Records arrive as the workspace syncs.');
-              void loadWorkspaces(vault, joined);
-            }
-          }}
-        />
-      ) : error ? (
-        <p role="alert" className="error">{error}</p>
-      ) : !app ? (
-        <p>Opening your records…</p>
-      ) : (
-        <>
-          <SyncStatus app={app} />
-          <RecordsView key={app.workspaceId} app={app} />
-        </>
+      {notice && (
+        <p className="muted" role="status" data-testid="notice">
+          {notice}
+        </p>
       )}
+      <main ref={mainRef}>
+        {!vault ? (
+          <VaultGate onUnlocked={setVault} />
+        ) : panel === 'settings' ? (
+          <Settings onDone={() => setPanel('records')} />
+        ) : panel === 'password' ? (
+          <ChangePassword onDone={(changed) => (setPanel('records'), setNotice(changed ? 'Password changed.' : ''))} />
+        ) : panel === 'join' ? (
+          <JoinWorkspace
+            vault={vault}
+            onDone={(joined) => {
+              setPanel('records');
+              if (joined) {
+                setNotice('Joined. Records arrive as the workspace syncs.');
+                void loadWorkspaces(vault, joined);
+              }
+            }}
+          />
+        ) : panel === 'create' ? (
+          <CreateWorkspace
+            vault={vault}
+            store={workspacesStore}
+            defaultRelayUrl={defaultRelayUrl()}
+            onDone={(created) => {
+              if (!created) return setPanel('records');
+              setPanel('team');
+              setNotice('Workspace created. Invite people below; it reaches the relay at the first sync.');
+              void loadWorkspaces(vault, created);
+            }}
+          />
+        ) : error ? (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        ) : !app ? (
+          <p>Opening your records…</p>
+        ) : (
+          <>
+            <SyncStatus app={app} />
+            {panel === 'team' ? (
+              <TeamView key={app.workspaceId} vault={vault} store={workspacesStore} workspaceId={app.workspaceId} {...(app.relayUrl ? { relayUrl: app.relayUrl } : {})} onClose={() => open('records')} />
+            ) : (
+              <RecordsView key={app.workspaceId} app={app} />
+            )}
+          </>
+        )}
+      </main>
     </div>
   );
 }

@@ -11,10 +11,10 @@ import { openBrowserSyncState } from './browserSyncState.ts';
 import { saveBrowserWorkspace } from './browserWorkspaceStore.ts';
 import { docsDbPrefix } from './openAppRecords.ts';
 
-export async function joinInBrowser(o: { vault: UnlockedVault; token: string; relayUrl: string; store: BytesStore }): Promise<Result<{ workspaceId: string; name: string }, JoinFailure>> {
+export async function joinInBrowser(o: { vault: UnlockedVault; token: string; relayUrl: string; store: BytesStore; displayName?: string }): Promise<Result<{ workspaceId: string; name: string }, JoinFailure>> {
   let j;
   try {
-    j = await joinThroughRelay({ vault: o.vault, token: o.token, relayUrl: o.relayUrl });
+    j = await joinThroughRelay({ vault: o.vault, token: o.token, relayUrl: o.relayUrl, ...(o.displayName ? { displayName: o.displayName } : {}) });
   } catch (e) {
     return fail('relay_unreachable', e instanceof Error ? e.message : String(e));
   }
