@@ -112,6 +112,8 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
     await expect.poll(() => byId('link-code').textContent(), { timeout: 60_000 }).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{1,5}){5}$/);
     const code = (await byId('link-code').textContent())!;
     expect(await byId('link-status').textContent()).toMatch(/Waiting for the approval/);
+    // The button pressed gave way to Cancel; the keyboard is on the code's Copy button, not the page body.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('link-copy');
     await checkPanel('link-device-code');
 
     const approved = JSON.parse(await alice('device', 'approve', code, '--json')) as { deviceId: string; userId: string; workspaces: { workspaceId: string; name: string; index?: number }[] };

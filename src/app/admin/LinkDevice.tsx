@@ -65,8 +65,21 @@ function LinkThisBrowser({ vault, defaultRelayUrl, onLinked }: Pick<LinkDevicePr
   const [state, setState] = useState<LinkState>({ step: 'idle' });
   const [copied, setCopied] = useState('');
   const abort = useRef<AbortController | undefined>(undefined);
+  const copyButton = useRef<HTMLButtonElement>(null);
+  const startButton = useRef<HTMLButtonElement>(null);
   // Leaving the panel stops the wait (the relay forgets the request when the code expires).
   useEffect(() => () => abort.current?.abort(), []);
+  // The button pressed goes away while waiting: keep the keyboard on the code's Copy, then back on the start.
+  const code = state.step === 'waiting' ? state.code : undefined;
+  useEffect(() => {
+    if (code) copyButton.current?.focus();
+  }, [code]);
+  const settled = state.step === 'idle' || state.step === 'failed' || state.step === 'linked';
+  const wasBusy = useRef(false);
+  useEffect(() => {
+    if (settled && wasBusy.current && !startButton.current?.contains(document.activeElement)) startButton.current?.focus();
+    wasBusy.current = !settled;
+  }, [settled]);
 
   async function start(e: FormEvent) {
     e.preventDefault();
@@ -129,7 +142,7 @@ function LinkThisBrowser({ vault, defaultRelayUrl, onLinked }: Pick<LinkDevicePr
           <output className="link-code" data-testid="link-code" aria-labelledby="link-code-label">
             {state.code}
           </output>
-          <button type="button" onClick={() => void copy(state.code)} data-testid="link-copy">
+          <button type="button" ref={copyButton} onClick={() => void copy(state.code)} data-testid="link-copy">
             Copy
           </button>
           {copied && <span role="status">{copied}</span>}
@@ -153,7 +166,7 @@ function LinkThisBrowser({ vault, defaultRelayUrl, onLinked }: Pick<LinkDevicePr
             Cancel
           </button>
         ) : (
-          <button type="submit" data-testid="link-start">
+          <button type="submit" ref={startButton} data-testid="link-start">
             {state.step === 'idle' ? 'Show a code' : 'Show a new code'}
           </button>
         )}
@@ -187,7 +200,13 @@ function ApproveDevice({ vault }: Pick<LinkDeviceProps, 'vault'>) {
   const [code, setCode] = useState('');
   const [state, setState] = useState<ApproveState>({ step: 'idle' });
   const abort = useRef<AbortController | undefined>(undefined);
+  const codeInput = useRef<HTMLInputElement>(null);
   useEffect(() => () => abort.current?.abort(), []);
+  // The input is disabled while approving (which drops the focus); give it back for the next code.
+  const settled = state.step === 'done' || state.step === 'failed';
+  useEffect(() => {
+    if (settled) codeInput.current?.focus();
+  }, [settled]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -224,6 +243,7 @@ function ApproveDevice({ vault }: Pick<LinkDeviceProps, 'vault'>) {
         Code shown on the new device
         <input
           data-testid="approve-code"
+          ref={codeInput}
           value={code}
           onChange={(e) => setCode(e.target.value)}
           autoComplete="off"
