@@ -3,9 +3,10 @@
 // opens the other views: the team (members, invitations, roles, removal, devices), a new team
 // workspace, joining one, linking a device, settings and the password. Locking closes the session and
 // forgets the keys held in memory. Everything but joining and linking works offline.
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { UnlockedVault } from '../identity/vault/types.ts';
 import { CreateWorkspace } from './admin/CreateWorkspace.tsx';
+import { LinkDevice } from './admin/LinkDevice.tsx';
 import { TeamView } from './admin/TeamView.tsx';
 import { ChangePassword } from './ChangePassword.tsx';
 import { defaultRelayUrl, JoinWorkspace } from './JoinWorkspace.tsx';
@@ -17,7 +18,7 @@ import { onSyncRequest } from './syncNow.ts';
 import { useIdleLock, useIdleLockSeconds } from './useIdleLock.ts';
 import { VaultGate } from './VaultGate.tsx';
 
-type Panel = 'records' | 'team' | 'create' | 'join' | 'password' | 'settings';
+type Panel = 'records' | 'team' | 'create' | 'join' | 'link' | 'password' | 'settings';
 
 /** The display name of `userId` in the open workspace, if they chose one and this device can read it. */
 export function nameIn(app: AppRecords | undefined, userId: string): string | undefined {
@@ -104,7 +105,7 @@ export function App() {
 
   const current = workspaces.find((w) => w.workspaceId === chosen);
   const myName = vault && app ? nameIn(app, app.sync.live.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId) : undefined;
-  const nameOf = (userId: string) => nameIn(app, userId);
+  const nameOf = useCallback((userId: string) => nameIn(app, userId), [app]);
 
   return (
     <div className="app">
@@ -141,6 +142,9 @@ export function App() {
             <button type="button" data-testid="open-settings" aria-current={panel === 'settings' ? 'page' : undefined} onClick={() => open('settings')}>
               Settings
             </button>
+            <button type="button" data-testid="open-link-device" aria-current={panel === 'link' ? 'page' : undefined} onClick={() => open('link')}>
+              Link a device
+            </button>
             <button type="button" data-testid="open-change-password" aria-current={panel === 'password' ? 'page' : undefined} onClick={() => open('password')}>
               Change password
             </button>
@@ -173,6 +177,17 @@ export function App() {
               }
             }}
           />
+        ) : panel === 'link' ? (
+          <LinkDevice
+            vault={vault}
+            defaultRelayUrl={app?.relayUrl ?? defaultRelayUrl()}
+            onLinked={(ids) => {
+              setPanel('records');
+              setNotice('Linked. Records arrive as the workspace syncs.');
+              void loadWorkspaces(vault, ids[0]);
+            }}
+            onClose={() => open('records')}
+          />
         ) : panel === 'create' ? (
           <CreateWorkspace
             vault={vault}
@@ -197,7 +212,7 @@ export function App() {
             {panel === 'team' ? (
               <TeamView key={app.workspaceId} vault={vault} store={workspacesStore} workspaceId={app.workspaceId} {...(app.relayUrl ? { relayUrl: app.relayUrl } : {})} onClose={() => open('records')} />
             ) : (
-              <RecordsView key={app.workspaceId} app={app} />
+              <RecordsView key={app.workspaceId} app={app} nameOf={nameOf} />
             )}
           </>
         )}
