@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { personLabel, type NameOf } from '../../docs/records/personLabel.ts';
 import type { HistoryEntry, HistoryValue, ValueChange } from '../../docs/records/recordTypes.ts';
 import { printJson } from '../context.ts';
-import { nameOfSession, resolveId, withRecords } from './record.ts';
+import { isoTime, nameOfSession, resolveId, withRecords } from './record.ts';
 
 const SHOWN = 200;
 
@@ -32,7 +32,7 @@ function valueLine(v: ValueChange): string {
 export function historyText(entries: readonly HistoryEntry[], nameOf?: NameOf): string {
   const out: string[] = [];
   for (const e of entries) {
-    const when = e.claimedTime !== undefined ? new Date(e.claimedTime).toISOString() : '(no envelope)';
+    const when = e.claimedTime !== undefined ? isoTime(e.claimedTime) : '(no envelope)';
     const who = e.verified && e.userId ? `${personLabel(e.userId, nameOf)} (device ${e.deviceId})` : `UNVERIFIED actor ${e.actor} (no verified envelope carried these changes)`;
     out.push(`${when}  ${who}`);
     const values = e.values ?? [];
@@ -58,7 +58,7 @@ export function register(program: Command): void {
             id: full,
             entries: entries.map(e => ({
               ...e,
-              ...(e.claimedTime !== undefined ? { claimedAt: new Date(e.claimedTime).toISOString() } : {}),
+              ...(e.claimedTime !== undefined ? { claimedAt: isoTime(e.claimedTime) } : {}),
               ...(e.userId !== undefined ? { author: personLabel(e.userId, nameOf) } : {}),
               values: e.values ?? [],
             })),

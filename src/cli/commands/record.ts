@@ -54,7 +54,13 @@ export function nameOfSession(s: RecordSession): NameOf {
   return (userId) => s.live.state.members.get(userId)?.name ?? s.workspace.state.members.get(userId)?.name;
 }
 
-const when = (a: Author) => new Date(a.claimedTime).toISOString();
+/** A claimed time as ISO text. Another member's device sets it (any u64): one out of Date's range is said, never thrown. */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `(claimed time out of range: ${ms})` : d.toISOString();
+}
+
+const when = (a: Author) => isoTime(a.claimedTime);
 
 function showText(r: RecordView, nameOf?: NameOf): string {
   const who = (a: Author) => `${personLabel(a.userId, nameOf)} (device ${a.deviceId})`;
@@ -110,7 +116,7 @@ export function register(program: Command): void {
         else
           for (const r of list) {
             const updated = r.updatedAt !== undefined && o.sort !== undefined && o.sort !== 'title'
-              ? `  (${new Date(r.updatedAt).toISOString()}${r.updatedBy ? ` by ${personLabel(r.updatedBy, nameOf)}` : ''})`
+              ? `  (${isoTime(r.updatedAt)}${r.updatedBy ? ` by ${personLabel(r.updatedBy, nameOf)}` : ''})`
               : '';
             process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}${updated}\n`);
           }

@@ -94,4 +94,19 @@ describe('history with values', () => {
     expect(notes[2]!.notesDiff!.added).toBe(` ${'x'.repeat(79)}`);
     expect(notes[2]!.old).toBeUndefined();
   });
+
+  it('a member who writes a number as the title and a map as the tags cannot break the history', async () => {
+    const a = await session(alice);
+    const b = await session(bob);
+    const id = await a.records.create({ title: 'Target', tags: ['x'] });
+    await exchange(a, b);
+    await b.session.change<Record<string, unknown>>(id, d => {
+      d.title = 42;
+      d.tags = { not: 'a list' };
+      d.updatedBy = 'alice';
+    });
+    await exchange(a, b);
+    const h = await a.records.history(id);
+    expect(h.at(-1)).toMatchObject({ verified: true, userId: 'bob', values: [{ path: 'title', old: 'Target', new: '' }, { path: 'tags', old: ['x'], new: [] }] });
+  });
 });
