@@ -88,7 +88,8 @@ describeInChromium('one sync engine across tabs in Chromium', () => {
     await team.alice('sync');
     await expect.poll(() => titles(tab1), { timeout: 60_000 }).toContain('Night shift notes');
     await expect.poll(() => titles(tab2), { timeout: 60_000 }).toContain('Night shift notes');
-    expect((await sockets(tab1)) + (await sockets(tab2))).toBe(1);
+    await expect.poll(async () => (await sockets(tab1)) + (await sockets(tab2)), { timeout: 60_000 }).toBe(1);
+    expect((await statusOf(tab2)).role).toBe('follower');
 
     // The leader tab closes: the other one takes over, connects, and keeps syncing both ways.
     await tab1.close();
