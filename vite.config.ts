@@ -14,9 +14,10 @@ const SHELL_PLACEHOLDER = 'self.__CLOISTER_SHELL__';
 
 /**
  * Writes the installed shell into dist/sw.js: every file of the build (page and /assets/*) and a
- * version that is a hash of their bytes. A new build changes sw.js byte for byte, which is how the
- * browser notices it (it re-fetches sw.js on navigation); an identical build changes nothing, so no
- * update is offered. The worker installs exactly these files, so the first visit works offline.
+ * version that is a hash of their bytes and of the worker's code. A new build changes sw.js byte for
+ * byte, which is how the browser notices it (it re-fetches sw.js on navigation); an identical build
+ * changes nothing, so no update is offered. The worker installs exactly these files, so the first
+ * visit works offline.
  */
 function shellManifest(): Plugin {
   let outDir = 'dist';
@@ -37,12 +38,12 @@ function shellManifest(): Plugin {
       };
       walk(outDir);
       const shell = files.filter((f) => f === 'index.html' || f.startsWith('assets/')).sort();
-      const hash = createHash('sha256');
-      for (const f of shell) hash.update(f).update('\0').update(readFileSync(join(outDir, f))).update('\0');
-      const manifest = { version: hash.digest('hex').slice(0, 16), build: BUILD_ID, files: shell.map((f) => (f === 'index.html' ? '/' : `/${f}`)) };
       const swPath = join(outDir, 'sw.js');
       const sw = readFileSync(swPath, 'utf8');
       if (!sw.includes(SHELL_PLACEHOLDER)) throw new Error(`${swPath} has no ${SHELL_PLACEHOLDER} to stamp`);
+      const hash = createHash('sha256').update(sw).update('\0'); // the worker's own code is part of the shell's version
+      for (const f of shell) hash.update(f).update('\0').update(readFileSync(join(outDir, f))).update('\0');
+      const manifest = { version: hash.digest('hex').slice(0, 16), build: BUILD_ID, files: shell.map((f) => (f === 'index.html' ? '/' : `/${f}`)) };
       writeFileSync(swPath, sw.replace(SHELL_PLACEHOLDER, JSON.stringify(manifest)));
     },
   };

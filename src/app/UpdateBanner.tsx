@@ -1,31 +1,48 @@
-// Registers the service worker (public/sw.js) and says when a new build of the app is installed and
-// waiting: it runs only after the user clicks "Update", which is what stops whoever serves the app from
-// changing its code silently at a load. A worker that takes over without that click is reported, since
-// only a server shipping a worker that skips the wait can do that (docs/THREATS.md, T28).
+// Registers the service worker (public/sw.js) and says when a new build of the app is installed but
+// not yet approved: it runs only after the user clicks "Update now", which is what stops whoever serves
+// the app from changing its code silently at a load. A worker that takes over an open page without that
+// click is reported, since only a server shipping a worker that skips the wait can do that
+// (docs/THREATS.md, T28).
 import { useEffect, useState } from 'react';
 
-// The shell version the user approved (a hash of the build, from the waiting worker): every open tab
-// reloads when a worker of exactly that version takes over, and warns for any other.
+// The shell version the user approved, so every open tab reloads when a worker of exactly that
+// version takes over, and warns for any other.
 const APPROVED = 'cloister-update-approved';
 const CHECK_EVERY_MS = 60 * 60 * 1000; // long-open tabs look for a new build hourly; each load looks at once
 const ANSWER_MS = 5_000;
 
-/** The shell version a worker says it installed ('' if it doesn't answer). */
-function versionOf(worker: ServiceWorker | null): Promise<string> {
-  if (!worker) return Promise.resolve('');
+interface ShellState {
+  version: string;
+  approved: string | null;
+}
+
+/** Asks a worker something over a private channel; undefined if it doesn't answer. */
+function ask<T>(worker: ServiceWorker, message: object): Promise<T | undefined> {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
-    const timer = setTimeout(() => resolve(''), ANSWER_MS);
-    channel.port1.onmessage = (e: MessageEvent<{ version?: unknown }>) => {
+    const timer = setTimeout(() => resolve(undefined), ANSWER_MS);
+    channel.port1.onmessage = (e: MessageEvent<T>) => {
       clearTimeout(timer);
-      resolve(typeof e.data?.version === 'string' ? e.data.version : '');
+      resolve(e.data);
     };
-    worker.postMessage({ type: 'shell-version' }, [channel.port2]);
+    worker.postMessage(message, [channel.port2]);
   });
 }
 
+/** The shell a worker installed and the one the user approved ('' and null if it doesn't say). */
+async function shellState(worker: ServiceWorker | null): Promise<ShellState> {
+  const r = worker ? await ask<{ version?: unknown; approved?: unknown }>(worker, { type: 'shell-version' }) : undefined;
+  return { version: typeof r?.version === 'string' ? r.version : '', approved: typeof r?.approved === 'string' ? r.approved : null };
+}
+
+/** A new build: installed and waiting, or already running the worker while the old build is still served. */
+interface Pending {
+  worker: ServiceWorker;
+  waiting: boolean;
+}
+
 export function UpdateBanner() {
-  const [waiting, setWaiting] = useState<ServiceWorker>();
+  const [pending, setPending] = useState<Pending>();
   const [unapproved, setUnapproved] = useState(false);
 
   useEffect(() => {
@@ -35,8 +52,8 @@ export function UpdateBanner() {
     let timer: ReturnType<typeof setInterval> | undefined;
     let gone = false;
     const onControllerChange = () => {
-      void versionOf(sw.controller).then((v) => {
-        if (v !== '' && v === localStorage.getItem(APPROVED)) location.reload();
+      void shellState(sw.controller).then(({ version }) => {
+        if (version !== '' && version === localStorage.getItem(APPROVED)) location.reload();
         else if (hadController && !gone) setUnapproved(true);
       });
     };
@@ -44,13 +61,16 @@ export function UpdateBanner() {
     sw.register('/sw.js').then(
       (reg) => {
         if (gone) return;
-        const offer = () => {
-          if (reg.waiting && sw.controller) setWaiting(reg.waiting);
+        const offer = async () => {
+          if (reg.waiting && sw.controller) return setPending({ worker: reg.waiting, waiting: true });
+          const active = sw.controller;
+          const s = await shellState(active);
+          if (active && !gone && s.version && s.approved && s.version !== s.approved) setPending({ worker: active, waiting: false });
         };
-        offer();
+        void offer();
         reg.addEventListener('updatefound', () => {
           const w = reg.installing;
-          w?.addEventListener('statechange', () => w.state === 'installed' && offer());
+          w?.addEventListener('statechange', () => void (w.state === 'installed' && offer()));
         });
         timer = setInterval(() => void reg.update().catch(() => undefined), CHECK_EVERY_MS);
       },
@@ -63,10 +83,12 @@ export function UpdateBanner() {
     };
   }, []);
 
-  const apply = async () => {
-    if (!waiting || waiting.state !== 'installed') return location.reload(); // another tab already applied it
-    localStorage.setItem(APPROVED, await versionOf(waiting));
-    waiting.postMessage({ type: 'apply-update' }); // it activates; controllerchange then reloads every tab
+  const apply = async (p: Pending) => {
+    const { version } = await shellState(p.worker);
+    if (!version) return location.reload(); // gone (another tab applied it): the reload shows what is approved
+    localStorage.setItem(APPROVED, version);
+    await ask(p.worker, { type: 'apply-update' });
+    if (!p.waiting) location.reload(); // a waiting worker takes over first; controllerchange then reloads every tab
   };
 
   if (unapproved) {
@@ -77,11 +99,11 @@ export function UpdateBanner() {
       </div>
     );
   }
-  if (!waiting) return null;
+  if (!pending) return null;
   return (
     <div role="status" className="update-banner" data-testid="update-available">
       <span>A new version of Cloister is ready. It runs only when you choose; updating reloads the page and locks it.</span>
-      <button type="button" data-testid="apply-update" onClick={() => void apply()}>
+      <button type="button" data-testid="apply-update" onClick={() => void apply(pending)}>
         Update now
       </button>
     </div>

@@ -1,7 +1,8 @@
 // Safe serving in Debian's Chromium (docs/THREATS.md T28): the app framed by another origin is refused
 // by the browser (CSP frame-ancestors 'none'); the service worker serves the installed build cache
-// first, so a new build on the server shows an update banner and runs only after the user's click; a
-// server that ships a worker which skips that wait is reported by the page it replaces.
+// first, so a new build on the server shows an update banner and runs only after the user's click (also
+// when every tab closed and the browser started the new worker); a server that ships a worker which
+// skips that wait is reported by the page it replaces.
 // Builds go into one webRoot served by a real relay (startRelay, SQLite), as `npm start` does; each
 // build gets its own CLOISTER_BUILD_ID (vite.config.ts), which the page exposes as <html data-build>.
 import { spawnSync } from 'node:child_process';
@@ -136,15 +137,53 @@ describeInChromium('serving the web app safely', () => {
     await page.close();
   });
 
+  it('a new build still waits for the click when every tab was closed and the browser started its worker', async () => {
+    let page = await context.newPage();
+    await page.goto(relay.httpUrl);
+    await page.getByTestId('password').waitFor({ timeout: 60_000 });
+    expect(await buildOf(page)).toBe('build-two');
+    build(webRoot, 'build-three');
+    await page.reload();
+    await page.getByTestId('update-available').waitFor({ timeout: 60_000 });
+
+    // Every tab of the app closes (another origin's page keeps the browser open): with no page left to
+    // serve, the browser activates the waiting worker on its own.
+    const elsewhere = await context.newPage();
+    for (const p of context.pages()) if (p !== elsewhere) await p.close();
+    /** The build of the worker that is active with nothing waiting behind it (evaluated inside the worker). */
+    const activeBuild = async () => {
+      const inWorker = "self.registration.active && self.registration.active.state === 'activated' && !self.registration.waiting ? SHELL.build : 'not settled'";
+      const builds = await Promise.all(context.serviceWorkers().map((w) => w.evaluate<string>(inWorker).catch(() => 'restarting')));
+      return builds.find((b) => b.startsWith('build-')) ?? 'no worker settled';
+    };
+    await expect.poll(activeBuild, { timeout: 60_000 }).toBe('build-three');
+
+    // Opening the app again still runs the approved build two, and offers build three.
+    page = await context.newPage();
+    await page.goto(relay.httpUrl);
+    await page.getByTestId('update-available').waitFor({ timeout: 60_000 });
+    expect(await buildOf(page)).toBe('build-two');
+    await page.reload();
+    await page.getByTestId('update-available').waitFor({ timeout: 60_000 });
+    expect(await buildOf(page)).toBe('build-two');
+    await page.getByTestId('apply-update').click();
+    await expect.poll(() => buildOf(page), { timeout: 60_000 }).toBe('build-three');
+    await page.getByTestId('password').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('update-available').count()).toBe(0);
+    expect(await page.getByTestId('update-unapproved').count()).toBe(0);
+    await page.close();
+    await elsewhere.close();
+  });
+
   it('a server that ships a worker which skips the wait is reported by the open page as an unapproved change', async () => {
     const page = await context.newPage();
     await page.goto(relay.httpUrl);
     await page.getByTestId('password').waitFor({ timeout: 60_000 });
     await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 60_000 }).toBe(true);
-    expect(await buildOf(page)).toBe('build-two');
+    expect(await buildOf(page)).toBe('build-three');
 
-    // mallory, who runs the server, ships build three with a worker that takes over at once.
-    build(webRoot, 'build-three');
+    // mallory, who runs the server, ships build four with a worker that takes over at once.
+    build(webRoot, 'build-four');
     appendFileSync(join(webRoot, 'sw.js'), "\nself.addEventListener('install', () => self.skipWaiting());\n");
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
 
