@@ -5,7 +5,7 @@
 // update live; followers' edits go to the shared encrypted outbox and the leader is told to push; the
 // leader broadcasts its status (SyncFacts) and followers show it. Facts are counted from IndexedDB, so
 // the queue, lease, quarantine and damage are known without the relay.
-import type { Repo } from '@automerge/automerge-repo';
+import type { DocumentId, Repo } from '@automerge/automerge-repo';
 import { randomBytes, toHex } from '../../crypto/bytes.ts';
 import type { DocSession } from '../../docs/DocSession.ts';
 import { LeaseClock } from '../../docs/sync/LeaseClock.ts';
@@ -61,7 +61,8 @@ export class TabSync {
     // Every tab: tell the others what it changed. Sealed edits are saved by this tab's Repo first.
     this.#offs.push(
       o.session.onSealed((docId) => {
-        void o.repo.flush().then(() => {
+        // Only this document: a damaged one's handle never loads, and flushing it would never finish.
+        void o.repo.flush([docId as DocumentId]).then(() => {
           this.#channel.post({ t: 'docs', from: this.tabId, docIds: [docId] });
           if (this.#view.role === 'leader') this.#scheduleRecount();
           else this.#channel.post({ t: 'kick', from: this.tabId });
