@@ -99,6 +99,14 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
     await page.setViewportSize({ width: 1280, height: 900 });
   }
 
+  /** How the view prints (the print stylesheet drops the controls): a screenshot only, to look at. */
+  async function printShot(view: string): Promise<void> {
+    await page.emulateMedia({ media: 'print' });
+    await settle();
+    await page.screenshot({ path: join(SHOTS, `${view}-print.png`), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+  }
+
   /** Every header button that opens a view, by its test id (others add them: team, settings, …). */
   const headerViews = () => page.locator('header [data-testid^="open-"]').evaluateAll((els) => els.filter((e) => !(e as HTMLButtonElement).disabled).map((e) => e.getAttribute('data-testid')!));
 
@@ -113,6 +121,7 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
     await byId('vault-submit').click();
     await byId('recovery-key').waitFor({ timeout: 60_000 });
     await check('recovery-key');
+    await printShot('recovery-key');
     await byId('recovery-done').click();
     await byId('empty-list').waitFor({ timeout: 60_000 });
     await check('records-empty');
@@ -137,6 +146,7 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
     await byId('record-item').filter({ hasText: 'Lighthouse wifi' }).click();
     await expect.poll(() => byId('title').inputValue()).toBe('Lighthouse wifi');
     await check('records-editor');
+    await printShot('records-editor');
 
     // The record's history (where the app has one), after a second edit so it holds old and new values.
     if (await byId('open-history').count()) {
