@@ -1,8 +1,9 @@
-// Every view of the web app (record history too, where it exists), in Debian's Chromium at desktop (1280 px), phone (390 px) and small phone
-// (360 px) widths: nothing overflows sideways, axe-core finds no serious or critical accessibility
-// violation, and a screenshot of each goes to test/browser/screenshots/<view>-<width>.png (git-ignored)
-// for a person to look at. Views found in the header (data-testid="open-…") are visited as they are
-// added, so a new view is checked without changing this file.
+// Every view of the web app (and a record's history, where it exists), in Debian's Chromium at desktop
+// (1280 px), phone (390 px) and small phone (360 px) widths: nothing overflows sideways, phone tap
+// targets are at least 40 px high, axe-core finds no serious or critical accessibility violation, and
+// a screenshot of each goes to test/browser/screenshots/<view>-<width>.png (git-ignored) for a person
+// to look at. Views found in the header (data-testid="open-…") are visited as they are added, so a new
+// view is checked without changing this file.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,16 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
           .map((e) => `${e.tagName.toLowerCase()}${e.getAttribute('data-testid') ? `[data-testid=${e.getAttribute('data-testid')}]` : e.className ? `.${String(e.className).split(' ').join('.')}` : ''} (right edge ${Math.round(e.getBoundingClientRect().right)})`);
         return { scrollWidth: document.documentElement.scrollWidth, innerWidth: inner, wide };
       });
+      if (width < 700) {
+        // Phones: every control is a tap target at least 40 px high.
+        const small = await page.evaluate(() =>
+          [...document.querySelectorAll('button, select, input:not([type=checkbox]):not([type=radio]):not([type=hidden])')]
+            .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().height < 39.5)
+            .slice(0, 5)
+            .map((e) => `${e.tagName.toLowerCase()}${e.getAttribute('data-testid') ? `[data-testid=${e.getAttribute('data-testid')}]` : ''} "${(e.textContent ?? '').trim().slice(0, 30)}" ${Math.round(e.getBoundingClientRect().height)}px`),
+        );
+        if (small.length) problems.push(`${view} @ ${width}px: tap targets under 40 px: ${small.join(', ')}`);
+      }
       if (overflow.scrollWidth > overflow.innerWidth) {
         problems.push(`${view} @ ${width}px: page is ${overflow.scrollWidth}px wide for a ${overflow.innerWidth}px window; widest: ${overflow.wide.join(', ')}`);
       }
@@ -110,7 +121,7 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
   /** Every header button that opens a view, by its test id (others add them: team, settings, …). */
   const headerViews = () => page.locator('header [data-testid^="open-"]').evaluateAll((els) => els.filter((e) => !(e as HTMLButtonElement).disabled).map((e) => e.getAttribute('data-testid')!));
 
-  it('vault, recovery key, records, editor, trash, every header view and unlock: no sideways overflow at 1280, 390 and 360 px, no serious or critical axe violation', async () => {
+  it('vault, recovery key, records, editor, trash, every header view and unlock: no sideways overflow at 1280, 390 and 360 px, 40 px tap targets on phones, no serious or critical axe violation', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(relay.httpUrl);
     await byId('password-confirm').waitFor({ timeout: 60_000 });
