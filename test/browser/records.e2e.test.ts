@@ -2,10 +2,12 @@
 // Chromium (playwright-core): search finds a record by a field value (case and accents ignored);
 // unsaved edits survive switching to another record and back, marked as a draft; a deleted record is
 // restored from the trash, which says who deleted it; the history shows old and new values, and
-// restoring an earlier value writes it as a new edit. The build is served by a real relay, as
-// `npm start` does.
+// restoring an earlier value writes it as a new edit. Each of these views is checked at 1280 and 390 px
+// (no sideways overflow, no serious or critical axe-core finding) and photographed into
+// test/browser/screenshots/records-<view>-<width>.png (git-ignored). The build is served by a real
+// relay, as `npm start` does.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -21,6 +23,8 @@ integrationTimeouts();
 const root = join(import.meta.dirname, '..', '..');
 const PASSWORD = 'correct horse battery staple';
 const LONG = { timeout: 60_000 };
+const SHOTS = join(import.meta.dirname, 'screenshots');
+const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 describeInChromium('records in the web app: find, drafts, trash, history', () => {
   let dir: string;
@@ -54,6 +58,29 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
   });
 
   const byId = (id: string) => page.getByTestId(id);
+
+  /** At 1280 and 390 px: the page is no wider than the window, axe-core finds nothing serious, and a screenshot is kept. */
+  async function lookAt(view: string): Promise<void> {
+    mkdirSync(SHOTS, { recursive: true });
+    const problems: string[] = [];
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      if (scrollWidth > innerWidth) problems.push(`${view} @ ${width}px: ${scrollWidth}px wide`);
+      await page.screenshot({ path: join(SHOTS, `records-${view}-${width}.png`), fullPage: true });
+      if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+      const serious = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (ctx: Element, o: object) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[] }> } }).axe;
+        const r = await axe.run(document.querySelector('.records') ?? document.body, { resultTypes: ['violations'] });
+        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      problems.push(...serious.map((v) => `${view} @ ${width}px: axe ${v}`));
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(problems).toEqual([]);
+  }
+
   const item = (title: string) => byId('record-item').filter({ hasText: new RegExp(`^${title.replace(/[()]/g, '\\$&')}$`) });
   const titles = () => byId('record-item').allTextContents();
   const fieldKeys = () => byId('field-key').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
@@ -85,6 +112,7 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     await byId('search').fill('PENICILLINE');
     await expect.poll(() => titles()).toEqual(['Anna Kovač']);
     expect(await byId('find-count').textContent()).toBe('1 of 3 records');
+    await lookAt('search');
     await byId('search').fill('valve spring');
     await expect.poll(() => titles()).toEqual(['Boiler']);
     await byId('search').fill('emile');
@@ -132,6 +160,7 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     expect(await byId('notes').inputValue()).toBe('Draft notes, not saved yet.');
     expect(await fieldKeys()).toEqual(['room', 'zeta', 'alpha']);
     expect(await byId('draft-mark').textContent()).toContain('Draft — not saved');
+    await lookAt('draft');
     await byId('save').click();
     await expect.poll(() => byId('status').textContent(), LONG).toBe('Saved');
     expect(await byId('draft-mark').count()).toBe(0);
@@ -162,6 +191,7 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     await byId('open-trash').click();
     await expect.poll(() => byId('trash-item').allTextContents(), LONG).toEqual(['Émile Durand']);
     await expect.poll(() => byId('trash-meta').textContent(), LONG).toMatch(/^deleted by \S+, /);
+    await lookAt('trash');
     await byId('trash-restore').click();
     await byId('empty-trash').waitFor(LONG);
     await byId('open-trash').click();
@@ -190,6 +220,7 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     expect(await byId('history-unverified').count()).toBe(0);
     expect((await byId('history-author').allTextContents()).every((t) => t.length > 0)).toBe(true);
     const entries = await byId('history-entry').count();
+    await lookAt('history');
 
     // Restore "cellar": a new edit, which the form follows and the history lists as its own change.
     await room.nth(1).getByTestId('restore-value').click();

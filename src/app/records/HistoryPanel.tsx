@@ -52,7 +52,7 @@ export function HistoryPanel(props: {
     setError('');
     try {
       await props.onRestoreValue(patch);
-      setStatus(`${pathLabel(c.path)} restored to ${shown(c.old)}`);
+      setStatus(c.old === undefined ? `${pathLabel(c.path)} removed` : `${pathLabel(c.path)} restored to ${shown(c.old)}`);
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -78,7 +78,7 @@ export function HistoryPanel(props: {
         )}{' '}
         {patch && (
           <button type="button" className="link" data-testid="restore-value" disabled={busy} onClick={() => void restore(c, patch)}>
-            Restore this value
+            {c.old === undefined ? 'Remove this field again' : 'Restore this value'}
           </button>
         )}
       </li>
@@ -97,7 +97,7 @@ export function HistoryPanel(props: {
         <ol className="history-entries">
           {entries.map((e, i) => (
             <li key={e.envelopeHash ?? `${e.actor}:${i}`} className={e.verified ? 'history-entry' : 'history-entry unverified'} data-testid="history-entry">
-              <p className="who">
+              <p className="history-who">
                 {e.verified && e.userId ? (
                   <>
                     <strong data-testid="history-author">{personLabel(e.userId, props.nameOf)}</strong>
