@@ -108,6 +108,13 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
 
     await byId('open-link-device').click();
     await byId('link-device').waitFor();
+    // Cancel ends the wait at once; the first code is simply never approved.
+    await byId('link-start').click();
+    await byId('link-code').waitFor({ timeout: 60_000 });
+    await byId('link-cancel').click();
+    await byId('link-start').waitFor({ timeout: 10_000 });
+    expect(await byId('link-code').count()).toBe(0);
+    expect(await byId('link-status').textContent()).toBe('');
     await byId('link-start').click();
     await expect.poll(() => byId('link-code').textContent(), { timeout: 60_000 }).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{1,5}){5}$/);
     const code = (await byId('link-code').textContent())!;
@@ -121,8 +128,7 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
     expect(approved.workspaces.map((w) => [w.name, typeof w.index])).toEqual([['Lighthouse crew', 'number']]);
     workspaceId = approved.workspaces[0]!.workspaceId;
 
-    await expect.poll(() => byId('link-status').textContent(), { timeout: 60_000 }).toMatch(/^Linked: Lighthouse crew\./);
-    // The app opens the linked workspace (onLinked → loadWorkspaces(vault, firstLinked)).
+    // The app closes the panel and opens the linked workspace (onLinked → loadWorkspaces(vault, firstLinked)).
     await expect.poll(() => byId('workspace-select').locator('option:checked').textContent(), { timeout: 60_000 }).toBe('Lighthouse crew');
     if (await byId('open-records').isVisible()) await byId('open-records').click();
     await expect.poll(() => byId('record-item').allTextContents(), { timeout: 60_000 }).toEqual(['Keeper rota']);
@@ -155,6 +161,11 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
     const shown = JSON.parse(await link.firstLine()) as { code: string; deviceId: string };
 
     if (!(await byId('link-device').isVisible())) await byId('open-link-device').click();
+    // A mistyped code is one line with its reason code, and nothing is sent.
+    await byId('approve-code').fill('not-a-code');
+    await byId('approve-submit').click();
+    await expect.poll(() => byId('approve-result').textContent(), { timeout: 60_000 }).toMatch(/^that is not a device-link code .*\(link_code_invalid\)$/);
+    expect(await byId('approve-result').getAttribute('role')).toBe('alert');
     await byId('approve-code').fill(shown.code.toLowerCase().replaceAll('-', ''));
     await byId('approve-submit').click();
     await expect.poll(() => byId('approve-result').textContent(), { timeout: CHILD_MS }).toContain('added to Lighthouse crew');

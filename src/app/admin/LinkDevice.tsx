@@ -1,7 +1,7 @@
 // Link a device from the web app, the same exchange as `cloister device link` / `device approve`
 // (docs/DEVICES.md): this browser can ask to be linked (it shows a one-time code and waits), or approve
 // a new device of yours by its code. A linked browser then works in your workspaces as you.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
 import { approveDeviceLink, type Approved } from '../../docs/sync/approveDeviceLink.ts';
 import { describeLinkFailure, groupLinkCode, type LinkFailure } from '../../docs/sync/deviceLinkRelay.ts';
 import { linkThisDevice, type LinkResult } from '../../docs/sync/linkThisDevice.ts';
@@ -111,7 +111,8 @@ function LinkThisBrowser({ vault, defaultRelayUrl, onLinked }: Pick<LinkDevicePr
     if (r.value.workspaces.length > 0) onLinked(r.value.workspaces.map((w) => w.workspaceId));
   }
 
-  function cancel() {
+  function cancel(e: MouseEvent) {
+    e.preventDefault();
     abort.current?.abort();
   }
 
@@ -162,11 +163,13 @@ function LinkThisBrowser({ vault, defaultRelayUrl, onLinked }: Pick<LinkDevicePr
       )}
       <div className="actions">
         {busy ? (
-          <button type="button" onClick={cancel} data-testid="link-cancel" disabled={state.step === 'enrolling'}>
+          // Own keys: React must not turn this very button into the submit one while its click is being handled,
+          // or the click's default action would submit the form and ask for a new code.
+          <button key="cancel" type="button" onClick={cancel} data-testid="link-cancel" disabled={state.step === 'enrolling'}>
             Cancel
           </button>
         ) : (
-          <button type="submit" ref={startButton} data-testid="link-start">
+          <button key="start" type="submit" ref={startButton} data-testid="link-start">
             {state.step === 'idle' ? 'Show a code' : 'Show a new code'}
           </button>
         )}
