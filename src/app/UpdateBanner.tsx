@@ -58,6 +58,9 @@ export function UpdateBanner() {
       });
     };
     sw.addEventListener('controllerchange', onControllerChange);
+    // Ask the browser not to evict this origin's storage under pressure: the approved shell (and the
+    // encrypted records) would otherwise be the first to go. Chromium decides without a prompt.
+    void navigator.storage?.persist?.().catch(() => undefined);
     sw.register('/sw.js').then(
       (reg) => {
         if (gone) return;
