@@ -155,7 +155,8 @@ export function RecordEditor(props: {
       if (key in fields) return setError(`the field "${key}" appears twice`);
       fields[key] = r.value;
     }
-    const draft = { title: title.trim(), fields, notes, tags: parseTags(tags) };
+    // Untouched tags stay as stored (a tag written elsewhere may hold a comma this box would split).
+    const draft = { title: title.trim(), fields, notes, tags: tags.trim() === tagsText(base.draft.tags) ? [...(base.draft.tags ?? [])] : parseTags(tags) };
     const order = rows.map((r) => r.key.trim());
     void run(async () => {
       const stored = await props.onSave(draft, base);
