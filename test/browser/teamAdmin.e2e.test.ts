@@ -2,7 +2,7 @@
 // invites two people from the Team view; Bea joins in a second Chromium profile, Carl joins with the
 // CLI, and all three add records that reach the others, each shown under their display name. Alice
 // then removes Carl in the Team view: his next edit is refused by the relay (not_member) and never
-// reaches Alice or Bea.
+// reaches Alice or Bea. Bea renames herself and Alice makes her an admin, from the Team view.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,10 +166,22 @@ describeInChromium('team administration in the browser', () => {
     // Carl's next edit is refused by the relay and reaches no one.
     await carlOk('record', 'add', '--title', 'After removal', '--field', 'dose=99mg');
     const refused = await carl('sync', '--json');
-    expect(`${refused.stdout}\n${refused.stderr}`).toMatch(/not_a_member|not_member|member_removed|removed/);
+    const summary = JSON.parse(refused.stdout) as { access: string; rejected: Record<string, number> };
+    expect(summary.access).toBe('not_member');
+    expect(Object.keys(summary.rejected)).toEqual(['not_a_member']); // the record and the index entry naming it
+    expect(summary.rejected.not_a_member).toBeGreaterThanOrEqual(1);
     await addRecord(alice, 'Bed 4', ['dose', '20mg']);
     await bea.getByTestId('open-records').click();
     await expect.poll(() => titles(bea), { timeout: 90_000 }).toEqual(['Bed 1', 'Bed 2', 'Bed 3', 'Bed 4']);
     expect(await titles(alice)).not.toContain('After removal');
+
+    // Bea renames herself in the Team view, and alice makes her an admin: each sees the other's change.
+    await bea.getByTestId('open-team').click();
+    await bea.getByTestId('my-name').fill('Bea B. Browser');
+    await bea.getByTestId('save-my-name').click();
+    await alice.getByTestId('open-team').click();
+    await expect.poll(() => alice.getByTestId('member-name').allTextContents(), { timeout: 90_000 }).toEqual(['Alice Admin (you)', 'Bea B. Browser']);
+    await alice.getByTestId('member').filter({ hasText: 'Bea B. Browser' }).getByTestId('member-role').selectOption('admin');
+    await bea.getByTestId('invite-form').waitFor({ timeout: 90_000 }); // an admin now: she may invite
   });
 });

@@ -1,6 +1,7 @@
 // Display names through the CLI and a relay: alice creates a workspace as "Alice Archer", bob joins as
 // "Bob Baker"; after a sync both see each other's names in `workspace members`, while the relay's copy
-// of the log holds neither name in the clear (names are sealed under the epoch key).
+// of the log holds neither name in the clear (names are sealed under the epoch key). Bob renames
+// himself with `workspace set-name`, and alice sees the new name after a sync.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,9 +46,17 @@ describe('display names', () => {
         expect(run(['workspace', 'members']).stdout).toMatch(/^Alice Archer \(/m);
       }
 
+      // Bob renames himself (a set_name entry); alice reads the new name after her next sync.
+      const renamed = B(['workspace', 'set-name', 'Dr Bob Baker', '--json']);
+      expect(renamed.code, renamed.stderr).toBe(0);
+      expect(JSON.parse(renamed.stdout)).toEqual({ name: 'Dr Bob Baker', status: 'appended' });
+      expect(A(['sync']).code).toBe(0);
+      expect((JSON.parse(A(['workspace', 'members', '--json']).stdout) as { name?: string }[]).map((m) => m.name)).toEqual(['Alice Archer', 'Dr Bob Baker']);
+
       const stored = readFileSync(join(dbDir, 'relay.sqlite'));
       expect(stored.includes(Buffer.from('Alice Archer'))).toBe(false);
       expect(stored.includes(Buffer.from('Bob Baker'))).toBe(false);
+      expect(stored.includes(Buffer.from('Dr Bob'))).toBe(false);
     } finally {
       await relay.stop();
     }

@@ -2,12 +2,13 @@
 // the membership design allows offline: invite (role, expiry, uses; the code to copy or share), change
 // a role, remove a member, revoke a device. Each change is checked here, kept as a pending intent and
 // sent at the next sync; pending and refused changes stay listed (refused ones with the reason) until
-// dismissed. Anyone may revoke their own other devices.
+// dismissed. Anyone may revoke their own other devices and set their own display name.
 import { useCallback, useEffect, useState } from 'react';
 import type { BytesStore } from '../../identity/vault/idbBytes.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
 import type { Role } from '../../identity/workspace/entry.ts';
 import type { IntentAction } from '../../identity/workspace/intents.ts';
+import { cleanDisplayName } from '../../identity/workspace/names.ts';
 import { dismissFailedIntent, loadBrowserWorkspace, recordBrowserIntent } from './browserAdmin.ts';
 import { InvitePanel } from './InvitePanel.tsx';
 import { failureText, shortId, teamOf, type Team, type TeamMember } from './teamModel.ts';
@@ -24,6 +25,7 @@ export function TeamView({ vault, store, workspaceId, relayUrl, onClose }: { vau
   const [message, setMessage] = useState('');
   const [confirmRemove, setConfirmRemove] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [myName, setMyName] = useState<string>();
 
   const refresh = useCallback(async () => {
     const ws = await loadBrowserWorkspace(store, vault, workspaceId);
@@ -97,6 +99,25 @@ export function TeamView({ vault, store, workspaceId, relayUrl, onClose }: { vau
           You are {me.hasName ? <strong>{me.label}</strong> : 'a member without a display name'}, {me.role === 'admin' ? 'an admin' : `a ${me.role}`}.
           {!isAdmin && ' Only admins can invite people or change roles.'}
         </p>
+      )}
+      {me && !me.removed && (
+        <form
+          className="my-name"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const clean = cleanDisplayName(myName ?? '');
+            if (!clean) return setError('Your name must be 1 to 100 characters without control characters (display_name_invalid).');
+            void change({ kind: 'set_name', name: clean }, `Setting your name to "${clean}"`).then(() => setMyName(undefined));
+          }}
+        >
+          <label>
+            Your name in this workspace
+            <input data-testid="my-name" value={myName ?? (me.hasName ? me.label : '')} onChange={(e) => setMyName(e.target.value)} maxLength={100} autoComplete="name" />
+          </label>
+          <button type="submit" data-testid="save-my-name" disabled={busy || myName === undefined}>
+            Save name
+          </button>
+        </form>
       )}
       {error && (
         <p role="alert" className="error" data-testid="team-error">

@@ -105,5 +105,7 @@ export function describeChange(state: WorkspaceState, a: IntentAction): string {
       return `Set the offline policy (${a.policy.leasePolicy}, ${Math.round(a.policy.maxOfflineMs / 3_600_000)} h)`;
     case 'rotate_key':
       return 'Rotate the workspace key';
+    case 'set_name':
+      return `Set your name to "${a.name}"`;
   }
 }

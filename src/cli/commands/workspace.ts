@@ -14,6 +14,7 @@ import { checkDisplayName, chooseWorkspace, currentKey, noteIntent, parseDuratio
 import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
 import { registerJoin } from './workspaceJoin.ts';
 import { validRelayList } from '../../docs/sync/SyncEngine.ts';
+import { cleanDisplayName, MAX_DISPLAY_NAME } from '../../identity/workspace/names.ts';
 import { registerHeld } from './workspaceHeld.ts';
 
 const DEFAULT_EXPIRY = '7d';
@@ -95,6 +96,21 @@ export function register(program: Command): void {
     }
     if (needsRotation(ws.state)) note('note: the workspace key should be rotated (an active device lacks the current key)');
   });
+
+  pick(workspace.command('set-name <name>').description('set your display name in the workspace (sealed: the relay cannot read it)')).action(
+    async (name: string, o: { workspace?: string }, cmd: Command) => {
+      const opts = optionsOf(cmd);
+      const clean = cleanDisplayName(name);
+      if (clean === undefined) fail(`the name must be 1 to ${MAX_DISPLAY_NAME} characters without control characters`, 2);
+      const vault = await openVault(opts);
+      const ws = chooseWorkspace(opts, vault, o.workspace);
+      currentKey(ws);
+      const out = await recordIntent(opts, vault, ws, { kind: 'set_name', name: clean });
+      if (opts.json) printJson({ name: clean, status: out.status, ...(out.reason ? { reason: out.reason } : {}) });
+      noteIntent(out, `setting your display name to "${clean}"`);
+      if (out.status === 'failed') process.exitCode = 1;
+    },
+  );
 
   pick(workspace.command('role <member> <role>').description('change a member’s role (admin, writer or reader)')).action(
     async (member: string, role: string, o: { workspace?: string }, cmd: Command) => {

@@ -115,5 +115,11 @@ export function applyEntry(state: WorkspaceState, e: Entry, link: Uint8Array, ex
     case 'set_policy':
       s.policy = { ...b.policy };
       return s;
+    case 'set_name': {
+      const m = s.members.get(s.devices.get(b.author)!.userId)!;
+      const { name: _opened, ...rest } = m; // the old name no longer stands; withNames opens the new one
+      s.members = new Map(s.members).set(m.userId, { ...rest, sealedName: { ...b.name } });
+      return s;
+    }
   }
 }

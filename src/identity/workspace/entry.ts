@@ -83,6 +83,8 @@ export const entryBodySchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...common, kind: z.literal('rotate_key'), rotation }),
   z.strictObject({ ...common, kind: z.literal('revoke_invitation'), invitation: id }),
   z.strictObject({ ...common, kind: z.literal('set_policy'), policy }),
+  /** The author's own display name, sealed for the member's slot (names.ts); the latest one stands. */
+  z.strictObject({ ...common, kind: z.literal('set_name'), name }),
 ]);
 
 export type EntryBody = z.infer<typeof entryBodySchema>;

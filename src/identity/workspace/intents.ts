@@ -11,7 +11,7 @@ import { revokeDevice } from './devices.ts';
 import type { Policy, Role } from './entry.ts';
 import { inviteEntry, revokeInvitation, type InvitationTerms } from './invitations.ts';
 import { appendEntry } from './log.ts';
-import { removeMember, rotateKey, setPolicy, setRole } from './members.ts';
+import { removeMember, rotateKey, setDisplayName, setPolicy, setRole } from './members.ts';
 import type { WorkspaceRejection } from './rejections.ts';
 import type { DeviceKeys, SignedEntry } from './signEntry.ts';
 import type { WorkspaceState } from './state.ts';
@@ -29,6 +29,7 @@ const actionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('revoke_invitation'), invitation: id }),
   z.strictObject({ kind: z.literal('set_policy'), policy: z.strictObject({ maxOfflineMs: z.number().int().nonnegative(), leasePolicy: z.enum(['reject', 'hold']) }) }),
   z.strictObject({ kind: z.literal('rotate_key') }),
+  z.strictObject({ kind: z.literal('set_name'), name: z.string().min(1).max(100) }),
 ]);
 export const intentSchema = z.strictObject({
   id,
@@ -69,7 +70,7 @@ export interface BuiltIntent {
  */
 export function buildIntent(state: WorkspaceState, keys: DeviceKeys, epochKeys: ReadonlyMap<number, EpochKey>, action: IntentAction, now: number): Result<BuiltIntent, WorkspaceRejection> {
   const current = epochKeys.get(state.epoch);
-  const needsKey = action.kind === 'invite' || action.kind === 'remove_member' || action.kind === 'revoke_device' || action.kind === 'rotate_key';
+  const needsKey = action.kind === 'invite' || action.kind === 'remove_member' || action.kind === 'revoke_device' || action.kind === 'rotate_key' || action.kind === 'set_name';
   if (needsKey && !current) return fail('epoch_no_lockbox', `this device does not hold the key for epoch ${state.epoch}`);
   let built: BuiltIntent;
   const rotated = (r: { entry: SignedEntry; epochKey: EpochKey }): BuiltIntent => ({ entry: r.entry, newKey: { epoch: state.epoch + 1, key: r.epochKey } });
@@ -100,6 +101,9 @@ export function buildIntent(state: WorkspaceState, keys: DeviceKeys, epochKeys: 
     case 'rotate_key':
       built = rotated(rotateKey(state, keys, keyMap, now));
       break;
+    case 'set_name':
+      built = { entry: setDisplayName(state, keys, current!, action.name, now) };
+      break;
   }
   const check = appendEntry(state, built.entry.bytes, now);
   return check.ok ? ok(built) : check;
@@ -126,6 +130,7 @@ export function intentSatisfied(state: WorkspaceState, a: IntentAction): boolean
     case 'set_policy':
       return state.policy.maxOfflineMs === a.policy.maxOfflineMs && state.policy.leasePolicy === a.policy.leasePolicy;
     case 'rotate_key':
+    case 'set_name': // sealed: the chain can't say whether it already holds this name; setting it again is harmless
       return false;
   }
 }
@@ -147,5 +152,7 @@ export function describeIntent(a: IntentAction): string {
       return `set the offline policy (${a.policy.leasePolicy}, ${Math.round(a.policy.maxOfflineMs / 3_600_000)} h)`;
     case 'rotate_key':
       return 'rotate the workspace key';
+    case 'set_name':
+      return `set your display name to "${a.name}"`;
   }
 }

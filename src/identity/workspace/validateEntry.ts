@@ -144,6 +144,9 @@ export function validateEntry(s: WorkspaceState, e: Entry, now?: number): Check 
     case 'set_policy':
       if (!admin) return fail('entry_not_permitted');
       return validPolicy(b.policy) ? pass : fail('policy_invalid');
+    case 'set_name':
+      // Anyone active names themselves (never another member), sealed under an epoch the log has.
+      return s.epochs.has(b.name.epoch) ? pass : fail('epoch_unknown');
   }
 }
 
