@@ -25,3 +25,9 @@ export async function listBrowserWorkspaces(store: BytesStore, dataKey: DataKey)
   }
   return out;
 }
+
+/** Read-modify-write of one stored workspace, one writer at a time across this origin's tabs (Web Locks). */
+export async function withWorkspaceWriteLock<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  return locks ? locks.request(`cloister-workspace-write-${workspaceId}`, { mode: 'exclusive' }, fn) : fn();
+}

@@ -18,7 +18,7 @@ import { cleanDisplayName, withNames } from '../../identity/workspace/names.ts';
 import type { WorkspaceRejection } from '../../identity/workspace/rejections.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
 import type { StoredWorkspace } from '../../identity/workspace/store.ts';
-import { listBrowserWorkspaces, saveBrowserWorkspace } from '../browserWorkspaceStore.ts';
+import { listBrowserWorkspaces, saveBrowserWorkspace, withWorkspaceWriteLock } from '../browserWorkspaceStore.ts';
 import { requestSync } from '../syncNow.ts';
 
 export interface BrowserWorkspace {
@@ -28,11 +28,7 @@ export interface BrowserWorkspace {
 }
 
 /** Read-modify-write of one stored workspace is serialised across this origin's tabs. */
-const lockName = (workspaceId: string) => `cloister-workspace-write-${workspaceId}`;
-async function exclusive<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  return locks ? locks.request(lockName(workspaceId), { mode: 'exclusive' }, fn) : fn();
-}
+const exclusive = withWorkspaceWriteLock;
 
 export async function loadBrowserWorkspace(store: BytesStore, vault: UnlockedVault, workspaceId: string): Promise<Result<BrowserWorkspace, 'workspace_unreadable'>> {
   const stored = (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);

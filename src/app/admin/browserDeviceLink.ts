@@ -8,15 +8,10 @@ import type { UnlockedVault } from '../../identity/vault/types.ts';
 import type { DeviceLinkStore } from '../../docs/sync/deviceLinkStore.ts';
 import { SyncEngine } from '../../docs/sync/SyncEngine.ts';
 import { openBrowserSyncState } from '../browserSyncState.ts';
-import { listBrowserWorkspaces, saveBrowserWorkspace } from '../browserWorkspaceStore.ts';
+import { listBrowserWorkspaces, saveBrowserWorkspace, withWorkspaceWriteLock } from '../browserWorkspaceStore.ts';
 import { docsDbPrefix, openAppRecords, workspacesStore } from '../openAppRecords.ts';
 
-/** Same lock name as browserAdmin.ts: one writer at a time per stored workspace, across this origin's tabs. */
-const lockName = (workspaceId: string) => `cloister-workspace-write-${workspaceId}`;
-async function exclusive<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  return locks ? locks.request(lockName(workspaceId), { mode: 'exclusive' }, fn) : fn();
-}
+const exclusive = withWorkspaceWriteLock;
 
 export function browserDeviceLinkStore(vault: UnlockedVault, store: BytesStore = workspacesStore): DeviceLinkStore {
   const find = async (workspaceId: string) => (await listBrowserWorkspaces(store, vault.dataKey)).find((w) => w.workspaceId === workspaceId);
