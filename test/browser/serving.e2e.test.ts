@@ -2,7 +2,7 @@
 // by the browser (CSP frame-ancestors 'none'); the service worker serves the installed build cache
 // first, so a new build on the server shows an update banner and runs only after the user's click (also
 // when every tab closed and the browser started the new worker); a server that ships a worker which
-// skips that wait is reported by the page it replaces.
+// skips that wait is reported by the page it replaces; the first visit alone installs the whole shell.
 // Builds go into one webRoot served by a real relay (startRelay, SQLite), as `npm start` does; each
 // build gets its own CLOISTER_BUILD_ID (vite.config.ts), which the page exposes as <html data-build>.
 import { spawnSync } from 'node:child_process';
@@ -39,6 +39,7 @@ describeInChromium('serving the web app safely', () => {
   let relay: RunningRelay;
   let context: BrowserContext;
   let framer: Server;
+  let relayClosed = false;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-serving-'));
@@ -50,7 +51,7 @@ describeInChromium('serving the web app safely', () => {
 
   afterAll(async () => {
     await context?.close();
-    await relay?.close();
+    if (!relayClosed) await relay?.close();
     await new Promise((r) => (framer ? framer.close(r) : r(undefined)));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -192,5 +193,24 @@ describeInChromium('serving the web app safely', () => {
     expect(await page.getByTestId('update-unapproved').getAttribute('role')).toBe('alert');
     await shoot(page, 'update-unapproved');
     await page.close();
+  });
+  it('the first visit alone installs the whole shell: with the server gone, a reload opens the app', async () => {
+    // A browser that has never seen the app (its own profile), one visit to an honest build, then the relay stops.
+    build(webRoot, 'build-five');
+    const fresh = await launchChromium(join(dir, 'profile-fresh'));
+    try {
+      const page = fresh.pages()[0] ?? (await fresh.newPage());
+      await page.goto(relay.httpUrl);
+      await page.getByTestId('password-confirm').waitFor({ timeout: 60_000 });
+      await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 60_000 }).toBe(true);
+      expect(await buildOf(page)).toBe('build-five');
+      await relay.close();
+      relayClosed = true;
+      await page.reload();
+      await page.getByTestId('password-confirm').waitFor({ timeout: 60_000 });
+      expect(await buildOf(page)).toBe('build-five');
+    } finally {
+      await fresh.close();
+    }
   });
 });
