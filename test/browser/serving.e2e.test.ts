@@ -6,7 +6,7 @@
 // Builds go into one webRoot served by a real relay (startRelay, SQLite), as `npm start` does; each
 // build gets its own CLOISTER_BUILD_ID (vite.config.ts), which the page exposes as <html data-build>.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ integrationTimeouts();
 
 const root = join(import.meta.dirname, '..', '..');
 const SHOTS = join(import.meta.dirname, 'screenshots');
+const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 function build(outDir: string, buildId: string): void {
   const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
@@ -56,11 +57,20 @@ describeInChromium('serving the web app safely', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A look at the banner on a phone, beside views.e2e's screenshots (test/browser/screenshots, git-ignored). */
+  /**
+   * A look at the banner on a phone, beside views.e2e's screenshots (test/browser/screenshots,
+   * git-ignored), and axe-core's serious or critical findings in it (none expected).
+   */
   async function shoot(page: Page, name: string): Promise<void> {
     mkdirSync(SHOTS, { recursive: true });
     await page.setViewportSize({ width: 390, height: 700 });
     await page.screenshot({ path: join(SHOTS, `${name}-390.png`) });
+    await page.evaluate(AXE); // CDP evaluation is not subject to the page's CSP
+    const found = await page.evaluate(async (sel) => {
+      const axe = (window as unknown as { axe: { run: (ctx: string, o: object) => Promise<{ violations: { id: string; impact: string | null }[] }> } }).axe;
+      return (await axe.run(sel, { resultTypes: ['violations'] })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}`);
+    }, `[data-testid="${name}"]`);
+    expect(found, `axe in ${name}`).toEqual([]);
   }
 
   const buildOf = (page: Page) => page.evaluate(() => document.documentElement.dataset.build).catch(() => 'navigating');
