@@ -44,9 +44,13 @@ describeInChromium('one sync engine across tabs in Chromium', () => {
   const titles = (p: Page) => p.getByTestId('record-item').allTextContents();
 
   async function addRecord(p: Page, title: string) {
+    // A blank form before typing, and the saved record open in the editor before the next step.
     await p.getByTestId('new-record').click();
+    await expect.poll(() => p.getByTestId('title').inputValue(), { timeout: 60_000 }).toBe('');
     await p.getByTestId('title').fill(title);
     await p.getByTestId('save').click();
+    await p.getByTestId('delete').waitFor({ timeout: 60_000 });
+    await expect.poll(() => p.getByTestId('title').inputValue(), { timeout: 60_000 }).toBe(title);
     await expect.poll(() => titles(p), { timeout: 60_000 }).toContain(title);
   }
 
