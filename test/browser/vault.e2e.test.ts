@@ -4,7 +4,7 @@
 // after the idle time set in Settings, unless she is active in another tab of the app.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -20,6 +20,7 @@ import { describeInChromium, launchChromium } from './chromium.ts';
 integrationTimeouts();
 
 const root = join(import.meta.dirname, '..', '..');
+const SHOTS = join(import.meta.dirname, 'screenshots'); // git-ignored; for a person to look at
 const RECOVERY = /^([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}$/;
 
 describeInChromium('locking the web app in Chromium', () => {
@@ -71,6 +72,12 @@ describeInChromium('locking the web app in Chromium', () => {
     await byId('vault-submit').click();
     expect((await byId('vault-error').textContent({ timeout: 60_000 }))!).toMatch(/too easy to guess/);
     expect(await byId('recovery-key').count()).toBe(0);
+    mkdirSync(SHOTS, { recursive: true });
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.screenshot({ path: join(SHOTS, `vault-weak-password-${width}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await byId('password').fill('Xq7#vR2!p');
     await expect.poll(() => byId('strength-verdict').textContent()).toMatch(/at least 10 characters/);
