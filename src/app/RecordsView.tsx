@@ -82,20 +82,24 @@ export function RecordsView({ app, nameOf }: { app: AppRecords; /** A member's d
     let off: (() => void) | undefined;
     let gone = false;
     void records.subscribe('index', refreshList).then((u) => (gone ? u() : (off = u)));
-    const offApplied = app.session.onApplied((report) => {
+    const changed = (applied: readonly { docId: string; deviceId: string; seq: number }[]) => {
       refreshList();
-      records.deletedIn(report.applied).then(
+      records.deletedIn(applied).then(
         (gone) => gone.length && setDeletedByOthers((was) => [...was.filter((n) => !gone.some((g) => g.id === n.id)), ...gone]),
         () => undefined,
       );
-    });
+    };
+    const offApplied = app.session.onApplied((report) => changed(report.applied));
+    // What another tab of this profile changed or received from the relay (src/app/tabs/TabSync.ts).
+    const offTabs = app.tabs.onChangedElsewhere((c) => changed(c.applied));
     return () => {
       gone = true;
       off?.();
       offApplied();
+      offTabs();
       clearTimeout(pending.current);
     };
-  }, [records, app.session, refreshList]);
+  }, [records, app.session, app.tabs, refreshList]);
 
   useEffect(() => {
     const t = setTimeout(() => setDebounced(query), SEARCH_DEBOUNCE_MS);

@@ -76,11 +76,13 @@ describe('engine errors become states and sentences, never raw messages', () => 
 describe('tab messages', () => {
   it('well-formed messages from another tab are accepted', () => {
     expect(parseTabMessage({ t: 'docs', from: 'a1', docIds: ['x', 'y'] })).toEqual({ t: 'docs', from: 'a1', docIds: ['x', 'y'] });
+    const applied = [{ docId: 'x', deviceId: 'd1', seq: 3, changes: 1 }];
+    expect(parseTabMessage({ t: 'docs', from: 'a1', docIds: ['x'], applied })).toEqual({ t: 'docs', from: 'a1', docIds: ['x'], applied });
     expect(parseTabMessage({ t: 'status', from: 'a1', leaseId: 'L', facts: at({ connection: 'offline', queued: 3 }) })?.t).toBe('status');
   });
 
   it('anything else is ignored, not thrown', () => {
-    for (const bad of [null, 42, 'docs', {}, { t: 'docs', from: 'a1' }, { t: 'docs', from: 'a1', docIds: [1] }, { t: 'launch', from: 'a1' },
+    for (const bad of [null, 42, 'docs', {}, { t: 'docs', from: 'a1' }, { t: 'docs', from: 'a1', docIds: [1] }, { t: 'docs', from: 'a1', docIds: ['x'], applied: [{ docId: 'x', deviceId: 'd1', seq: -1, changes: 1 }] }, { t: 'launch', from: 'a1' },
       { t: 'status', from: 'a1', leaseId: 'L', facts: { ...INITIAL_FACTS, queued: -1 } }, { t: 'status', from: 'a1', leaseId: 'L', facts: { ...INITIAL_FACTS, connection: 'hacked' } }])
       expect(parseTabMessage(bad)).toBeUndefined();
   });

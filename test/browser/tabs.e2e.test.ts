@@ -85,6 +85,15 @@ describeInChromium('one sync engine across tabs in Chromium', () => {
     await expect.poll(() => titles(tab2), { timeout: 60_000 }).toContain('Dressing change');
     await addRecord(tab2, 'Allergy check');
     await expect.poll(() => titles(tab1), { timeout: 60_000 }).toContain('Allergy check');
+    // A record open in both: a change saved in one shows in the other's editor.
+    await tab2.getByTestId('record-item').filter({ hasText: 'Intake form' }).click();
+    await expect.poll(() => tab2.getByTestId('title').inputValue(), { timeout: 60_000 }).toBe('Intake form');
+    await tab1.getByTestId('record-item').filter({ hasText: 'Intake form' }).click();
+    await expect.poll(() => tab1.getByTestId('title').inputValue(), { timeout: 60_000 }).toBe('Intake form');
+    await tab1.getByTestId('title').fill('Intake form (revised)');
+    await tab1.getByTestId('save').click();
+    await expect.poll(() => tab2.getByTestId('title').inputValue(), { timeout: 60_000 }).toBe('Intake form (revised)');
+    await expect.poll(() => titles(tab2), { timeout: 60_000 }).toContain('Intake form (revised)');
     // The follower's edit went into the shared outbox and the leader pushed it.
     await aliceHas('Allergy check');
     // Alice's edit arrives once (through the leader) and shows in both tabs.

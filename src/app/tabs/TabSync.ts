@@ -7,7 +7,7 @@
 // the queue, lease, quarantine and damage are known without the relay.
 import type { DocumentId, Repo } from '@automerge/automerge-repo';
 import { randomBytes, toHex } from '../../crypto/bytes.ts';
-import type { DocSession } from '../../docs/DocSession.ts';
+import type { ApplyReport, DocSession } from '../../docs/DocSession.ts';
 import { LeaseClock } from '../../docs/sync/LeaseClock.ts';
 import { preverifyEnvelopes } from '../../docs/sync/preverifyEnvelopes.ts';
 import { SyncEngine, type SyncSession } from '../../docs/sync/SyncEngine.ts';
@@ -41,12 +41,19 @@ export interface TabSyncView {
   membershipVersion: number;
 }
 
+/** Documents another tab changed, now merged here; `applied` when it applied them from the relay. */
+export interface ChangedElsewhere {
+  docIds: string[];
+  applied: ApplyReport['applied'];
+}
+
 export class TabSync {
   readonly tabId = toHex(randomBytes(8));
   readonly #o: TabSyncOptions;
   readonly #channel: TabChannel;
   readonly #leadership: Leadership;
   readonly #listeners = new Set<(v: TabSyncView) => void>();
+  readonly #changeListeners = new Set<(c: ChangedElsewhere) => void>();
   readonly #offs: (() => void)[] = [];
   #view: TabSyncView = { role: 'follower', facts: INITIAL_FACTS, membershipVersion: 0 };
   #engine: SyncEngine | undefined;
@@ -70,7 +77,7 @@ export class TabSync {
       }),
       o.session.onApplied((report) => {
         const docIds = [...new Set(report.applied.map((a) => a.docId))];
-        if (docIds.length) this.#channel.post({ t: 'docs', from: this.tabId, docIds });
+        if (docIds.length) this.#channel.post({ t: 'docs', from: this.tabId, docIds, applied: report.applied });
       }),
     );
     this.#leadership = electLeader(o.storageName, () => this.#lead(), o.locks);
@@ -100,6 +107,12 @@ export class TabSync {
     return () => this.#listeners.delete(cb);
   }
 
+  /** Another tab changed documents (merged into this tab's open copies by now); returns the unsubscribe function. */
+  onChangedElsewhere(cb: (c: ChangedElsewhere) => void): () => void {
+    this.#changeListeners.add(cb);
+    return () => this.#changeListeners.delete(cb);
+  }
+
   /** Stop the engine (if leading), give up leadership and close the channel. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -113,6 +126,7 @@ export class TabSync {
     this.#leadership.release();
     this.#channel.close();
     this.#listeners.clear();
+    this.#changeListeners.clear();
   }
 
   #set(next: Partial<TabSyncView>): void {
@@ -177,10 +191,19 @@ export class TabSync {
   async #onMessage(m: TabMessage): Promise<void> {
     if (this.#closed) return;
     switch (m.t) {
-      case 'docs':
+      case 'docs': {
         await mergeFromStorage(this.#o.repo, m.docIds).catch(() => undefined);
         if (this.#view.role === 'leader') this.#scheduleRecount();
+        const c: ChangedElsewhere = { docIds: m.docIds, applied: m.applied ?? [] };
+        for (const cb of this.#changeListeners) {
+          try {
+            cb(c);
+          } catch {
+            /* a listener's failure is not ours */
+          }
+        }
         return;
+      }
       case 'kick':
         if (this.#view.role !== 'leader') return;
         this.#engine?.kick();

@@ -20,7 +20,13 @@ export const tabMessageSchema = z.discriminatedUnion('t', [
   /** The leader's sync status, and the lease id it holds (followers reload a newer lease). */
   z.object({ t: z.literal('status'), from: tabId, facts: syncFactsSchema, leaseId: z.string().max(128) }),
   /** These documents changed in storage (applied from the relay, or edited in the sending tab). */
-  z.object({ t: z.literal('docs'), from: tabId, docIds: z.array(docId).max(10_000) }),
+  z.object({
+    t: z.literal('docs'),
+    from: tabId,
+    docIds: z.array(docId).max(10_000),
+    /** When applied from the relay: which envelopes (as ApplyReport.applied), e.g. to tell who deleted a record. */
+    applied: z.array(z.object({ docId, deviceId: z.string().min(1).max(128), seq: z.number().int().nonnegative(), changes: z.number().int().nonnegative() })).max(10_000).optional(),
+  }),
   /** A follower sealed edits into the shared outbox or recorded a membership change: sync now, and recount. */
   z.object({ t: z.literal('kick'), from: tabId }),
   /** The membership log changed (the leader synced it): reload the workspace. */
