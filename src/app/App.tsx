@@ -11,6 +11,7 @@ import { TeamView } from './admin/TeamView.tsx';
 import { ChangePassword } from './ChangePassword.tsx';
 import { defaultRelayUrl, JoinWorkspace } from './JoinWorkspace.tsx';
 import { ensureWorkspaces, openAppRecords, workspacesStore, type AppRecords, type WorkspaceChoice } from './openAppRecords.ts';
+import type { EditorDraft } from './RecordEditor.tsx';
 import { RecordsView } from './RecordsView.tsx';
 import { Settings } from './Settings.tsx';
 import { SyncStatus } from './SyncStatus.tsx';
@@ -93,10 +94,26 @@ export function App() {
     setPanel(p);
   };
 
+  // Unsaved edits per workspace, kept while other views are open and across workspace switches; locking
+  // forgets them with the keys (the Lock button asks first; the idle lock can't, and doesn't wait).
+  const drafts = useRef(new Map<string, Map<string, EditorDraft>>());
+  const draftsOf = (workspaceId: string) => {
+    let d = drafts.current.get(workspaceId);
+    if (!d) drafts.current.set(workspaceId, (d = new Map()));
+    return d;
+  };
+  const draftCount = () => [...drafts.current.values()].reduce((n, d) => n + d.size, 0);
+
   const lock = () => {
+    drafts.current = new Map();
     setPanel('records');
     setNotice('');
     setVault(undefined);
+  };
+  const lockAsked = () => {
+    const n = draftCount();
+    if (n > 0 && !window.confirm(`${n} unsaved draft${n === 1 ? '' : 's'} will be discarded when the app locks. Lock anyway?`)) return;
+    lock();
   };
 
   // Lock by itself after the idle time chosen in Settings (activity in any tab of the app counts).
@@ -148,7 +165,7 @@ export function App() {
             <button type="button" data-testid="open-change-password" aria-current={panel === 'password' ? 'page' : undefined} onClick={() => open('password')}>
               Change password
             </button>
-            <button type="button" data-testid="lock" onClick={lock}>
+            <button type="button" data-testid="lock" onClick={lockAsked}>
               Lock
             </button>
           </nav>
@@ -212,7 +229,7 @@ export function App() {
             {panel === 'team' ? (
               <TeamView key={app.workspaceId} vault={vault} store={workspacesStore} workspaceId={app.workspaceId} {...(app.relayUrl ? { relayUrl: app.relayUrl } : {})} onClose={() => open('records')} />
             ) : (
-              <RecordsView key={app.workspaceId} app={app} nameOf={nameOf} />
+              <RecordsView key={app.workspaceId} app={app} nameOf={nameOf} drafts={draftsOf(app.workspaceId)} />
             )}
           </>
         )}

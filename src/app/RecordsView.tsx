@@ -18,7 +18,13 @@ import './records.css';
 const SEARCH_DEBOUNCE_MS = 120;
 const NEW = '\u0000new'; // the draft key of the new-record form (no record id looks like it)
 
-export function RecordsView({ app, nameOf }: { app: AppRecords; /** A member's display name, if the workspace has one. */ nameOf?: NameOf }) {
+export function RecordsView({ app, nameOf, drafts: kept }: {
+  app: AppRecords;
+  /** A member's display name, if the workspace has one. */
+  nameOf?: NameOf;
+  /** Where unsaved edits are kept, so they outlive this view (another panel, another workspace) until the app locks. */
+  drafts?: Map<string, EditorDraft>;
+}) {
   const { records } = app;
   const [list, setList] = useState<RecordSummary[]>([]);
   const [trash, setTrash] = useState<RecordSummary[]>([]);
@@ -36,8 +42,8 @@ export function RecordsView({ app, nameOf }: { app: AppRecords; /** A member's d
   const [sort, setSort] = useState<RecordSort>('title');
   const [showHistory, setShowHistory] = useState(false);
   // Unsaved edits per record (NEW for the new-record form), kept for this session.
-  const drafts = useRef(new Map<string, EditorDraft>());
-  const [draftIds, setDraftIds] = useState<ReadonlySet<string>>(new Set());
+  const drafts = useRef(kept ?? new Map<string, EditorDraft>());
+  const [draftIds, setDraftIds] = useState<ReadonlySet<string>>(() => new Set(drafts.current.keys()));
   const inFlight = useRef(0);
   // Set while this view deletes the open record, so its own delete isn't reported as someone else's.
   const removing = useRef<string | undefined>(undefined);
@@ -225,7 +231,7 @@ export function RecordsView({ app, nameOf }: { app: AppRecords; /** A member's d
         drafts={draftIds}
         {...(nameOf ? { nameOf } : {})}
       />
-      <main>
+      <div className="record-main">
         {error && <p role="alert" className="error" data-testid="records-error">{error}</p>}
         {notices.length > 0 && (
           <div role="status" className="notice" data-testid="deleted-by-others">
@@ -276,7 +282,7 @@ export function RecordsView({ app, nameOf }: { app: AppRecords; /** A member's d
             <HistoryPanel load={loadHistory} version={record.heads.join(',')} record={record} onRestoreValue={restoreValue} {...(nameOf ? { nameOf } : {})} />
           </ErrorBoundary>
         )}
-      </main>
+      </div>
     </div>
   );
 }

@@ -139,7 +139,7 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     await byId('sort').selectOption('title');
   });
 
-  it('unsaved edits survive switching to another record and back, marked as a draft, until saved or discarded', async () => {
+  it('unsaved edits survive switching to another record or view and back, marked as a draft, until saved or discarded; Lock asks first', async () => {
     await item('Boiler').click();
     await expect.poll(() => byId('title').inputValue()).toBe('Boiler');
     await expect.poll(() => byId('draft-mark').count()).toBe(0);
@@ -163,6 +163,15 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     await item('Anna Kovač').click();
     await expect.poll(() => byId('title').inputValue(), LONG).toBe('Anna Kovač');
     await expect.poll(() => byId('draft-mark').count()).toBe(0);
+    await expect.poll(() => byId('draft-badge').count()).toBe(1);
+
+    // Another view (Settings) and back: the draft is still kept.
+    await byId('open-settings').click();
+    await byId('open-records').click();
+    await expect.poll(() => byId('draft-badge').count(), LONG).toBe(1);
+    // Lock asks before discarding a draft; declining keeps the app unlocked.
+    page.once('dialog', (d) => void d.dismiss());
+    await byId('lock').click();
     await expect.poll(() => byId('draft-badge').count()).toBe(1);
 
     // Back: the draft is there as it was left, marked.
