@@ -121,8 +121,10 @@ export function App() {
   useIdleLock(lock, vault ? idleSeconds : null);
 
   const current = workspaces.find((w) => w.workspaceId === chosen);
-  const myName = vault && app ? nameIn(app, app.sync.live.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId) : undefined;
-  const nameOf = useCallback((userId: string) => nameIn(app, userId), [app]);
+  // People by display name; this person, when they chose none (e.g. in the personal workspace), as "you".
+  const myUserId = vault && app ? (app.sync.live.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId) : undefined;
+  const nameOf = useCallback((userId: string) => nameIn(app, userId) ?? (userId === myUserId ? 'you' : undefined), [app, myUserId]);
+  const myName = myUserId !== undefined ? nameIn(app, myUserId) : undefined;
 
   return (
     <div className="app">

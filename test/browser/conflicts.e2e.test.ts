@@ -140,7 +140,8 @@ describeInChromium('conflicts, merged notes and deletes between the web app and 
     await expect.poll(() => byId('conflict-badge').count()).toBe(0);
     await synced();
     await aliceSees(id, (r) => [r.fields.dose, r.conflicts], ['5mg', {}]);
-    await expect.poll(() => byId('attribution').textContent()).toMatch(new RegExp(`^Created by ${aliceUser} · last changed by (?!${aliceUser}$)\\S+$`));
+    // Bob's own change is his ("you", as he has no display name here), with his id's first characters.
+    await expect.poll(() => byId('attribution').textContent()).toMatch(new RegExp(`^Created by ${aliceUser} · last changed by you \\((?!${aliceUser!.slice(0, 6)})\\S{6}\\)$`));
 
     // Notes: both start from empty notes. Bob types without saving; Alice saves hers; Bob saves: both kept.
     expect(await byId('notes').inputValue()).toBe('');
