@@ -1,6 +1,7 @@
 // Record commands: add, list, show, edit, rm (DESIGN → Interfaces). Each opens the vault, the
 // workspace (the only one, or --workspace NAME) and its encrypted local storage; an edit returns
 // once its signed, encrypted envelope is in the outbox.
+import { termSafe, termSafeLines } from '../terminal.ts';
 import { Command } from 'commander';
 import { isValidDocumentId } from '@automerge/automerge-repo';
 import { EditRefusedError } from '../../docs/DocSession.ts';
@@ -64,16 +65,16 @@ const when = (a: Author) => isoTime(a.claimedTime);
 
 function showText(r: RecordView, nameOf?: NameOf): string {
   const who = (a: Author) => `${personLabel(a.userId, nameOf)} (device ${a.deviceId})`;
-  const lines = [`${r.title}${r.deleted ? '  (deleted)' : ''}`, `  id       ${r.id}`];
+  const lines = [`${termSafe(r.title)}${r.deleted ? '  (deleted)' : ''}`, `  id       ${r.id}`];
   const conflict = (path: string) => (r.conflicts[path] ? `   [conflict: also ${r.conflicts[path]!.map(v => JSON.stringify(v)).join(', ')}]` : '');
   if (r.conflicts.title) lines.push(`  title${conflict('title')}`);
-  for (const [k, v] of Object.entries(r.fields).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${k}: ${v}${conflict(`fields.${k}`)}`);
-  if (r.tags.length) lines.push(`  tags     ${r.tags.join(', ')}`);
+  for (const [k, v] of Object.entries(r.fields).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${termSafe(k)}: ${termSafe(v)}${conflict(`fields.${k}`)}`);
+  if (r.tags.length) lines.push(`  tags     ${r.tags.map(termSafe).join(', ')}`);
   if (r.createdBy) lines.push(`  created  ${when(r.createdBy)} by ${who(r.createdBy)}`);
   if (r.updatedBy.length) lines.push(`  updated  ${when(r.updatedBy[0]!)} by ${r.updatedBy.map(who).join(', ')}`);
   if (Object.keys(r.conflicts).length) lines.push(`  conflicts: settle with cloister record resolve ${r.id} --title T / --field KEY=VALUE`);
   if (r.damaged) lines.push(`  damaged: ${r.damaged.join(', ')} (not of the expected type; shown as far as readable)`);
-  if (r.notes) lines.push('', ...r.notes.split('\n').map(l => `  ${l}`));
+  if (r.notes) lines.push('', ...termSafeLines(r.notes).map(l => `  ${l}`));
   return `${lines.join('\n')}\n`;
 }
 
@@ -118,7 +119,7 @@ export function register(program: Command): void {
             const updated = r.updatedAt !== undefined && o.sort !== undefined && o.sort !== 'title'
               ? `  (${isoTime(r.updatedAt)}${r.updatedBy ? ` by ${personLabel(r.updatedBy, nameOf)}` : ''})`
               : '';
-            process.stdout.write(`${r.id}  ${r.title}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}${updated}\n`);
+            process.stdout.write(`${r.id}  ${termSafe(r.title)}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}${updated}\n`);
           }
       });
     });

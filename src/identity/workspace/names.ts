@@ -33,7 +33,9 @@ export function openName(epochKeys: ReadonlyMap<number, EpochKey>, workspaceId: 
   const r = openBytes(nameKey(key, workspaceId), box, DOMAIN.sealedName, ad(workspaceId, sealed.epoch, slot));
   if (!r.ok) return undefined;
   try {
-    return fromUtf8(r.value).slice(0, 200);
+    // Names are typed without control or format characters (cleanDisplayName); one that has them was
+    // crafted by a member holding the key: they are dropped, so no name can drive a terminal or flip text.
+    return fromUtf8(r.value).replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').slice(0, 200);
   } catch {
     return undefined;
   }

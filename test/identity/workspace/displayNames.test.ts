@@ -52,3 +52,13 @@ describe('display names in the log', () => {
     expect(buildIntent(state, bob, new Map(), { kind: 'set_name', name: 'Bob' }, NOW + 1)).toMatchObject({ ok: false, reason: 'epoch_no_lockbox' });
   });
 });
+
+describe('names crafted by a member holding the key', () => {
+  it('lose their control and format characters when opened (no terminal escapes, no bidi overrides)', () => {
+    const { alice, bob, state: s0 } = teamOfTwo();
+    const keys = keysOf(s0, alice);
+    const crafted = sealName(keys.get(0)!, s0.workspaceId, 0, memberSlot('bob'), 'Bob\u001b[2J\u202eevil\u0007');
+    const s1 = must(s0, signEntry(bob, { ...header(s0, bob, NOW + 1), kind: 'set_name', name: crafted }).bytes);
+    expect(withNames(s1, keys).members.get('bob')!.name).toBe('Bob[2Jevil');
+  });
+});
