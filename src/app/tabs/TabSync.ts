@@ -208,7 +208,6 @@ export class TabSync {
         if (this.#view.role !== 'leader') return;
         this.#engine?.kick();
         this.#engine?.kickMembership(); // a follower may have recorded a membership change (syncNow)
-        this.#engine?.kickMembership();
         this.#scheduleRecount();
         return;
       case 'hello':
