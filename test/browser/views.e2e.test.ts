@@ -129,6 +129,7 @@ describeInChromium('every view fits phones and desktops and passes axe-core', ()
 
     await byId('password').fill(PASSWORD);
     await byId('password-confirm').fill(PASSWORD);
+    await check('vault-create-filled'); // with whatever the form says about the password (strength, match)
     await byId('vault-submit').click();
     await byId('recovery-key').waitFor({ timeout: 60_000 });
     await check('recovery-key');
