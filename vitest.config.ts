@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Tests spawn bin/cloister.js, which runs build/: rebuild it first when a source changed.
+    globalSetup: ['test/globalSetup.ts'],
   },
 });

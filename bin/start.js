@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: build the web app when there is one (vite config + src/app entry), then run a relay on
-// http://127.0.0.1:8787 with SQLite under ./data/ that also serves the build (dist/).
+// http://127.0.0.1:8787 with SQLite under ./data/ that also serves the build (dist/). The relay runs
+// compiled (build/, made by scripts/build-node.js at install time): no TypeScript loader.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -21,8 +21,11 @@ if (viteConfig && appEntry && existsSync(join(root, 'src/app'))) {
 }
 
 mkdirSync(join(root, 'data'), { recursive: true });
-register();
-const { runRelay } = await import('../relay/main.ts');
+if (!existsSync(join(root, 'build/relay/main.js'))) {
+  console.error('[start] the relay is not built yet: run `npm run build:node` (npm install does it)');
+  process.exit(2);
+}
+const { runRelay } = await import('../build/relay/main.js');
 try {
   const relay = await runRelay({ port: 8787, host: '127.0.0.1', store: 'sqlite:./data/relay.sqlite', webRoot: join(root, 'dist') });
   console.error(`[start] relay on ${relay.httpUrl} (WebSocket ${relay.url}); Ctrl-C to stop`);

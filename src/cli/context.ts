@@ -7,8 +7,6 @@ import { Command, Option } from 'commander';
 import { DEFAULT_KDF, MIN_KDF, validateKdfParams, type KdfParams } from '../crypto/argon2.ts';
 import { checkNewPassword, describePasswordRejection } from '../identity/vault/passwordPolicy.ts';
 import { describeVaultFailure, type UnlockedVault, type VaultFailure } from '../identity/vault/types.ts';
-import { unlockVault } from '../identity/vault/unlockVault.ts';
-import { vaultExists } from '../identity/vault/store.ts';
 
 /** The options every command sees, wherever on the command line they were given. */
 export interface CommonOptions {
@@ -233,6 +231,8 @@ export function vaultFailureMessage(f: { reason: VaultFailure; detail?: string }
 
 /** Unlock the profile's vault with a password (stdin or prompt), or exit with one line. */
 export async function openVault(opts: CommonOptions): Promise<UnlockedVault> {
+  // Loaded here, not at startup, so `cloister --help` and commands that need no vault stay fast.
+  const [{ vaultExists }, { unlockVault }] = await Promise.all([import('../identity/vault/store.ts'), import('../identity/vault/unlockVault.ts')]);
   if (!vaultExists(opts.home)) fail(vaultFailureMessage({ reason: 'vault_missing' }, opts.home));
   const password = await readPassword(opts);
   const r = await unlockVault(opts.home, password, {

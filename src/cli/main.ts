@@ -1,9 +1,13 @@
 // `cloister`: the command-line client. Builds the commander program from one register() per command
 // group (src/cli/commands/<group>.ts) and runs it. Every error is one line on stderr with a non-zero
-// exit; set CLOISTER_DEBUG=1 to see stack traces of unexpected ones.
+// exit; set CLOISTER_DEBUG=1 to see stack traces of unexpected ones. Registering a group loads only
+// commander and its option text: each command imports what it needs inside its action, so
+// `cloister --help` and a command start without loading every other command's modules.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { addGlobalOptions, EXIT, oneLine } from './context.ts';
+import { packageRoot } from './packageRoot.ts';
 import { register as registerBench } from './commands/bench.ts';
 import { register as registerVault } from './commands/vault.ts';
 import { register as registerRecord } from './commands/record.ts';
@@ -18,7 +22,7 @@ import { register as registerSim } from './commands/sim.ts';
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -1,20 +1,38 @@
 // The benchmark runner behind `cloister bench`: runs every registered suite (or --only some) and
 // merges their named figures into one flat JSON object. A suite is one file here exporting a
-// BenchSuite; add it to SUITES below. Figure names must be unique across suites.
+// BenchSuite; add it to SUITES below with lazy(), which names it for --only and loads its file only
+// when it runs (so `cloister` starts without loading every suite). Figure names must be unique
+// across suites.
 import { cpus } from 'node:os';
-import { chainSuite } from './chainBench.ts';
-import { cryptoBench } from './cryptoBench.ts';
-import { docsSuite } from './docsBench.ts';
-import { automergeVersionSuite } from './automergeVersionBench.ts';
-import { recordsSuite } from './recordsBench.ts';
-import { relayLoadSuite } from './relayLoadBench.ts';
-import { syncSuite } from './syncBench.ts';
 import type { BenchContext, BenchSuite, Figures } from './suite.ts';
 
 export type { BenchContext, BenchSuite, Figures };
 
+/** A registered suite: the suite itself, or a stand-in naming it whose `load` brings the real one. */
+export type RegisteredSuite = BenchSuite & { load?: () => Promise<BenchSuite> };
+
+/** A stand-in for the suite `name` (the same name as the suite file's own), loaded when it runs. */
+function lazy(name: string, load: () => Promise<BenchSuite>, o: { optIn?: boolean } = {}): RegisteredSuite {
+  return {
+    name,
+    description: `(${name}: loaded when run)`,
+    ...(o.optIn ? { optIn: true } : {}),
+    load,
+    run: async (ctx) => (await load()).run(ctx),
+  };
+}
+
 /** Every suite, in the order they run. Others add theirs here (docsBench, syncBench, …). */
-export const SUITES: BenchSuite[] = [cryptoBench, docsSuite, automergeVersionSuite, recordsSuite, syncSuite, chainSuite, relayLoadSuite];
+export const SUITES: RegisteredSuite[] = [
+  lazy('crypto', async () => (await import('./cryptoBench.ts')).cryptoBench),
+  lazy('docs', async () => (await import('./docsBench.ts')).docsSuite),
+  lazy('automerge', async () => (await import('./automergeVersionBench.ts')).automergeVersionSuite),
+  lazy('records', async () => (await import('./recordsBench.ts')).recordsSuite),
+  lazy('sync', async () => (await import('./syncBench.ts')).syncSuite),
+  lazy('chain', async () => (await import('./chainBench.ts')).chainSuite),
+  lazy('relay-load', async () => (await import('./relayLoadBench.ts')).relayLoadSuite, { optIn: true }),
+  lazy('cli', async () => (await import('./cliBench.ts')).cliSuite, { optIn: true }),
+];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
   const unknown = (only ?? []).filter((n) => !SUITES.some((s) => s.name === n));
@@ -28,7 +46,9 @@ export async function runBench(only: string[] | undefined, ctx: BenchContext): P
     suites: chosen.map((s) => s.name),
   };
   const suiteMs: Record<string, number> = {};
-  for (const suite of chosen) {
+  for (const entry of chosen) {
+    const suite = entry.load ? await entry.load() : entry;
+    if (suite.name !== entry.name || !!suite.optIn !== !!entry.optIn) throw new Error(`bench suite ${entry.name} is registered as ${entry.name}${entry.optIn ? ' (opt-in)' : ''} but its file says ${suite.name}${suite.optIn ? ' (opt-in)' : ''}`);
     ctx.log(`bench: ${suite.name} — ${suite.description}`);
     const t0 = performance.now();
     const figures = await suite.run(ctx);

@@ -40,6 +40,7 @@ import { appendEntry, replayLog } from '../../identity/workspace/log.ts';
 import type { DeviceKeys } from '../../identity/workspace/signEntry.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
 import { ENVELOPE_VERSION, encodeEnvelope, encodeEnvelopeHeader } from '../../protocol/envelope.ts';
+import { packageRoot } from '../packageRoot.ts';
 import { round } from './measure.ts';
 import type { BenchSuite, Figures } from './suite.ts';
 
@@ -63,7 +64,7 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'cloister.js');
+const BIN = join(packageRoot(), 'bin', 'cloister.js');
 
 function spawnRelay(store: string): Promise<Instance> {
   const proc: ChildProcess = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--store', store, '--push-burst', '1000000', '--push-per-second', '1000000'], {

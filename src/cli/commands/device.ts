@@ -1,10 +1,9 @@
 // Device commands: `device link` / `device approve CODE` link a new device through the relay
 // (deviceLink.ts), `device revoke` revokes a device and rotates the workspace key, `device list`
 // shows this user's devices.
+// Modules beyond commander and ../context.ts load inside each action (`cloister --help` stays fast).
 import { Command } from 'commander';
-import { deviceInfo, memberOf } from '../../identity/workspace/selectors.ts';
 import { fail, openVault, optionsOf, printJson } from '../context.ts';
-import { chooseWorkspace, currentKey, noteIntent, recordIntent } from '../workspaceProfile.ts';
 import { registerLink } from './deviceLink.ts';
 
 export function register(program: Command): void {
@@ -15,6 +14,7 @@ export function register(program: Command): void {
 
   pick(device.command('list').description('list your devices in the workspace')).action(async (o: { workspace?: string }, cmd: Command) => {
     const opts = optionsOf(cmd);
+    const [{ deviceInfo, memberOf }, { chooseWorkspace }] = await Promise.all([import('../../identity/workspace/selectors.ts'), import('../workspaceProfile.ts')]);
     const vault = await openVault(opts);
     const ws = chooseWorkspace(opts, vault, o.workspace);
     const me = ws.state.devices.get(vault.device.deviceId)?.userId ?? vault.userId;
@@ -26,6 +26,7 @@ export function register(program: Command): void {
   pick(device.command('revoke <device>').description('revoke a device (yours, or anyone’s if you are an admin) and rotate the key')).action(
     async (id: string, o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const { chooseWorkspace, currentKey, noteIntent, recordIntent } = await import('../workspaceProfile.ts');
       const vault = await openVault(opts);
       const ws = chooseWorkspace(opts, vault, o.workspace);
       const candidates = [...ws.state.devices.values()].filter((d) => !d.revoked && (d.deviceId === id || d.deviceId.startsWith(id)));

@@ -2,23 +2,19 @@
 // device of the same person): the exchange goes through the relay's device-link mailbox, sealed under
 // the one-time code (docs/DEVICES.md). `link` prints the code and waits until it is approved, then
 // stores the workspaces and syncs each once; `approve` adds the device and shares the keys.
+// The sync modules load inside each action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
-import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
-import { approveDeviceLink } from '../../docs/sync/approveDeviceLink.ts';
-import { describeLinkFailure, groupLinkCode } from '../../docs/sync/deviceLinkRelay.ts';
-import { linkThisDevice } from '../../docs/sync/linkThisDevice.ts';
-import { nodeDeviceLinkStore } from '../../docs/sync/nodeDeviceLinkStore.ts';
-import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
-import { SyncEngine } from '../../docs/sync/SyncEngine.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { EXIT, fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { parseDuration } from '../workspaceProfile.ts';
 
 const RELAY_URL = /^wss?:\/\/[^\s/]+/;
 
-const grouped = groupLinkCode;
-
 async function syncOnce(home: string, vault: UnlockedVault, workspaceId: string, relay: string): Promise<string | undefined> {
+  const [{ describeOpenSessionFailure, openRecordSession }, { syncSessionOf }, { SyncEngine }] = await Promise.all([
+    import('../../docs/openSession.ts'),
+    import('../../docs/sync/nodeSyncSession.ts'),
+    import('../../docs/sync/SyncEngine.ts'),
+  ]);
   const s = await openRecordSession({ home, vault, workspace: workspaceId });
   if (!s.ok) return describeOpenSessionFailure(s);
   const engine = new SyncEngine(syncSessionOf(s.value, vault, home), { relayUrl: relay });
@@ -41,6 +37,12 @@ export function registerLink(device: Command): void {
     .option('--wait <duration>', 'how long to wait for the approval (default: until the code expires, 10 minutes)')
     .action(async (o: { relay?: string; wait?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ describeLinkFailure, groupLinkCode: grouped }, { linkThisDevice }, { nodeDeviceLinkStore }, { parseDuration }] = await Promise.all([
+        import('../../docs/sync/deviceLinkRelay.ts'),
+        import('../../docs/sync/linkThisDevice.ts'),
+        import('../../docs/sync/nodeDeviceLinkStore.ts'),
+        import('../workspaceProfile.ts'),
+      ]);
       if (o.relay === undefined) fail('--relay is required: the relay your other device syncs through (ws://HOST:PORT)', EXIT.usage);
       if (!RELAY_URL.test(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, EXIT.usage);
       const waitMs = o.wait === undefined ? undefined : parseDuration(o.wait);
@@ -78,6 +80,11 @@ export function registerLink(device: Command): void {
     .option('--relay <url>', "the relay the new device used (default: your workspace's)")
     .action(async (code: string, o: { relay?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ approveDeviceLink }, { describeLinkFailure }, { nodeDeviceLinkStore }] = await Promise.all([
+        import('../../docs/sync/approveDeviceLink.ts'),
+        import('../../docs/sync/deviceLinkRelay.ts'),
+        import('../../docs/sync/nodeDeviceLinkStore.ts'),
+      ]);
       if (o.relay !== undefined && !RELAY_URL.test(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, EXIT.usage);
       const vault = await openVault(opts);
       const r = await approveDeviceLink({

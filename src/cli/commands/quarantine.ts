@@ -2,11 +2,9 @@
 // `resubmit` is the user's explicit way out of a document blocked by a lease_expired push: the same
 // changes, same seq, sealed again under the current lease and put back in the outbox (then `cloister sync`).
 import { writeFileSync } from 'node:fs';
+// The docs modules load inside each action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
-import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
-import { describeEnvelopeRejection } from '../../docs/rejections.ts';
-import { exportQuarantine } from '../../docs/sync/quarantineExport.ts';
-import { listQuarantine, resubmitQuarantined } from '../../docs/sync/resubmit.ts';
+import type { RecordSession } from '../../docs/openSession.ts';
 import { EXIT, fail, note, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
 
 const STATE_WORDS = {
@@ -17,6 +15,7 @@ const STATE_WORDS = {
 
 async function withSession<T>(cmd: Command, workspace: string | undefined, fn: (s: RecordSession, opts: CommonOptions) => Promise<T>): Promise<T> {
   const opts = optionsOf(cmd);
+  const { describeOpenSessionFailure, openRecordSession } = await import('../../docs/openSession.ts');
   const vault = await openVault(opts);
   const s = await openRecordSession({ home: opts.home, vault, ...(workspace !== undefined ? { workspace } : {}) });
   if (!s.ok) fail(describeOpenSessionFailure(s));
@@ -34,6 +33,7 @@ export function register(program: Command): void {
   pick(q.command('list'))
     .description('list quarantined envelopes: id, reason, document, seq, when, and what can be done')
     .action(async (o: { workspace?: string }, cmd: Command) => {
+      const [{ describeEnvelopeRejection }, { listQuarantine }] = await Promise.all([import('../../docs/rejections.ts'), import('../../docs/sync/resubmit.ts')]);
       await withSession(cmd, o.workspace, async (s, opts) => {
         const items = (await listQuarantine(s.session)).map(({ entry: e, header: h, state }) => ({
           id: e.id,
@@ -61,6 +61,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'write to this file instead of standard output')
     .option('--decrypt', 'also include the decrypted changes (plaintext!) for your own records')
     .action(async (o: { workspace?: string; out?: string; decrypt?: boolean }, cmd: Command) => {
+      const { exportQuarantine } = await import('../../docs/sync/quarantineExport.ts');
       await withSession(cmd, o.workspace, async s => {
         const ex = await exportQuarantine(s.session, s.live, { decrypt: o.decrypt === true });
         const text = `${JSON.stringify(ex, null, 2)}\n`;
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .action(async (ids: string[], o: { workspace?: string; all?: boolean }, cmd: Command) => {
       if (!o.all && ids.length === 0) fail('name the quarantine ids to resubmit (cloister quarantine list), or pass --all', EXIT.usage);
       if (o.all && ids.length > 0) fail('pass either ids or --all, not both', EXIT.usage);
+      const { resubmitQuarantined } = await import('../../docs/sync/resubmit.ts');
       await withSession(cmd, o.workspace, async (s, opts) => {
         const r = await resubmitQuarantined(s, o.all ? 'all' : ids);
         if (!r.ok) fail(r.message);

@@ -1,16 +1,14 @@
 // Record commands: add, list, show, edit, rm (DESIGN → Interfaces). Each opens the vault, the
 // workspace (the only one, or --workspace NAME) and its encrypted local storage; an edit returns
-// once its signed, encrypted envelope is in the outbox.
+// once its signed, encrypted envelope is in the outbox. The session's modules (storage, Automerge)
+// load inside withRecords, so `cloister --help` stays fast.
 import { termSafe, termSafeLines } from '../terminal.ts';
 import { Command } from 'commander';
-import { isValidDocumentId } from '@automerge/automerge-repo';
-import { EditRefusedError } from '../../docs/DocSession.ts';
-import { RecordError, type RecordStore } from '../../docs/records/RecordStore.ts';
+import type { RecordStore } from '../../docs/records/RecordStore.ts';
 import type { Author, RecordView } from '../../docs/records/recordTypes.ts';
 import { findRecords, RECORD_SORTS, type RecordSort } from '../../docs/records/findRecords.ts';
 import { personLabel, type NameOf } from '../../docs/records/personLabel.ts';
-import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
-import { OfflineLeaseExpiredError } from '../../docs/sync/LeaseClock.ts';
+import type { RecordSession } from '../../docs/openSession.ts';
 import { fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -28,6 +26,12 @@ function parseFields(pairs: string[]): Record<string, string> {
 /** Open the session for a record command, run `fn`, and always flush and close. */
 export async function withRecords<T>(cmd: Command, workspace: string | undefined, fn: (records: RecordStore, s: RecordSession, opts: CommonOptions) => Promise<T>): Promise<T> {
   const opts = optionsOf(cmd);
+  const [{ describeOpenSessionFailure, openRecordSession }, { RecordError }, { OfflineLeaseExpiredError }, { EditRefusedError }] = await Promise.all([
+    import('../../docs/openSession.ts'),
+    import('../../docs/records/RecordStore.ts'),
+    import('../../docs/sync/LeaseClock.ts'),
+    import('../../docs/DocSession.ts'),
+  ]);
   const vault = await openVault(opts);
   const s = await openRecordSession({ home: opts.home, vault, ...(workspace !== undefined ? { workspace } : {}) });
   if (!s.ok) fail(describeOpenSessionFailure(s));
@@ -43,6 +47,7 @@ export async function withRecords<T>(cmd: Command, workspace: string | undefined
 
 /** A full id, or an unambiguous prefix of one (people copy the first few characters). */
 export async function resolveId(records: RecordStore, id: string): Promise<string> {
+  const { isValidDocumentId } = await import('@automerge/automerge-repo');
   if (isValidDocumentId(id) && (await records.get(id))) return id;
   const matches = (await records.list({ includeDeleted: true })).filter(r => r.id.startsWith(id));
   if (matches.length === 1) return matches[0]!.id;

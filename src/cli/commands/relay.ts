@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT, fail, printJson } from '../context.ts';
-import { parseDuration } from '../workspaceProfile.ts';
 import type { RelayStore } from '../../../relay/store/RelayStore.ts';
 
 const DEFAULT_STORE = 'sqlite:./data/relay.sqlite';
@@ -137,6 +136,7 @@ export function register(program: Command): void {
       const o = cmd.optsWithGlobals<{ store: string; uses: string; expires: string; json?: boolean }>();
       const uses = Number(o.uses);
       if (!Number.isInteger(uses) || uses < 1 || uses > 1_000_000) fail('--uses must be an integer from 1 to 1000000', EXIT.usage);
+      const { parseDuration } = await import('../workspaceProfile.ts');
       const ttlMs = o.expires === 'never' ? undefined : parseDuration(o.expires);
       if (o.expires !== 'never' && ttlMs === undefined) fail(`--expires must be a duration like 24h or 7d, or "never", got ${o.expires}`, EXIT.usage);
       const { mintSignupToken } = await import('../../../relay/admission.ts');

@@ -1,8 +1,10 @@
 // `cloister sim`: the seeded multi-replica simulation (src/cli/sim/runSim.ts). Prints one JSON report
 // with --json, a short summary otherwise; exits non-zero when the replicas did not converge.
+// The simulator itself loads inside the action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
 import { FAULTS, PLANNED_FAULTS, SimUsageError } from '../sim/faults.ts';
-import { runSim, SIM_LIMITS, validateSimOptions, type SimOptions, type SimReport } from '../sim/runSim.ts';
+import { SIM_LIMITS } from '../sim/limits.ts';
+import type { SimOptions, SimReport } from '../sim/runSim.ts';
 import { EXIT, fail, note, optionsOf, printJson } from '../context.ts';
 
 const integer = (name: string) => (v: string): number => {
@@ -37,6 +39,7 @@ export function register(program: Command): void {
     .option('--keep', 'keep the profiles and relay database of the run')
     .action(async (o: { replicas: string; ops: string; seed: string; faults?: string; trace?: string; keep?: boolean }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const { runSim, validateSimOptions } = await import('../sim/runSim.ts');
       let so: SimOptions;
       try {
         so = { replicas: integer('replicas')(o.replicas), ops: integer('ops')(o.ops), seed: integer('seed')(o.seed), faults: o.faults, trace: o.trace, keep: !!o.keep };

@@ -3,11 +3,8 @@
 // entry's reason — including envelopes the relay refused as lease_expired — the membership-log fork
 // alarm (first, when there is one: syncing is stopped) and offline membership changes, pending or
 // failed with their reason. Offline: reads only the local profile.
+// The docs and identity modules load inside the action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
-import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
-import { forkAlarmLine } from '../../docs/sync/membershipStatus.ts';
-import { formatRemaining, syncStatus } from '../../docs/sync/syncStatus.ts';
-import { loadWorkspace } from '../../identity/workspace/store.ts';
 import { fail, openVault, optionsOf, printJson } from '../context.ts';
 
 export function register(program: Command): void {
@@ -17,6 +14,12 @@ export function register(program: Command): void {
     .option('--workspace <name>', 'the workspace (default: the only one in the profile)')
     .action(async (o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ describeOpenSessionFailure, openRecordSession }, { forkAlarmLine }, { formatRemaining, syncStatus }, { loadWorkspace }] = await Promise.all([
+        import('../../docs/openSession.ts'),
+        import('../../docs/sync/membershipStatus.ts'),
+        import('../../docs/sync/syncStatus.ts'),
+        import('../../identity/workspace/store.ts'),
+      ]);
       const vault = await openVault(opts);
       const s = await openRecordSession({ home: opts.home, vault, ...(o.workspace !== undefined ? { workspace: o.workspace } : {}) });
       if (!s.ok) fail(describeOpenSessionFailure(s));

@@ -1,19 +1,17 @@
 // `cloister sync [--watch] [--json]`: one pass through the workspace's relay (log both ways, push the
 // outbox, pull and apply), printing a summary; with --watch it keeps syncing live, reconnecting with
 // backoff, until SIGINT/SIGTERM.
+// The sync modules load inside the action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
 import type { ApplyReport } from '../../docs/DocSession.ts';
-import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
-import { SyncEngine, SyncError, type SyncSummary } from '../../docs/sync/SyncEngine.ts';
-import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
-import { RelayRequestError } from '../../docs/sync/relayClient.ts';
-import { formatRemaining } from '../../docs/sync/syncStatus.ts';
+import type { SyncEngine, SyncSummary } from '../../docs/sync/SyncEngine.ts';
+import type { formatRemaining as FormatRemaining } from '../../docs/sync/syncStatus.ts';
 import { fail, note, oneLine, openVault, optionsOf, printJson } from '../context.ts';
 
 const counts = (m: Record<string, number>): string =>
   Object.entries(m).map(([k, v]) => `${v} ${k}`).join(', ');
 
-export function summaryLine(s: SyncSummary): string {
+export function summaryLine(s: SyncSummary, formatRemaining: typeof FormatRemaining): string {
   const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
   const quarantined = Object.values(s.quarantinedRemote).reduce((a, b) => a + b, 0);
   const parts = [
@@ -27,9 +25,6 @@ export function summaryLine(s: SyncSummary): string {
   return `synced via ${s.relay}: ${parts.join('; ')}${access}`;
 }
 
-const message = (e: unknown): string =>
-  e instanceof SyncError || e instanceof RelayRequestError ? e.message : `sync failed: ${e instanceof Error ? e.message : String(e)}`;
-
 export function register(program: Command): void {
   program
     .command('sync')
@@ -39,6 +34,15 @@ export function register(program: Command): void {
     .option('--workspace <name>', 'the workspace (default: the only one in the profile)')
     .action(async (o: { watch?: boolean; relay?: string; workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ describeOpenSessionFailure, openRecordSession }, { SyncEngine, SyncError }, { syncSessionOf }, { RelayRequestError }, { formatRemaining }] = await Promise.all([
+        import('../../docs/openSession.ts'),
+        import('../../docs/sync/SyncEngine.ts'),
+        import('../../docs/sync/nodeSyncSession.ts'),
+        import('../../docs/sync/relayClient.ts'),
+        import('../../docs/sync/syncStatus.ts'),
+      ]);
+      const message = (e: unknown): string =>
+        e instanceof SyncError || e instanceof RelayRequestError ? e.message : `sync failed: ${e instanceof Error ? e.message : String(e)}`;
       const vault = await openVault(opts);
       const s = await openRecordSession({ home: opts.home, vault, ...(o.workspace !== undefined ? { workspace: o.workspace } : {}) });
       if (!s.ok) fail(describeOpenSessionFailure(s));
@@ -68,7 +72,7 @@ export function register(program: Command): void {
           const summary = await engine.syncOnce();
           const deleted = await deletedByOthers();
           if (opts.json) printJson({ ...summary, deletedByOthers: deleted });
-          else process.stdout.write(`${summaryLine(summary)}\n`);
+          else process.stdout.write(`${summaryLine(summary, formatRemaining)}\n`);
         } catch (e) {
           await engine.stop().catch(() => undefined);
           await session.close().catch(() => undefined);
@@ -82,7 +86,7 @@ export function register(program: Command): void {
         void deletedByOthers();
         if (sum.pushed + sum.pulled + sum.logReceived + sum.logSent === 0) return;
         if (opts.json) printJson(sum);
-        else process.stdout.write(`${summaryLine(sum)}\n`);
+        else process.stdout.write(`${summaryLine(sum, formatRemaining)}\n`);
       });
       engine.on('error', e => note(`sync: ${oneLine(message(e))} (retrying)`));
       engine.on('disconnected', () => note('sync: connection lost; reconnecting'));

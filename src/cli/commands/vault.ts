@@ -1,9 +1,6 @@
 // Vault commands: init, unlock, passwd, recover (offline login; see docs/VAULT.md).
+// The vault modules load inside each action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
-import { changePassword } from '../../identity/vault/changePassword.ts';
-import { createVault, VaultCreateError } from '../../identity/vault/createVault.ts';
-import { recoverVault } from '../../identity/vault/recoverVault.ts';
-import { vaultExists } from '../../identity/vault/store.ts';
 import { fail, note, openVault, optionsOf, printJson, promptLine, readNewPassword, readPassword, readStdinLine, vaultFailureMessage } from '../context.ts';
 
 const RECOVERY_WARNING =
@@ -17,6 +14,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nWith --password-stdin the password is the first line of standard input.')
     .action(async (_o, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ vaultExists }, { createVault, VaultCreateError }] = await Promise.all([import('../../identity/vault/store.ts'), import('../../identity/vault/createVault.ts')]);
       if (vaultExists(opts.home)) fail(`a vault already exists in ${opts.home}`);
       const password = await readNewPassword(opts, 'Choose a password: ');
       let created: Awaited<ReturnType<typeof createVault>>;
@@ -53,6 +51,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nWith --password-stdin: the current password on the first line, the new one on the second.')
     .action(async (_o, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ vaultExists }, { changePassword }] = await Promise.all([import('../../identity/vault/store.ts'), import('../../identity/vault/changePassword.ts')]);
       if (!vaultExists(opts.home)) fail(vaultFailureMessage({ reason: 'vault_missing' }, opts.home));
       const oldPassword = await readPassword(opts, 'Current password: ');
       const newPassword = await readNewPassword(opts, 'New password: ');
@@ -72,6 +71,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nWith --password-stdin and no --recovery-key: the recovery key on the first line, the new password on the next.')
     .action(async (o: { recoveryKey?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ vaultExists }, { recoverVault }] = await Promise.all([import('../../identity/vault/store.ts'), import('../../identity/vault/recoverVault.ts')]);
       if (!vaultExists(opts.home)) fail(vaultFailureMessage({ reason: 'vault_missing' }, opts.home));
       let key = o.recoveryKey;
       if (key === undefined) {

@@ -1,20 +1,12 @@
 // Workspace commands (DESIGN → Interfaces): create, invite, members, role, remove. Membership
 // changes are intents: taken to the relay at once when it answers, else at the next sync.
-// `workspace join` needs the relay and lives with the sync client.
+// `workspace join` needs the relay and lives with the sync client. The identity and sync modules load
+// inside each action, so `cloister --help` stays fast.
 import { Command, Option } from 'commander';
-import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
-import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
-import { newInvitation } from '../../identity/workspace/invitations.ts';
-import { describeIntent, inviteIntent } from '../../identity/workspace/intents.ts';
-import { members, needsRotation } from '../../identity/workspace/selectors.ts';
-import { saveWorkspace } from '../../identity/workspace/store.ts';
 import type { Role } from '../../identity/workspace/entry.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { checkDisplayName, chooseWorkspace, currentKey, noteIntent, parseDuration, recordIntent, type OpenWorkspace } from '../workspaceProfile.ts';
-import { deviceKeysOfVault } from '../../identity/vault/deviceKeys.ts';
+import type { OpenWorkspace } from '../workspaceProfile.ts';
 import { registerJoin } from './workspaceJoin.ts';
-import { validRelayList } from '../../docs/sync/SyncEngine.ts';
-import { cleanDisplayName, MAX_DISPLAY_NAME } from '../../identity/workspace/names.ts';
 import { registerHeld } from './workspaceHeld.ts';
 
 const DEFAULT_EXPIRY = '7d';
@@ -33,6 +25,13 @@ export function register(program: Command): void {
     .option('--display-name <name>', 'your name as the other members see it (sealed: the relay cannot read it)')
     .action(async (name: string, o: { relay?: string; signupToken?: string; displayName?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ createWorkspace }, { saveWorkspace }, { checkDisplayName }, { deviceKeysOfVault }, { validRelayList }] = await Promise.all([
+        import('../../identity/workspace/createWorkspace.ts'),
+        import('../../identity/workspace/store.ts'),
+        import('../workspaceProfile.ts'),
+        import('../../identity/vault/deviceKeys.ts'),
+        import('../../docs/sync/SyncEngine.ts'),
+      ]);
       if (name.trim() === '' || name.length > 200) fail('the workspace name must be 1 to 200 characters', 2);
       if (o.signupToken !== undefined && !/^[\x21-\x7e]{1,256}$/.test(o.signupToken)) fail('--signup-token must be the token the relay operator gave you', 2);
       if (o.relay !== undefined && !validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
@@ -58,6 +57,12 @@ export function register(program: Command): void {
       .option('--uses <n>', 'how many people may join with it', '1'),
   ).action(async (o: { role: Role; expires: string; uses: string; workspace?: string }, cmd: Command) => {
     const opts = optionsOf(cmd);
+    const [{ chooseWorkspace, currentKey, noteIntent, parseDuration, recordIntent }, { formatInvitationToken }, { newInvitation }, { inviteIntent }] = await Promise.all([
+      import('../workspaceProfile.ts'),
+      import('../../identity/workspace/invitation.ts'),
+      import('../../identity/workspace/invitations.ts'),
+      import('../../identity/workspace/intents.ts'),
+    ]);
     const ttl = parseDuration(o.expires);
     if (ttl === undefined) fail(`--expires must be a duration like 30m, 24h or 7d, got ${o.expires}`, 2);
     const uses = Number(o.uses);
@@ -80,6 +85,11 @@ export function register(program: Command): void {
 
   pick(workspace.command('members').description('list the members, their roles and devices')).action(async (o: { workspace?: string }, cmd: Command) => {
     const opts = optionsOf(cmd);
+    const [{ chooseWorkspace }, { members, needsRotation }, { describeIntent }] = await Promise.all([
+      import('../workspaceProfile.ts'),
+      import('../../identity/workspace/selectors.ts'),
+      import('../../identity/workspace/intents.ts'),
+    ]);
     const vault = await openVault(opts);
     const ws = chooseWorkspace(opts, vault, o.workspace);
     const list = members(ws.state);
@@ -100,6 +110,10 @@ export function register(program: Command): void {
   pick(workspace.command('set-name <name>').description('set your display name in the workspace (sealed: the relay cannot read it)')).action(
     async (name: string, o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ chooseWorkspace, currentKey, noteIntent, recordIntent }, { cleanDisplayName, MAX_DISPLAY_NAME }] = await Promise.all([
+        import('../workspaceProfile.ts'),
+        import('../../identity/workspace/names.ts'),
+      ]);
       const clean = cleanDisplayName(name);
       if (clean === undefined) fail(`the name must be 1 to ${MAX_DISPLAY_NAME} characters without control characters`, 2);
       const vault = await openVault(opts);
@@ -115,10 +129,11 @@ export function register(program: Command): void {
   pick(workspace.command('role <member> <role>').description('change a member’s role (admin, writer or reader)')).action(
     async (member: string, role: string, o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const { chooseWorkspace, noteIntent, recordIntent } = await import('../workspaceProfile.ts');
       if (role !== 'admin' && role !== 'writer' && role !== 'reader') fail(`the role must be admin, writer or reader, got ${role}`, 2);
       const vault = await openVault(opts);
       const ws = chooseWorkspace(opts, vault, o.workspace);
-      const target = pickMember(ws, member);
+      const target = await pickMember(ws, member);
       const out = await recordIntent(opts, vault, ws, { kind: 'set_role', member: target.userId, role });
       if (opts.json) printJson({ member: target.userId, role, status: out.status, ...(out.reason ? { reason: out.reason } : {}) });
       noteIntent(out, `making ${target.name ?? target.userId} ${role}`);
@@ -129,9 +144,10 @@ export function register(program: Command): void {
   pick(workspace.command('remove <member>').description('remove a member (by user id or name) and rotate the workspace key')).action(
     async (member: string, o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const { chooseWorkspace, currentKey, noteIntent, recordIntent } = await import('../workspaceProfile.ts');
       const vault = await openVault(opts);
       const ws = chooseWorkspace(opts, vault, o.workspace);
-      const target = pickMember(ws, member);
+      const target = await pickMember(ws, member);
       currentKey(ws);
       const out = await recordIntent(opts, vault, ws, { kind: 'remove_member', member: target.userId });
       if (opts.json) printJson({ removed: target.userId, status: out.status, epoch: out.ws.state.epoch, ...(out.reason ? { reason: out.reason } : {}) });
@@ -142,7 +158,8 @@ export function register(program: Command): void {
 }
 
 /** A current member by user id, name or id prefix; exit with one line if none or several. */
-function pickMember(ws: OpenWorkspace, member: string) {
+async function pickMember(ws: OpenWorkspace, member: string) {
+  const { members } = await import('../../identity/workspace/selectors.ts');
   const current = members(ws.state).filter((m) => !m.removed);
   let matches = current.filter((m) => m.userId === member || m.name === member);
   if (matches.length === 0) matches = current.filter((m) => m.userId.startsWith(member));

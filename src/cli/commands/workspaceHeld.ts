@@ -1,9 +1,8 @@
 // `cloister workspace held [--json]` and `cloister workspace approve HELD_ID`: for admins of a workspace
 // under lease policy 'hold', the envelopes the relay keeps because they arrived outside their lease.
+// The docs modules load inside each action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
-import { describeOpenSessionFailure, openRecordSession, type RecordSession } from '../../docs/openSession.ts';
-import { approveHeldEnvelope, HeldError, listHeldEnvelopes } from '../../docs/sync/heldEnvelopes.ts';
-import { deviceKeysOfVault } from '../../docs/sync/nodeSyncSession.ts';
+import type { RecordSession } from '../../docs/openSession.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { EXIT, fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
 
@@ -13,6 +12,7 @@ async function withRelaySession(
   fn: (s: RecordSession, vault: UnlockedVault, relay: string, opts: CommonOptions) => Promise<void>,
 ): Promise<void> {
   const opts = optionsOf(cmd);
+  const [{ describeOpenSessionFailure, openRecordSession }, { HeldError }] = await Promise.all([import('../../docs/openSession.ts'), import('../../docs/sync/heldEnvelopes.ts')]);
   const vault = await openVault(opts);
   const s = await openRecordSession({ home: opts.home, vault, ...(o.workspace !== undefined ? { workspace: o.workspace } : {}) });
   if (!s.ok) fail(describeOpenSessionFailure(s));
@@ -37,6 +37,7 @@ export function registerHeld(workspace: Command): void {
   pick(workspace.command('held'))
     .description('admins: list envelopes the relay holds because they arrived outside their offline lease (policy hold)')
     .action(async (o: { workspace?: string; relay?: string }, cmd: Command) => {
+      const [{ listHeldEnvelopes }, { deviceKeysOfVault }] = await Promise.all([import('../../docs/sync/heldEnvelopes.ts'), import('../../docs/sync/nodeSyncSession.ts')]);
       await withRelaySession(cmd, o, async (s, vault, relay, opts) => {
         const items = await listHeldEnvelopes({ live: s.live, syncState: s.syncState, device: deviceKeysOfVault(vault) }, relay);
         if (opts.json) return printJson(items);
@@ -51,6 +52,7 @@ export function registerHeld(workspace: Command): void {
     .action(async (heldId: string, o: { workspace?: string; relay?: string }, cmd: Command) => {
       const id = Number(heldId);
       if (!Number.isSafeInteger(id) || id < 0) fail(`HELD_ID must be a number from \`cloister workspace held\`, got ${heldId}`, EXIT.usage);
+      const [{ approveHeldEnvelope }, { deviceKeysOfVault }] = await Promise.all([import('../../docs/sync/heldEnvelopes.ts'), import('../../docs/sync/nodeSyncSession.ts')]);
       await withRelaySession(cmd, o, async (s, vault, relay, opts) => {
         const relaySeq = await approveHeldEnvelope({ live: s.live, syncState: s.syncState, device: deviceKeysOfVault(vault) }, relay, id);
         if (opts.json) printJson({ heldId: id, relaySeq });

@@ -1,12 +1,8 @@
 // `cloister workspace join CODE --relay ws://HOST:PORT`: join through the relay with exactly what
 // `workspace invite` printed (also accepts its --json output), then sync once.
+// The sync modules load inside the action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
-import { describeOpenSessionFailure, openRecordSession } from '../../docs/openSession.ts';
-import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
-import { syncSessionOf } from '../../docs/sync/nodeSyncSession.ts';
-import { SyncEngine, validRelayList } from '../../docs/sync/SyncEngine.ts';
 import { fail, note, openVault, optionsOf, printJson } from '../context.ts';
-import { checkDisplayName } from '../workspaceProfile.ts';
 
 /** The invitation token from CODE, or from `{"code": "..."}` pasted whole. */
 function tokenOf(code: string): string {
@@ -30,6 +26,13 @@ export function registerJoin(workspace: Command): void {
     .option('--display-name <name>', 'your name as the other members see it (sealed: the relay cannot read it)')
     .action(async (code: string, o: { relay: string; displayName?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
+      const [{ describeOpenSessionFailure, openRecordSession }, { joinViaRelay }, { syncSessionOf }, { SyncEngine, validRelayList }, { checkDisplayName }] = await Promise.all([
+        import('../../docs/openSession.ts'),
+        import('../../docs/sync/joinViaRelay.ts'),
+        import('../../docs/sync/nodeSyncSession.ts'),
+        import('../../docs/sync/SyncEngine.ts'),
+        import('../workspaceProfile.ts'),
+      ]);
       if (!validRelayList(o.relay)) fail(`--relay must look like ws://HOST:PORT, got ${o.relay}`, 2);
       const displayName = checkDisplayName(o.displayName);
       const vault = await openVault(opts);

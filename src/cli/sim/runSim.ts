@@ -25,7 +25,9 @@ import { createRng } from './rng.ts';
 import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
 import { NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
-export const SIM_LIMITS = { maxReplicas: 16, maxOps: 5000 };
+import { SIM_LIMITS } from './limits.ts';
+
+export { SIM_LIMITS };
 /** Under the expired-lease fault the workspace's offline leases last this long (relay clock), policy reject. */
 const SIM_MAX_OFFLINE_MS = 10 * 60_000;
 
