@@ -8,10 +8,12 @@ import { fail, ok } from '../../crypto/result.ts';
 import { buildIntent, intentSatisfied, type Intent } from '../../identity/workspace/intents.ts';
 import { keyShareEntry } from '../../identity/workspace/keyShare.ts';
 import { linkAt, logEntries, replayLog } from '../../identity/workspace/log.ts';
+import { equalBytes } from '../../crypto/bytes.ts';
 import type { WorkspaceState } from '../../identity/workspace/state.ts';
 import type { StoredWorkspace } from '../../identity/workspace/store.ts';
 import { appendAtHead, ChainFault, collectEpochKeys, longerChain, pullChain, type ForkEvidence } from './chainSync.ts';
 import type { RelayClient } from './relayClient.ts';
+import { replayStoredChain } from './verifiedChains.ts';
 import { bump, SyncError, type SyncSession, type SyncSummary } from './syncTypes.ts';
 
 export interface LogSyncContext {
@@ -49,7 +51,7 @@ export async function syncMembershipLog(ctx: LogSyncContext, client: RelayClient
 async function pullAndAppend(ctx: LogSyncContext, client: RelayClient, s: SyncSummary): Promise<void> {
   const relayPub = client.relayPub;
   const stored = await ctx.session.workspaceStore.load();
-  const storedChain = stored ? replayLog(stored.entries) : undefined;
+  const storedChain = stored ? replayStoredChain(stored.entries) : undefined;
   const live = ctx.session.live.state;
   const local = storedChain?.ok ? (longerChain(storedChain.value, live) ?? live) : live;
   const liveKeys = new Map(ctx.session.live.epochKeys);
@@ -138,16 +140,31 @@ async function adopt(ctx: LogSyncContext, state: WorkspaceState, keys: Map<numbe
   const changed = state.order.length !== before.order.length || state.head !== before.head || keys.size !== ctx.session.live.epochKeys.size;
   // Re-read right before saving: a CLI command may have added an intent meanwhile.
   const latest = (await ctx.session.workspaceStore.load()) ?? stored;
-  const latestChain = latest ? replayLog(latest.entries) : undefined;
+  const latestChain = latest ? replayStoredChain(latest.entries) : undefined;
   const finalState = withNames(latestChain?.ok ? (longerChain(state, latestChain.value) ?? state) : state, keys);
   ctx.session.live.update(finalState, keys);
   const intents = (latest?.intents ?? []).flatMap((i) => (done.has(i.id) ? (done.get(i.id) ? [done.get(i.id)!] : []) : [i]));
-  await ctx.session.workspaceStore.save({
+  const next: StoredWorkspace = {
     workspaceId: ctx.workspaceId,
     entries: logEntries(finalState),
     epochKeys: new Map([...(latest?.epochKeys ?? []), ...keys]),
     meta: { ...(latest?.meta ?? {}), relay: ctx.relayUrl },
     intents,
-  });
+  };
+  // A pass that changed nothing writes nothing (the store is one fsync'd file, re-sealed whole).
+  if (!latest || !sameStored(latest, next)) await ctx.session.workspaceStore.save(next);
   if (changed) ctx.membershipChanged(finalState);
+}
+
+/** Would saving `b` over `a` change anything? */
+function sameStored(a: StoredWorkspace, b: StoredWorkspace): boolean {
+  if (a.workspaceId !== b.workspaceId || a.entries.length !== b.entries.length || a.epochKeys.size !== b.epochKeys.size) return false;
+  if (!a.entries.every((l, i) => equalBytes(l, b.entries[i]!))) return false;
+  for (const [epoch, key] of b.epochKeys) {
+    const had = a.epochKeys.get(epoch);
+    if (!had || !equalBytes(had, key)) return false;
+  }
+  const metaKeys = new Set([...Object.keys(a.meta), ...Object.keys(b.meta)]);
+  for (const k of metaKeys) if (a.meta[k] !== b.meta[k]) return false;
+  return JSON.stringify(a.intents ?? []) === JSON.stringify(b.intents ?? []);
 }
