@@ -62,6 +62,12 @@ const started = Date.now();
 mkdirSync(out, { recursive: true });
 const staging = join(out, `.staging-${process.pid}-${started}`);
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  // `npm ci --omit=dev` installs no compiler: say so, and let the install itself succeed (the CLI then
+  // says it is not built). Build where dev dependencies are installed and ship build/ instead.
+  console.error('build-node: TypeScript is not installed (dev dependencies omitted?); build/ not made');
+  process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
+}
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', staging], { cwd: root, stdio: 'inherit' });
 try {
   if (r.status !== 0) {
