@@ -275,18 +275,31 @@ export class Connection implements Subscriber {
         if (!(await this.isMember(msg.workspaceId))) return this.error(msg.id, 'not_member', 'not a member of this workspace');
         const limit = Math.min(msg.limit, ctx.limits.maxPullLimit);
         const rows = await ctx.store.listEnvelopes(msg.workspaceId, msg.cursor, limit + 1);
+        // The asking device's own envelopes are skipped unless it asks for them (docs/SYNC.md → Own
+        // envelopes); the cursor still moves past them, so a page may hold none and say `more`.
         const page = [];
+        let scanned = 0;
+        let last = msg.cursor;
+        let ownSkipped = 0;
         let bytes = 0;
         for (const r of rows.slice(0, limit)) {
-          if (page.length > 0 && bytes + r.bytes.length > ctx.limits.maxBatchBytes) break;
+          const mine = r.deviceId === deviceId && msg.own !== true;
+          if (!mine && page.length > 0 && bytes + r.bytes.length > ctx.limits.maxBatchBytes) break;
+          scanned++;
+          last = r.relaySeq;
+          if (mine) {
+            ownSkipped = r.relaySeq;
+            continue;
+          }
           page.push(r);
           bytes += r.bytes.length;
         }
         return this.reply({
           t: 'batch', id: msg.id, workspaceId: msg.workspaceId,
           envelopes: page.map((r) => ({ relaySeq: r.relaySeq, envelope: r.bytes })),
-          nextCursor: page.length ? page[page.length - 1]!.relaySeq : msg.cursor,
-          more: rows.length > page.length,
+          nextCursor: last,
+          more: rows.length > scanned,
+          ...(ownSkipped > 0 ? { ownSkipped } : {}),
         });
       }
       case 'subscribe': {
@@ -356,7 +369,7 @@ export class Connection implements Subscriber {
         if (!res || res.status === 'conflict') return this.error(msg.id, 'not_found', 'held envelope conflicts with a stored one');
         if (res.status === 'inserted') {
           ctx.metrics.accepted.inc();
-          await fanOut(ctx, msg.workspaceId, { t: 'envelope', workspaceId: msg.workspaceId, relaySeq: res.relaySeq, envelope: held.bytes });
+          await fanOut(ctx, msg.workspaceId, { t: 'envelope', workspaceId: msg.workspaceId, relaySeq: res.relaySeq, envelope: held.bytes }, undefined, undefined, held.deviceId);
         }
         this.log.info({ device: deviceId, heldId: msg.heldId }, 'held envelope approved');
         return this.reply({ t: 'held_approved', id: msg.id, relaySeq: res.relaySeq });

@@ -271,7 +271,7 @@ export class PgCluster implements RelayCluster {
         const n = wanted.get(e.relaySeq);
         if (!n) continue; // ours (already fanned out here) or not announced
         const origin: FanOutOrigin | undefined = n.t !== undefined ? { storedAt: n.t, source: 'cluster' } : undefined;
-        await fanOut(ctx, w, { t: 'envelope', workspaceId: w, relaySeq: e.relaySeq, envelope: e.bytes }, undefined, origin);
+        await fanOut(ctx, w, { t: 'envelope', workspaceId: w, relaySeq: e.relaySeq, envelope: e.bytes }, undefined, origin, e.deviceId);
       }
       cursor = page[page.length - 1]!.relaySeq;
     }

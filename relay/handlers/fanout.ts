@@ -1,4 +1,5 @@
 // Live delivery to subscribed connections. A subscriber whose device is no longer active is dropped.
+// An envelope is not sent to its author's connections (docs/SYNC.md → Own envelopes).
 import { encodeMessage, type RelayMessage } from '../../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from '../context.ts';
 import { wallClockMs } from '../metrics.ts';
@@ -9,7 +10,7 @@ export interface FanOutOrigin {
   source: 'local' | 'cluster';
 }
 
-export async function fanOut(ctx: RelayContext, workspaceId: string, msg: RelayMessage, except?: Subscriber, origin?: FanOutOrigin): Promise<void> {
+export async function fanOut(ctx: RelayContext, workspaceId: string, msg: RelayMessage, except?: Subscriber, origin?: FanOutOrigin, author?: string): Promise<void> {
   const subs = ctx.subscribers.get(workspaceId);
   if (!subs || subs.size === 0) return;
   const state = await ctx.workspaces.state(workspaceId);
@@ -20,7 +21,7 @@ export async function fanOut(ctx: RelayContext, workspaceId: string, msg: RelayM
       subs.delete(s);
       continue;
     }
-    if (s !== except) {
+    if (s !== except && (author === undefined || s.deviceId !== author)) {
       s.send(frame);
       sent++;
     }

@@ -79,7 +79,7 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
     if (res.status === 'inserted') {
       const storedAt = wallClockMs();
       const event: RelayMessage = { t: 'envelope', workspaceId: h.workspaceId, relaySeq: res.relaySeq, envelope: bytes };
-      await fanOut(ctx, h.workspaceId, event, from, { storedAt, source: 'local' });
+      await fanOut(ctx, h.workspaceId, event, from, { storedAt, source: 'local' }, h.deviceId);
     }
     return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
   });

@@ -32,6 +32,7 @@ import { envelopeHashOf as envelopeHashFromBytes } from './envelope/envelopeHash
 import { openEnvelope, type OpenedEnvelope } from './envelope/openEnvelope.ts';
 import { sealEnvelope } from './envelope/sealEnvelope.ts';
 import { Outbox } from './outbox.ts';
+import { writeTogether } from './writeTogether.ts';
 import { PendingBudget, PendingStore } from './pending.ts';
 import { ProvenanceStore } from './provenance.ts';
 import { Quarantine } from './quarantine.ts';
@@ -489,10 +490,56 @@ export class DocSession {
    * and its seq would be sealed again (a seq_replay at the relay).
    */
   async retireFromOutbox(docId: string, seq: number): Promise<void> {
+    await this.retireManyFromOutbox([{ docId, seq }]);
+  }
+
+  /**
+   * retireFromOutbox for many envelopes under one hold of the profile lock (the sync engine retires
+   * acks in batches). The Repo is flushed for their documents first: once an envelope leaves the
+   * outbox, nothing but the Repo holds its changes on this device (the relay does not send a device
+   * its own envelopes back), so they must be on disk before it goes.
+   */
+  async retireManyFromOutbox(entries: readonly { docId: string; seq: number; bytes?: Uint8Array }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const held: { docId: string; seq: number }[] = [];
+    for (const e of entries) if (await this.#holdsChangesOf(e)) held.push(e);
+    const docIds = [...new Set(held.map(e => e.docId))];
+    const open = docIds.filter(id => this.#docs.has(id)) as DocumentId[];
+    if (open.length) await this.o.repo.flush(open);
     await this.o.lock.run(async () => {
-      if (await this.#absorbOrphans(docId)) await this.cursors.save();
-      await this.outbox.ack(docId, seq);
+      let moved = false;
+      for (const docId of docIds) if (await this.#absorbOrphans(docId)) moved = true;
+      if (moved) await this.cursors.save();
+      await writeTogether(held, e => this.outbox.ack(e.docId, e.seq));
     });
+  }
+
+  /**
+   * Does this session's document hold the changes of this own envelope (so the Repo's flush saves
+   * them)? Sealed by this session: yes, they came from the open document. Sealed by another process
+   * on this profile (which may crash before its Repo saves): open the document (which takes the
+   * outbox's envelopes back in) and apply them if they are missing. False when the document is damaged:
+   * the envelope then stays in the outbox.
+   */
+  async #holdsChangesOf(e: { docId: string; seq: number; bytes?: Uint8Array }): Promise<boolean> {
+    const bytes = e.bytes ?? (await this.outbox.get(e.docId, e.seq));
+    if (!bytes) return true; // gone already
+    const d = decodeEnvelope(bytes);
+    if (!d.ok) return true; // not ours to keep: only the quarantine holds such bytes
+    if (this.#docs.has(e.docId) && equalBytes(d.value.header.sessionNonce, this.sessionNonce)) return true;
+    let t: Tracked | undefined;
+    try {
+      t = await this.#openTracked(e.docId, true);
+    } catch (err) {
+      if (err instanceof DamagedDocumentError) return false;
+      throw err;
+    }
+    if (!t) return false;
+    const r = openEnvelope(bytes, this.o.authority, this.cursors, { skipSequence: true });
+    if (!r.ok) return true;
+    // Contained like any remote change: bytes that make Automerge throw never stay in the document.
+    if (!A.hasHeads(t.handle.doc(), r.value.changes.map(changeHashOf))) applyContained(t.handle, [r.value], this.actor);
+    return true;
   }
 
   /**
@@ -636,6 +683,8 @@ export class DocSession {
       const lost = envs.filter(e => !A.hasHeads(doc, e.changes.map(changeHashOf)));
       if (lost.length) accepted.set(docId, [...lost, ...(accepted.get(docId) ?? [])]);
     }
+    const flushed: DocumentId[] = [];
+    const applied: { docId: string; env: OpenedEnvelope; retried: boolean }[] = [];
     for (const docId of new Set([...accepted.keys(), ...depsByDoc.keys()])) {
       const fresh = accepted.get(docId) ?? [];
       const retried = depsByDoc.get(docId) ?? [];
@@ -672,19 +721,22 @@ export class DocSession {
         after = t.handle.doc();
       }
       if (nothingUnsealed) t.flushedHeads = A.getHeads(after);
-      // The Repo must hold the changes before cursors say they were applied.
-      await this.o.repo.flush([docId as DocumentId]);
-      for (const env of done) {
-        const h = env.header;
-        if (retried.includes(env)) await this.pending.remove('deps', docId, env.envelopeHash);
-        await this.provenance.put({
-          docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
-          claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs,
-        });
-        report.applied.push({ docId, deviceId: h.deviceId, seq: h.seq, changes: env.changes.length });
-      }
+      flushed.push(docId as DocumentId);
+      for (const env of done) applied.push({ docId, env, retried: retried.includes(env) });
       for (const env of parked) report.held.push({ docId, deviceId: env.header.deviceId, seq: env.header.seq, why: 'missing_deps' });
     }
+    // The Repo must hold the changes before provenance and cursors say they were applied. One flush
+    // and one group of small-file writes for the whole batch, not one per document.
+    if (flushed.length) await this.o.repo.flush(flushed);
+    await writeTogether(applied, async ({ docId, env, retried }) => {
+      const h = env.header;
+      if (retried) await this.pending.remove('deps', docId, env.envelopeHash);
+      await this.provenance.put({
+        docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
+        claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs,
+      });
+    });
+    for (const { docId, env } of applied) report.applied.push({ docId, deviceId: env.header.deviceId, seq: env.header.seq, changes: env.changes.length });
     await this.cursors.save();
     return report;
   }

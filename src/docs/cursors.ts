@@ -6,6 +6,7 @@
 import type { StorageAdapterInterface } from '@automerge/automerge-repo';
 import { fromUtf8, utf8 } from '../crypto/bytes.ts';
 import type { SeqView } from './envelope/authority.ts';
+import { writeTogether } from './writeTogether.ts';
 
 const PREFIX = 'cloister-cursor';
 const HASH_PREFIX = 'cloister-seqhash';
@@ -82,12 +83,15 @@ export class SeqCursors implements SeqView {
 
   /** Write every advance: hashes first, then the cursor, so a crash never leaves a seq without its hash. */
   async save(): Promise<void> {
-    for (const [k, seqs] of this.#dirty) {
+    const dirty = [...this.#dirty].map(([k, seqs]) => {
       const [deviceId = '', docId = ''] = k.split('\u0000');
-      const c = this.#cursors.get(k)!;
-      for (const seq of seqs) await this.storage.save([HASH_PREFIX, deviceId, docId, seqPart(seq)], utf8(c.hashes.get(seq)!));
-      await this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify({ last: c.last })));
-    }
+      return { deviceId, docId, seqs, c: this.#cursors.get(k)! };
+    });
+    // Every hash file together, then every cursor file together (independent files: the filesystem
+    // commits their fsyncs in a group, where one after the other cost one disk flush each).
+    const hashes = dirty.flatMap(({ deviceId, docId, seqs, c }) => [...seqs].map(seq => ({ key: [HASH_PREFIX, deviceId, docId, seqPart(seq)], value: c.hashes.get(seq)! })));
+    await writeTogether(hashes, h => this.storage.save(h.key, utf8(h.value)));
+    await writeTogether(dirty, ({ deviceId, docId, c }) => this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify({ last: c.last }))));
     this.#dirty.clear();
   }
 }

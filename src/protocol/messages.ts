@@ -93,7 +93,8 @@ export const ClientMessage = z.discriminatedUnion('t', [
     workspaces: z.array(wsId).max(64).default([]),
   }),
   z.object({ t: z.literal('push'), id, envelope: bytes }),
-  z.object({ t: z.literal('pull'), id, workspaceId: wsId, cursor, limit: z.number().int().min(1).max(10_000).default(500) }),
+  /** `own`: include the asking device's own envelopes (left out by default: docs/SYNC.md → Own envelopes). */
+  z.object({ t: z.literal('pull'), id, workspaceId: wsId, cursor, limit: z.number().int().min(1).max(10_000).default(500), own: z.boolean().optional() }),
   z.object({ t: z.literal('subscribe'), id, workspaceId: wsId }),
   z.object({ t: z.literal('unsubscribe'), id, workspaceId: wsId }),
   /** A page of the membership log: entries from index `from`, at most `limit` (and a byte budget); follow `next` while `more`. */
@@ -135,7 +136,8 @@ export const RelayMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('push_rejected'), id, reason: z.enum(PUSH_REJECTION_REASONS), detail: z.string().max(500).optional() }),
   /** Stored for an admin to approve (lease outside its window under policy 'hold'). Not yet delivered. */
   z.object({ t: z.literal('push_held'), id, heldId: z.number().int().nonnegative() }),
-  z.object({ t: z.literal('batch'), id, workspaceId: wsId, envelopes: z.array(storedEnvelope), nextCursor: cursor, more: z.boolean() }),
+  /** `ownSkipped`: the highest relay seq of the asking device's own envelopes left out of this page (none: absent). */
+  z.object({ t: z.literal('batch'), id, workspaceId: wsId, envelopes: z.array(storedEnvelope), nextCursor: cursor, more: z.boolean(), ownSkipped: cursor.optional() }),
   z.object({ t: z.literal('subscribed'), id, workspaceId: wsId, head: cursor }),
   z.object({ t: z.literal('unsubscribed'), id, workspaceId: wsId }),
   /** Live: a new envelope in a subscribed workspace. */

@@ -44,7 +44,7 @@ afterAll(() => {
 async function pullAll(c: RelayClient, workspaceId: string): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
   for (let cursor = 0, more = true; more; ) {
-    const p: { envelopes: WireEnvelope[]; nextCursor: number; more: boolean } = await c.pull(workspaceId, cursor, 50);
+    const p: { envelopes: WireEnvelope[]; nextCursor: number; more: boolean } = await c.pull(workspaceId, cursor, 50, true);
     for (const e of p.envelopes) out.set(e.relaySeq, e.envelope);
     cursor = p.nextCursor;
     more = p.more;

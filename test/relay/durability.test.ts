@@ -41,7 +41,7 @@ describe('relay durability and confidentiality', () => {
     const b = await connect(t.relay, alice, [w.workspaceId]);
     const stored = new Map<number, Uint8Array>();
     for (let cursor = 0, more = true; more; ) {
-      const p = await b.pull(w.workspaceId, cursor, 7);
+      const p = await b.pull(w.workspaceId, cursor, 7, true);
       for (const e of p.envelopes) stored.set(e.relaySeq, e.envelope);
       cursor = p.nextCursor;
       more = p.more;

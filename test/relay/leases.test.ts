@@ -55,7 +55,7 @@ describe('offline leases', () => {
     expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: 3, leaseId: fresh.leaseId }))).toMatchObject({ status: 'rejected', reason: 'seq_gap' });
     expect(fresh.notAfter).toBe(c.now() + 2 * HOUR);
     expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: 2, leaseId: fresh.leaseId }))).toMatchObject({ status: 'acked', relaySeq: 2 });
-    expect((await a.pull(w.workspaceId, 0)).envelopes).toHaveLength(2);
+    expect((await a.pull(w.workspaceId, 0, 500, true)).envelopes).toHaveLength(2);
     const metrics = await (await fetch(`${t.relay.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/cloister_envelopes_rejected_total\{reason="lease_expired"\} 1/);
     a.close();
@@ -90,14 +90,14 @@ describe('offline leases', () => {
     expect(await b.push(late)).toEqual(held); // a re-send is held once
     expect(await b.push(envelope(bob, { workspaceId: w.workspaceId, seq: 1, leaseId, plaintext: new Uint8Array([5]) })))
       .toMatchObject({ status: 'rejected', reason: 'seq_replay' });
-    expect((await b.pull(w.workspaceId, 0)).envelopes).toHaveLength(0);
+    expect((await b.pull(w.workspaceId, 0, 500, true)).envelopes).toHaveLength(0);
     await expect(b.listHeld(w.workspaceId)).rejects.toMatchObject({ code: 'not_admin' });
 
     const a = await connect(t.relay, alice, [w.workspaceId]);
     const items = await a.listHeld(w.workspaceId);
     expect(items).toMatchObject([{ deviceId: bob.deviceId, docId: 'doc-1', seq: 1 }]);
     expect(await a.approveHeld(w.workspaceId, items[0]!.heldId)).toBe(1);
-    expect((await b.pull(w.workspaceId, 0)).envelopes.map((e) => e.envelope)).toEqual([late]);
+    expect((await b.pull(w.workspaceId, 0, 500, true)).envelopes.map((e) => e.envelope)).toEqual([late]);
     expect(await a.listHeld(w.workspaceId)).toEqual([]);
     expect(await b.push(late)).toMatchObject({ status: 'acked', relaySeq: 1, duplicate: true });
     a.close();

@@ -44,14 +44,14 @@ describe('relay: envelopes must name a log position on its chain', () => {
     // the entry of another index named at this one is no better
     const shifted = envelope(alice, { workspaceId: ws, seq: 1, leaseId, logIndex: 0, logHead: head });
     expect(await a.push(shifted)).toMatchObject({ status: 'rejected', reason: 'log_position_unknown' });
-    expect((await a.pull(ws, 0)).envelopes).toEqual([]);
+    expect((await a.pull(ws, 0, 500, true)).envelopes).toEqual([]);
 
     // Nothing took seq 1: the envelope naming the relay's head (or any earlier entry it holds) is stored.
     const good = envelope(alice, { workspaceId: ws, seq: 1, leaseId, logIndex: last, logHead: head });
     expect(await a.push(good)).toMatchObject({ status: 'acked', relaySeq: 1, duplicate: false });
     const older = envelope(alice, { workspaceId: ws, docId: 'doc-2', seq: 1, leaseId, logIndex: 0, logHead: fromBase64url(w.state.order[0]!)! });
     expect(await a.push(older)).toMatchObject({ status: 'acked', relaySeq: 2 });
-    expect((await a.pull(ws, 0)).envelopes.map(e => e.envelope)).toEqual([good, older]);
+    expect((await a.pull(ws, 0, 500, true)).envelopes.map(e => e.envelope)).toEqual([good, older]);
   });
 
   it('an envelope the relay would hold (unknown lease) is refused, not held, when its log position is unknown', async () => {
@@ -64,6 +64,6 @@ describe('relay: envelopes must name a log position on its chain', () => {
     // the same seq with a position the relay has is held: the refused one took no place
     const onChain = envelope(alice, { workspaceId: ws, seq: 1, leaseId: 'no-such-lease' });
     expect(await a.push(onChain)).toMatchObject({ status: 'held' });
-    expect((await a.pull(ws, 0)).envelopes).toEqual([]);
+    expect((await a.pull(ws, 0, 500, true)).envelopes).toEqual([]);
   });
 });

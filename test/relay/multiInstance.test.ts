@@ -201,7 +201,7 @@ if (!available) {
           expect(loser).toMatchObject({ reason: 'seq_replay' });
           winners.push(rx.status === 'acked' ? x : y);
         }
-        const page = await c0.pull(w.workspaceId, 0, 1000);
+        const page = await c0.pull(w.workspaceId, 0, 1000, true);
         expect(page.envelopes.map((e) => e.relaySeq)).toEqual(Array.from({ length: N }, (_, i) => i + 1)); // gapless
         expect(new Set(page.envelopes.map((e) => Buffer.from(e.envelope).toString('hex')))).toEqual(
           new Set(winners.map((e) => Buffer.from(e).toString('hex'))),

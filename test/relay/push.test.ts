@@ -31,7 +31,7 @@ describe('relay push checks', () => {
     const env1 = envelope(alice, { workspaceId: w.workspaceId, seq: 1, leaseId: leaseIdOf(a, w.workspaceId) });
     expect(await a.push(env1)).toMatchObject({ status: 'acked', relaySeq: 1, duplicate: false });
     expect(await a.push(env1)).toMatchObject({ status: 'acked', relaySeq: 1, duplicate: true });
-    const page = await a.pull(w.workspaceId, 0);
+    const page = await a.pull(w.workspaceId, 0, 500, true);
     expect(page.envelopes).toHaveLength(1);
     expect(page.envelopes[0]!.envelope).toEqual(env1);
   });
@@ -48,7 +48,7 @@ describe('relay push checks', () => {
     expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: 4, leaseId }))).toMatchObject({ status: 'rejected', reason: 'seq_gap' });
     // Sequences are per (device, doc): another doc starts at 1.
     expect(await a.push(envelope(alice, { workspaceId: w.workspaceId, docId: 'doc-2', seq: 1, leaseId }))).toMatchObject({ status: 'acked', relaySeq: 3 });
-    expect((await a.pull(w.workspaceId, 0)).envelopes.map((e) => e.relaySeq)).toEqual([1, 2, 3]);
+    expect((await a.pull(w.workspaceId, 0, 500, true)).envelopes.map((e) => e.relaySeq)).toEqual([1, 2, 3]);
   });
 
   it("eve can't forge alice's envelope: bad_signature; and can't push as alice over her own connection: wrong_device", async () => {
@@ -151,7 +151,7 @@ describe('relay push checks', () => {
     for (let i = 1; i <= 6; i++) await a.push(envelope(alice, { workspaceId: w.workspaceId, seq: i, leaseId, plaintext: new Uint8Array(400) }));
     const sizes: number[] = [];
     for (let cursor = 0, more = true; more; ) {
-      const p = await a.pull(w.workspaceId, cursor, 100);
+      const p = await a.pull(w.workspaceId, cursor, 100, true);
       sizes.push(p.envelopes.length);
       cursor = p.nextCursor;
       more = p.more;

@@ -44,7 +44,7 @@ describe('relay process', () => {
       const p2 = spawnRelay(db);
       const relay2 = { url: await p2.url } as Parameters<typeof connect>[0];
       const b = await connect(relay2, alice, [w.workspaceId]);
-      const stored = (await b.pull(w.workspaceId, 0, 1000)).envelopes;
+      const stored = (await b.pull(w.workspaceId, 0, 1000, true)).envelopes;
       for (const [seq, bytes] of acked) expect(stored.find((e) => e.relaySeq === seq)?.envelope).toEqual(bytes);
       b.close();
       p2.child.kill('SIGTERM');

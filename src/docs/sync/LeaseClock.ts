@@ -6,7 +6,7 @@
 import { fromBase64url, toBase64url } from '../../crypto/bytes.ts';
 import type { PublicKey } from '../../crypto/keys.ts';
 import { verifyLease, type Lease } from '../../protocol/lease.ts';
-import type { SyncStateStore } from './syncState.ts';
+import type { SyncState, SyncStateStore } from './syncState.ts';
 
 export const OFFLINE_LOCK_MESSAGE = 'offline lease expired: reconnect to continue';
 
@@ -92,11 +92,13 @@ export class LeaseClock {
   }
 
   /** Write lease and lastSeen into the sync state. */
-  async persist(store: SyncStateStore): Promise<void> {
+  /** Save the lease and latest time (with `also`'s changes in the same write). */
+  async persist(store: SyncStateStore, also?: (s: SyncState) => void): Promise<void> {
     const now = this.now();
     await store.update(s => {
       s.lastSeen = Math.max(s.lastSeen, now);
       if (this.#leaseBytes) s.lease = toBase64url(this.#leaseBytes);
+      also?.(s);
     });
   }
 }

@@ -66,6 +66,13 @@ export class SyncEngine {
   readonly #polls = new Set<ReturnType<typeof setTimeout>>();
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #lastPushed = '';
+  /** The outbox's size when the last push round ended, not counting seals after #sealedMark (undefined: not counted yet). */
+  #outboxCount: number | undefined;
+  #sealedMark = 0;
+  /** The highest relay seq acked for our envelopes in this process (persisted as ownAcked at the end of each pass). */
+  #ackedHigh = 0;
+  /** Envelopes sealed by this session so far. */
+  #sealed = 0;
   #liveQueue: WireEnvelope[] = [];
   #liveScheduled = false;
   #pushScheduled = false;
@@ -83,6 +90,7 @@ export class SyncEngine {
     this.#s = session;
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    session.docs.onSealed(() => void this.#sealed++);
     const url = options.relayUrl;
     if (!url) throw new SyncError('no_relay', 'this workspace has no relay: pass --relay ws://HOST:PORT (or create it with --relay)');
     this.relayUrl = url;
@@ -393,9 +401,12 @@ export class SyncEngine {
     // A few rounds: envelopes refused as rate_limited (and the seq_gaps behind them) go again after a pause.
     for (let round = 0; ; round++) {
       const limited = { n: 0, rate: 0 };
+      const mark = this.#sealed;
       const entries = await this.#s.docs.outbox.pending();
       this.#lastPushed = outboxKey(entries);
-      await this.#pushRound(client, entries, s, limited);
+      const retired = await this.#pushRound(client, entries, s, limited);
+      this.#outboxCount = entries.length - retired;
+      this.#sealedMark = mark;
       if (limited.rate === 0 || round >= 3) break;
       s.retry -= limited.n;
       await new Promise(r => setTimeout(r, 500 * (round + 1)));
@@ -404,15 +415,38 @@ export class SyncEngine {
     if (s.acked + s.duplicates > 0 || Object.keys(s.rejected).length > 0) await settleResubmitted(this.#s.docs);
   }
 
-  /** Send every entry without waiting for acks (at most `pushWindow` in flight). */
-  async #pushRound(client: RelayClient, entries: OutboxEntry[], s: SyncSummary, limited: { n: number; rate: number }): Promise<void> {
+  /**
+   * Send every entry without waiting for acks (at most `pushWindow` in flight). Answered entries
+   * leave the outbox in batches, each under one hold of the profile lock (DocSession.retireManyFromOutbox),
+   * while later pushes are on the wire: the lock is never held across a round trip.
+   */
+  async #pushRound(client: RelayClient, entries: OutboxEntry[], s: SyncSummary, limited: { n: number; rate: number }): Promise<number> {
     const window = Math.max(1, this.#o.pushWindow ?? 256);
     const inflight = new Set<Promise<void>>();
     let failure: unknown;
+    const answered: OutboxEntry[] = [];
+    let retiring: Promise<void> | undefined;
+    let retired = 0;
+    const retire = (e: OutboxEntry): void => {
+      answered.push(e);
+      retiring ??= (async () => {
+        try {
+          while (answered.length > 0) {
+            const batch = answered.splice(0);
+            await this.#s.docs.retireManyFromOutbox(batch);
+            retired += batch.length;
+          }
+        } catch (err) {
+          failure ??= err; // they stay in the outbox: re-sent next pass, acked again as duplicates
+        } finally {
+          retiring = undefined;
+        }
+      })();
+    };
     for (const e of entries) {
       while (inflight.size >= window) await Promise.race(inflight);
       if (failure) break;
-      const p: Promise<void> = this.#pushOne(client, e, s, limited).then(
+      const p: Promise<void> = this.#pushOne(client, e, s, limited, retire).then(
         () => void inflight.delete(p),
         err => {
           inflight.delete(p);
@@ -422,14 +456,17 @@ export class SyncEngine {
       inflight.add(p);
     }
     await Promise.all(inflight);
+    while (retiring) await retiring;
     if (failure) throw failure;
+    return retired;
   }
 
-  async #pushOne(client: RelayClient, e: OutboxEntry, s: SyncSummary, limited: { n: number; rate: number }): Promise<void> {
+  async #pushOne(client: RelayClient, e: OutboxEntry, s: SyncSummary, limited: { n: number; rate: number }, retire: (e: OutboxEntry) => void): Promise<void> {
     s.pushed++;
     const r = await client.push(e.bytes);
     if (r.status === 'acked') {
-      await this.#s.docs.retireFromOutbox(e.docId, e.seq);
+      if (r.relaySeq > this.#ackedHigh) this.#ackedHigh = r.relaySeq;
+      retire(e);
       if (r.duplicate) s.duplicates++;
       else s.acked++;
       return;
@@ -444,12 +481,13 @@ export class SyncEngine {
       if (r.reason === 'rate_limited') limited.rate++;
       return;
     }
-    if (r.reason === 'seq_replay')
-      this.#log('error', 'relay refused an envelope as seq_replay: a client bug (two sessions sealed the same sequence number)', {
+    if (r.reason === 'seq_replay') {
+      this.#log('error', 'relay refused an envelope as seq_replay: a profile restored from an older copy, or a client bug (two sessions sealed the same sequence number)', {
         docId: e.docId, seq: e.seq, detail: r.detail,
       });
+    }
     await this.#s.docs.quarantine.add(e.bytes, r.reason, r.detail, 'push');
-    await this.#s.docs.retireFromOutbox(e.docId, e.seq);
+    retire(e);
     bump(s.rejected, r.reason);
   }
 
@@ -462,19 +500,27 @@ export class SyncEngine {
 
   async #pull(client: RelayClient, s: SyncSummary): Promise<void> {
     let cursor = await this.#loadCursor();
+    const ownAcked = Math.max((await this.#s.syncState.load()).ownAcked ?? 0, this.#ackedHigh);
+    let own = false;
     const limit = this.#o.pullLimit ?? 1000;
     const batchMax = this.#o.applyBatch ?? 10_000;
     let buf: WireEnvelope[] = [];
     for (;;) {
       let page;
       try {
-        page = await client.pull(this.workspaceId, cursor, limit);
+        page = await client.pull(this.workspaceId, cursor, limit, own);
       } catch (e) {
         if (e instanceof RelayRequestError && (e.code === 'not_member' || e.code === 'unknown_workspace')) {
           s.access = e.code;
           return;
         }
         throw e;
+      }
+      if (!own && page.ownSkipped !== undefined && page.ownSkipped > ownAcked) {
+        // The relay holds envelopes of ours this profile never saw acknowledged: read on with them.
+        this.#log('warn', 'the relay holds envelopes of this device that this profile does not know; fetching them', { from: cursor, upTo: page.ownSkipped });
+        own = true;
+        continue;
       }
       for (const env of page.envelopes) if (!this.#liveApplied.has(env.relaySeq)) buf.push(env);
       s.pulled += page.envelopes.length;
@@ -484,17 +530,19 @@ export class SyncEngine {
         buf = [];
         // The cursor never pins (DESIGN): every envelope up to `end` is applied, quarantined or parked
         // in the pending store (which is retried with each later envelope for its document).
-        await this.#saveCursor(end);
+        await this.#saveCursor(end, page.more); // the last one is written with the pass's other state (#finish)
       }
       cursor = end;
       if (!page.more) break;
     }
+    if (own && cursor > this.#ackedHigh) this.#ackedHigh = cursor; // every own envelope up to here is applied
   }
 
-  async #saveCursor(c: number): Promise<void> {
+  async #saveCursor(c: number, now = true): Promise<void> {
     if (c <= (this.#cursor ?? 0)) return;
     this.#cursor = c;
     for (const seq of this.#liveApplied) if (seq <= c) this.#liveApplied.delete(seq);
+    if (!now) return;
     await this.#s.syncState.update(x => {
       x.relayCursor = Math.max(x.relayCursor, c);
     });
@@ -522,9 +570,20 @@ export class SyncEngine {
   }
 
   async #finish(s: SyncSummary, t0: number): Promise<void> {
-    await this.#s.lease.persist(this.#s.syncState);
+    // One state write per pass: the lease, the latest time, and how far the relay acked our envelopes.
+    const ackedHigh = this.#ackedHigh;
+    const cursor = this.#cursor;
+    await this.#s.lease.persist(this.#s.syncState, x => {
+      if (ackedHigh > (x.ownAcked ?? 0)) x.ownAcked = ackedHigh;
+      if (cursor !== undefined) x.relayCursor = Math.max(x.relayCursor, cursor);
+    });
     s.cursor = this.#cursor ?? (await this.#loadCursor());
-    s.outbox = (await this.#s.docs.outbox.pending()).length;
+    // What the last push left (plus what was sealed since), without reading the outbox again.
+    if (this.#outboxCount === undefined) {
+      this.#sealedMark = this.#sealed;
+      this.#outboxCount = (await this.#s.docs.outbox.pending()).length;
+    }
+    s.outbox = this.#outboxCount + this.#sealed - this.#sealedMark;
     s.offlineRemainingMs = this.#s.lease.offlineRemainingMs();
     s.ms = Math.round(performance.now() - t0);
     // Rate-limited or waiting behind one that was: try again shortly (long-running mode only).

@@ -281,9 +281,10 @@ export class RelayClient {
   }
 
   /** Envelopes with relaySeq > cursor. Continue from nextCursor while `more`. */
-  async pull(workspaceId: string, cursor: number, limit = 500): Promise<{ envelopes: WireEnvelope[]; nextCursor: number; more: boolean }> {
-    const m = await this.expect({ t: 'pull', workspaceId, cursor, limit }, 'batch');
-    return { envelopes: m.envelopes, nextCursor: m.nextCursor, more: m.more };
+  /** A page of envelopes after `cursor`; this device's own are left out unless `own` (docs/SYNC.md → Own envelopes). */
+  async pull(workspaceId: string, cursor: number, limit = 500, own = false): Promise<{ envelopes: WireEnvelope[]; nextCursor: number; more: boolean; ownSkipped?: number }> {
+    const m = await this.expect({ t: 'pull', workspaceId, cursor, limit, ...(own ? { own } : {}) }, 'batch');
+    return { envelopes: m.envelopes, nextCursor: m.nextCursor, more: m.more, ...(m.ownSkipped !== undefined ? { ownSkipped: m.ownSkipped } : {}) };
   }
 
   /** Receive live 'envelope' and 'log_entry' events for this workspace. Returns the relay's head seq at subscription. */

@@ -23,6 +23,14 @@ export interface SyncState {
   lastSeen: number;
   /** Set when the relay was caught forking the membership log: syncing stops, the evidence stays. */
   fork?: ForkEvidence;
+  /**
+   * The highest relay seq acknowledged for an envelope of this device (or seen in a pull of its own).
+   * The relay leaves a device's own envelopes out of its pulls and says up to where it skipped some: one
+   * above this means the relay holds envelopes of ours this profile never saw acknowledged (a profile
+   * restored from an older copy, a lost state), and the engine reads that page again with them.
+   * docs/SYNC.md → Own envelopes.
+   */
+  ownAcked?: number;
 }
 
 export const emptySyncState = (): SyncState => ({ relayCursor: 0, lastSeen: 0 });
@@ -41,6 +49,7 @@ export class SyncStateStore {
         ...(typeof v.lease === 'string' ? { lease: v.lease } : {}),
         lastSeen: Number.isSafeInteger(v.lastSeen) ? v.lastSeen! : 0,
         ...(isForkEvidence(v.fork) ? { fork: v.fork } : {}),
+        ...(Number.isSafeInteger(v.ownAcked) && v.ownAcked! > 0 ? { ownAcked: v.ownAcked! } : {}),
       };
     } catch {
       return emptySyncState(); // a damaged record re-pulls from 0 (duplicates are no-ops) and re-pins on next connect

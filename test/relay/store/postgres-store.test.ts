@@ -84,7 +84,7 @@ if (available) {
         relay = await start();
         expect(relay.relayPub).toEqual(pub);
         const b = await connect(relay, alice, [w.workspaceId]);
-        expect((await b.pull(w.workspaceId, 0)).envelopes.map((e) => e.envelope)).toEqual([e1]);
+        expect((await b.pull(w.workspaceId, 0, 500, true)).envelopes.map((e) => e.envelope)).toEqual([e1]);
         expect(await b.push(e1)).toMatchObject({ status: 'acked', relaySeq: 1, duplicate: true });
         b.close();
         await relay.close();
