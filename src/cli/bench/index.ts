@@ -32,6 +32,7 @@ export const SUITES: RegisteredSuite[] = [
   lazy('chain', async () => (await import('./chainBench.ts')).chainSuite),
   lazy('relay-load', async () => (await import('./relayLoadBench.ts')).relayLoadSuite, { optIn: true }),
   lazy('cli', async () => (await import('./cliBench.ts')).cliSuite, { optIn: true }),
+  lazy('sync-scale', async () => (await import('./syncScaleBench.ts')).syncScaleSuite, { optIn: true }),
 ];
 
 export async function runBench(only: string[] | undefined, ctx: BenchContext): Promise<Figures> {
