@@ -685,7 +685,11 @@ export class DocSession {
     }
     const flushed: DocumentId[] = [];
     const applied: { docId: string; env: OpenedEnvelope; retried: boolean }[] = [];
-    for (const docId of new Set([...accepted.keys(), ...depsByDoc.keys()])) {
+    const touched = new Set([...accepted.keys(), ...depsByDoc.keys()]);
+    // Documents new here (a cold join: every one) are opened a few dozen at a time: each writes its
+    // small "known" marker, and those fsyncs then commit in groups. A failure is met again below.
+    await writeTogether([...touched].filter(id => !this.#docs.has(id)), id => this.#openTracked(id, true).then(() => undefined, () => undefined));
+    for (const docId of touched) {
       const fresh = accepted.get(docId) ?? [];
       const retried = depsByDoc.get(docId) ?? [];
       const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, true))!;
