@@ -18,6 +18,7 @@ import { SyncStatus } from './SyncStatus.tsx';
 import { onSyncRequest } from './syncNow.ts';
 import { useIdleLock, useIdleLockSeconds } from './useIdleLock.ts';
 import { VaultGate } from './VaultGate.tsx';
+import './header.css';
 
 type Panel = 'records' | 'team' | 'create' | 'join' | 'link' | 'password' | 'settings';
 
@@ -34,6 +35,7 @@ export function App() {
   const [error, setError] = useState('');
   const [panel, setPanel] = useState<Panel>('records');
   const [notice, setNotice] = useState('');
+  const [menuOpen, setMenuOpen] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
 
   async function loadWorkspaces(v: UnlockedVault, select?: string) {
@@ -90,6 +92,7 @@ export function App() {
   }, [vault, panel, app]);
 
   const open = (p: Panel) => {
+    setMenuOpen(false);
     setNotice('');
     setPanel(p);
   };
@@ -152,6 +155,11 @@ export function App() {
             <button type="button" data-testid="open-team" aria-current={panel === 'team' ? 'page' : undefined} onClick={() => open('team')} disabled={!app}>
               Team
             </button>
+            {/* On phones the less frequent views fold into a menu (header.css); on wider screens all show. */}
+            <button type="button" className="menu-toggle" data-testid="menu-toggle" aria-expanded={menuOpen} aria-controls="nav-more" onClick={() => setMenuOpen(!menuOpen)}>
+              {menuOpen ? 'Close menu' : 'Menu'}
+            </button>
+            <div id="nav-more" className={`nav-more${menuOpen ? ' open' : ''}`}>
             <button type="button" data-testid="open-create-workspace" aria-current={panel === 'create' ? 'page' : undefined} onClick={() => open('create')}>
               New workspace
             </button>
@@ -167,6 +175,7 @@ export function App() {
             <button type="button" data-testid="open-change-password" aria-current={panel === 'password' ? 'page' : undefined} onClick={() => open('password')}>
               Change password
             </button>
+            </div>
             <button type="button" data-testid="lock" onClick={lockAsked}>
               Lock
             </button>
