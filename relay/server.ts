@@ -19,7 +19,7 @@ import { createMetrics, registerUsageMetrics } from './metrics.ts';
 import { QUOTA_WARN_RATIO, type AdmissionMode } from './admission.ts';
 import { NonceRegistry } from './nonces.ts';
 import { Budgets, TokenBuckets } from './rateLimit.ts'; // Budgets: abuse budgets (issue 11)
-import { serveStatic } from './staticFiles.ts';
+import { serveStatic, WEB_HEADERS } from './staticFiles.ts';
 import type { RelayStore } from './store/RelayStore.ts';
 import { WorkspaceCache } from './workspaceCache.ts';
 
@@ -120,6 +120,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
   };
 
   const http: Server = createServer((req, res) => {
+    // Every answer, not only the web build's: no framing, no sniffing, no referrer (docs/THREATS.md T28a).
+    for (const [k, v] of Object.entries(WEB_HEADERS)) res.setHeader(k, v);
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       res.writeHead(shuttingDown ? 503 : 200, { 'content-type': 'application/json' });

@@ -70,3 +70,19 @@ describe('serving the web app', () => {
     expect((await fetch(`${relay.httpUrl}/assets/app-1234.js`)).headers.get('cache-control')).toMatch(/immutable/);
   });
 });
+
+describe('a relay without a web build', () => {
+  it('health, metrics and its 404 carry the same no-framing, no-sniffing headers', async () => {
+    const bare = await startRelay({ store: new SqliteStore(join(dir, 'bare.sqlite')), port: 0, logger: pino({ level: 'silent' }) });
+    try {
+      for (const path of ['/healthz', '/metrics', '/', '/index.html']) {
+        const r = await fetch(`${bare.httpUrl}${path}`);
+        await r.arrayBuffer();
+        expectWebHeaders(r, path);
+      }
+      expect((await fetch(`${bare.httpUrl}/healthz`)).headers.get('content-type')).toBe('application/json');
+    } finally {
+      await bare.close();
+    }
+  });
+});
