@@ -200,9 +200,19 @@ export function RecordsView({ app, nameOf, drafts: kept }: {
     }
   }
 
+  // On a phone the list sits above the editor: opening a record (or a new one) brings the editor into
+  // view, and "Back to the list" returns to the record it came from.
+  const mainRef = useRef<HTMLDivElement>(null);
+  const narrow = () => typeof window !== 'undefined' && window.matchMedia?.('(max-width: 699px)').matches === true;
   const select = (id: string | undefined) => {
     setError('');
     setSelected(id);
+    if (narrow()) setTimeout(() => mainRef.current?.scrollIntoView({ block: 'start' }), 0);
+  };
+  const backToList = () => {
+    const item = document.querySelector<HTMLElement>('.list [aria-current="true"]') ?? document.querySelector<HTMLElement>('.list button');
+    item?.scrollIntoView({ block: 'center' });
+    item?.focus();
   };
 
   // Only while the record is still in the trash (someone may have restored it since).
@@ -231,7 +241,10 @@ export function RecordsView({ app, nameOf, drafts: kept }: {
         drafts={draftIds}
         {...(nameOf ? { nameOf } : {})}
       />
-      <div className="record-main">
+      <div className="record-main" ref={mainRef}>
+        <button type="button" className="back-to-list link" data-testid="back-to-list" onClick={backToList}>
+          ← Back to the list
+        </button>
         {error && <p role="alert" className="error" data-testid="records-error">{error}</p>}
         {notices.length > 0 && (
           <div role="status" className="notice" data-testid="deleted-by-others">

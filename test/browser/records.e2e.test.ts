@@ -210,7 +210,7 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     await expect.poll(() => titles(), LONG).toEqual(['Anna Kovač', 'Boiler (new)']);
     await byId('open-trash').click();
     await expect.poll(() => byId('trash-item').allTextContents(), LONG).toEqual(['Émile Durand']);
-    await expect.poll(() => byId('trash-meta').textContent(), LONG).toMatch(/^deleted by \S+, /);
+    await expect.poll(() => byId('trash-meta').textContent(), LONG).toMatch(/^deleted by you \(\S{6}\), /);
     await lookAt('trash');
     await byId('trash-restore').click();
     await byId('empty-trash').waitFor(LONG);
@@ -250,5 +250,20 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
     expect(await room.nth(2).getByTestId('old-value').textContent()).toBe('attic');
     expect(await room.nth(2).getByTestId('new-value').textContent()).toBe('cellar');
     await expect.poll(() => byId('history-status').textContent()).toBe('Field "room" restored to cellar');
+  });
+  it('on a phone, opening a record brings its editor into view, and Back to the list returns to it', async () => {
+    await page.setViewportSize({ width: 390, height: 700 });
+    try {
+      const inView = (id: string) => byId(id).first().evaluate((e) => { const r = e.getBoundingClientRect(); return r.top >= -1 && r.bottom <= window.innerHeight + 1; }); // (sub-pixel layout)
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await item('Émile Durand').click();
+      await expect.poll(() => byId('title').inputValue(), LONG).toBe('Émile Durand');
+      await expect.poll(() => inView('back-to-list'), LONG).toBe(true);
+      await byId('back-to-list').click();
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? '')).toContain('Émile Durand');
+      await expect.poll(() => page.evaluate(() => { const r = document.activeElement!.getBoundingClientRect(); return r.top >= -1 && r.bottom <= window.innerHeight + 1; })).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });
