@@ -32,7 +32,7 @@ import { envelopeHashOf as envelopeHashFromBytes } from './envelope/envelopeHash
 import { openEnvelope, type OpenedEnvelope } from './envelope/openEnvelope.ts';
 import { sealEnvelope } from './envelope/sealEnvelope.ts';
 import { Outbox } from './outbox.ts';
-import { writeTogether } from './writeTogether.ts';
+import { inGroups } from './inGroups.ts';
 import { PendingBudget, PendingStore } from './pending.ts';
 import { ProvenanceStore } from './provenance.ts';
 import { Quarantine } from './quarantine.ts';
@@ -510,7 +510,7 @@ export class DocSession {
       let moved = false;
       for (const docId of docIds) if (await this.#absorbOrphans(docId)) moved = true;
       if (moved) await this.cursors.save();
-      await writeTogether(held, e => this.outbox.ack(e.docId, e.seq));
+      await inGroups(held, e => this.outbox.ack(e.docId, e.seq));
     });
   }
 
@@ -688,7 +688,7 @@ export class DocSession {
     const touched = new Set([...accepted.keys(), ...depsByDoc.keys()]);
     // Documents new here (a cold join: every one) are opened a few dozen at a time: each writes its
     // small "known" marker, and those fsyncs then commit in groups. A failure is met again below.
-    await writeTogether([...touched].filter(id => !this.#docs.has(id)), id => this.#openTracked(id, true).then(() => undefined, () => undefined));
+    await inGroups([...touched].filter(id => !this.#docs.has(id)), id => this.#openTracked(id, true).then(() => undefined, () => undefined));
     for (const docId of touched) {
       const fresh = accepted.get(docId) ?? [];
       const retried = depsByDoc.get(docId) ?? [];
@@ -732,7 +732,7 @@ export class DocSession {
     // The Repo must hold the changes before provenance and cursors say they were applied. One flush
     // and one group of small-file writes for the whole batch, not one per document.
     if (flushed.length) await this.o.repo.flush(flushed);
-    await writeTogether(applied, async ({ docId, env, retried }) => {
+    await inGroups(applied, async ({ docId, env, retried }) => {
       const h = env.header;
       if (retried) await this.pending.remove('deps', docId, env.envelopeHash);
       await this.provenance.put({

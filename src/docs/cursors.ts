@@ -6,7 +6,7 @@
 import type { StorageAdapterInterface } from '@automerge/automerge-repo';
 import { fromUtf8, utf8 } from '../crypto/bytes.ts';
 import type { SeqView } from './envelope/authority.ts';
-import { writeTogether } from './writeTogether.ts';
+import { inGroups } from './inGroups.ts';
 
 const PREFIX = 'cloister-cursor';
 const HASH_PREFIX = 'cloister-seqhash';
@@ -90,8 +90,8 @@ export class SeqCursors implements SeqView {
     // Every hash file together, then every cursor file together (independent files: the filesystem
     // commits their fsyncs in a group, where one after the other cost one disk flush each).
     const hashes = dirty.flatMap(({ deviceId, docId, seqs, c }) => [...seqs].map(seq => ({ key: [HASH_PREFIX, deviceId, docId, seqPart(seq)], value: c.hashes.get(seq)! })));
-    await writeTogether(hashes, h => this.storage.save(h.key, utf8(h.value)));
-    await writeTogether(dirty, ({ deviceId, docId, c }) => this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify({ last: c.last }))));
+    await inGroups(hashes, h => this.storage.save(h.key, utf8(h.value)));
+    await inGroups(dirty, ({ deviceId, docId, c }) => this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify({ last: c.last }))));
     this.#dirty.clear();
   }
 }
