@@ -71,10 +71,19 @@ export function UpdateBanner() {
           if (active && !gone && s.version && s.approved && s.version !== s.approved) setPending({ worker: active, waiting: false });
         };
         void offer();
-        reg.addEventListener('updatefound', () => {
-          const w = reg.installing;
-          w?.addEventListener('statechange', () => void (w.state === 'installed' && offer()));
-        });
+        // A first install that fails (a file didn't download) leaves no worker: try again, backing off,
+        // until one is active, so the offline copy doesn't wait for the next visit.
+        let retryMs = 2_000;
+        const watch = (w: ServiceWorker | null) =>
+          w?.addEventListener('statechange', () => {
+            if (w.state === 'installed') void offer();
+            if (w.state === 'redundant' && !reg.active && !gone) {
+              setTimeout(() => void (gone || reg.update().catch(() => undefined)), retryMs);
+              retryMs = Math.min(retryMs * 2, 60_000);
+            }
+          });
+        watch(reg.installing); // the first install may have started before this listener
+        reg.addEventListener('updatefound', () => watch(reg.installing));
         timer = setInterval(() => void reg.update().catch(() => undefined), CHECK_EVERY_MS);
       },
       (e: Error) => console.warn(`offline copy unavailable: ${e.message}`),

@@ -112,7 +112,13 @@ describeInChromium('serving the web app safely', () => {
     await page.getByTestId('password').waitFor({ timeout: 60_000 });
     expect(await buildOf(page)).toBe('build-one');
     // The first visit installs the shell and the worker takes control of the page.
-    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 60_000 }).toBe(true);
+    const swState = () => page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.getRegistration();
+      return JSON.stringify({ controlled: navigator.serviceWorker.controller !== null, installing: reg?.installing?.state ?? null, waiting: reg?.waiting?.state ?? null, active: reg?.active?.state ?? null });
+    });
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 120_000 }).toBe(true).catch(async (e: Error) => {
+      throw new Error(`${e.message}; service worker: ${await swState()}`); // what the browser had, should this fail again
+    });
 
     // The server now has another build (build one's files are gone from disk).
     build(webRoot, 'build-two');
