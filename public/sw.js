@@ -59,6 +59,11 @@ self.addEventListener('message', (event) => {
   if (event.data?.type === 'shell-version') {
     event.waitUntil(approvedVersion().then((approved) => port?.postMessage({ version: SHELL.version, build: SHELL.build, approved })));
   }
+  // A page that loaded while this worker was still activating isn't controlled (clients.claim() ran
+  // before it was a client): it asks once it sees this worker active. Only the active worker can claim.
+  if (event.data?.type === 'claim') {
+    event.waitUntil(self.clients.claim().catch(() => undefined)); // a worker that isn't active can't claim: nothing happens
+  }
   if (event.data?.type === 'apply-update') {
     event.waitUntil(approve(SHELL.version).then(() => self.skipWaiting()).then(() => port?.postMessage({ applied: SHELL.version })));
   }

@@ -6,7 +6,7 @@
 // Work in progress is never dropped (issue 12): the form reports its unsaved state as a draft that the
 // parent keeps for the session and hands back when the record is opened again ("Draft — not saved",
 // with Discard). Fields keep the order they have in the form; they are sorted only when loaded.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { personLabel, type NameOf } from '../docs/records/personLabel.ts';
 import type { Author, RecordView } from '../docs/records/recordTypes.ts';
 import { ConflictChoices } from './ConflictChoices.tsx';
@@ -100,7 +100,10 @@ export function RecordEditor(props: {
     setChangedElsewhere(false);
   }
 
-  useEffect(() => {
+  // A layout effect, not a passive one: it runs as the new record is committed, before the next
+  // keystroke is handled. A passive effect could run after a keystroke queued behind it and put the
+  // stored values back over what was just typed.
+  useLayoutEffect(() => {
     if (record && !record.deleted) {
       seenLive.current = true;
       setDeletedElsewhere(false);

@@ -71,12 +71,18 @@ export function UpdateBanner() {
           if (active && !gone && s.version && s.approved && s.version !== s.approved) setPending({ worker: active, waiting: false });
         };
         void offer();
+        // The first visit's page may have loaded while the new worker was activating: then it isn't
+        // controlled though a worker is active. Ask the active worker to take it (nothing changes in the
+        // page: it keeps the build it runs; its next loads come from the installed shell).
+        const claimIfActive = () => void (sw.controller === null && reg.active?.postMessage({ type: 'claim' }));
+        claimIfActive();
         // A first install that fails (a file didn't download) leaves no worker: try again, backing off,
         // until one is active, so the offline copy doesn't wait for the next visit.
         let retryMs = 2_000;
         const watch = (w: ServiceWorker | null) =>
           w?.addEventListener('statechange', () => {
             if (w.state === 'installed') void offer();
+            if (w.state === 'activated') claimIfActive();
             if (w.state === 'redundant' && !reg.active && !gone) {
               setTimeout(() => void (gone || reg.update().catch(() => undefined)), retryMs);
               retryMs = Math.min(retryMs * 2, 60_000);

@@ -4,22 +4,14 @@
 // "created by / last changed by" come from verified envelopes, and the trash offers Restore.
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RecordEditor } from '../../src/app/RecordEditor.tsx';
 import { RecordList } from '../../src/app/RecordList.tsx';
 import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
 import type { RecordSummary, RecordView } from '../../src/docs/records/recordTypes.ts';
-import { FixtureAuthority, makeDevice } from '../docs/fixtures.ts';
-import { exchange, openSession, outboxOf } from '../docs/sessionFixtures.ts';
+import { aliceAndBob, exchange, openSession, outboxOf } from '../docs/sessionFixtures.ts';
 
-const alice = makeDevice('alice');
-const bob = makeDevice('bob');
-const auth = new FixtureAuthority().add(alice).add(bob);
-type S = Awaited<ReturnType<typeof openSession>>;
-const open: S[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.session.close();
-});
+const { alice, bob, auth, open } = aliceAndBob();
 
 async function shared(input: { title: string; fields?: Record<string, string>; notes?: string }) {
   const a = await openSession(alice, auth);

@@ -4,7 +4,6 @@
 // changes it again, edits from a second tab, and keeps working with the relay stopped (offline copy);
 // nothing in IndexedDB holds the record's text in the clear.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 import { STRONG_PASSWORD, strongPassword } from '../passwords.ts';
@@ -35,9 +35,8 @@ describeInChromium('web app in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-'));
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));

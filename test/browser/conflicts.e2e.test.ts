@@ -3,7 +3,7 @@
 // reconnecting each sees one value and a conflict marker with the other value, and Bob settles it with
 // one click. Then Bob types notes while Alice saves hers: both texts are kept. Then Alice deletes the
 // record while Bob has it open: his app says so, and he restores it.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { cableToRelay, type Cable } from './cableToRelay.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { strongPassword } from '../passwords.ts';
@@ -67,9 +68,8 @@ describeInChromium('conflicts, merged notes and deletes between the web app and 
     dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-conflicts-'));
     home = join(dir, 'alice');
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
     cable = await cableToRelay(relay.port); // both reach the relay through it, so the test can cut them off
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());

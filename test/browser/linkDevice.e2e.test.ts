@@ -3,7 +3,7 @@
 // device" panel, alice approves it with `cloister device approve CODE`, and the browser then shows the
 // workspace's records and its new record reaches her terminal, written as alice. Then the other way
 // round: the linked browser approves a new CLI profile of alice's, which reads both records.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,11 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -51,9 +52,8 @@ describeInChromium('linking a device in the web app (Chromium)', () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-link-'));
     laptop = join(dir, 'alice-laptop');
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));

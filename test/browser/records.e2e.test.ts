@@ -6,17 +6,17 @@
 // (no sideways overflow, 40 px tap targets on a phone, no serious or critical axe-core finding) and photographed into
 // test/browser/screenshots/records-<view>-<width>.png (git-ignored). The build is served by a real
 // relay, as `npm start` does.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, createVaultInPage, serveWebApp } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -35,20 +35,14 @@ describeInChromium('records in the web app: find, drafts, trash, history', () =>
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-records-e2e-'));
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));
 
     await page.goto(relay.httpUrl);
-    await byId('password').fill(PASSWORD);
-    await byId('password-confirm').fill(PASSWORD);
-    await byId('vault-submit').click();
-    await byId('recovery-key').waitFor(LONG);
-    await byId('recovery-done').click();
-    await byId('empty-list').waitFor(LONG);
+    await createVaultInPage(page, PASSWORD);
   });
 
   afterAll(async () => {

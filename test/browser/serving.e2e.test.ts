@@ -5,7 +5,6 @@
 // skips that wait is reported by the page it replaces; the first visit alone installs the whole shell.
 // Builds go into one webRoot served by a real relay (startRelay, SQLite), as `npm start` does; each
 // build gets its own CLOISTER_BUILD_ID (vite.config.ts), which the page exposes as <html data-build>.
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -26,12 +26,7 @@ const SHOTS = join(import.meta.dirname, 'screenshots');
 const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 function build(outDir: string, buildId: string): void {
-  const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_ENV: 'production', CLOISTER_BUILD_ID: buildId },
-  });
-  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+  buildWebApp(outDir, { CLOISTER_BUILD_ID: buildId });
 }
 
 describeInChromium('serving the web app safely', () => {
@@ -46,7 +41,7 @@ describeInChromium('serving the web app safely', () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-serving-'));
     webRoot = join(dir, 'web');
     build(webRoot, 'build-one');
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot, logger: pino({ level: 'silent' }) });
+    relay = await serveWebApp(dir, webRoot);
     context = await launchChromium(join(dir, 'profile'));
   });
 

@@ -2,7 +2,7 @@
 // workspace, adds a record and invites bob; bob, in Chromium, joins with the invitation code, sees
 // alice's record arrive, adds his own, and alice's next `cloister sync` brings it to her terminal;
 // when both edit one record at once (even the same notes), each keeps the other's change.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { strongPassword } from '../passwords.ts';
@@ -46,9 +47,8 @@ describeInChromium('web app sync in Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-sync-'));
     home = join(dir, 'alice');
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));

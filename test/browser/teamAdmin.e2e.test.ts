@@ -3,7 +3,7 @@
 // CLI, and all three add records that reach the others, each shown under their display name. Alice
 // then removes Carl in the Team view: his next edit is refused by the relay (not_member) and never
 // reaches Alice or Bea. Bea renames herself and Alice makes her an admin, from the Team view.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,11 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, createVaultInPage, serveWebApp } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -51,9 +52,8 @@ describeInChromium('team administration in the browser', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-team-'));
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
   });
 
   afterAll(async () => {
@@ -68,11 +68,7 @@ describeInChromium('team administration in the browser', () => {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error(`[${name} page error]`, e));
     await page.goto(relay.httpUrl);
-    await page.getByTestId('password').fill(PW);
-    await page.getByTestId('password-confirm').fill(PW);
-    await page.getByTestId('vault-submit').click();
-    await page.getByTestId('recovery-done').click(LONG);
-    await page.getByTestId('empty-list').waitFor(LONG); // the personal workspace
+    await createVaultInPage(page, PW); // to the personal workspace's empty list
     return page;
   }
 

@@ -2,7 +2,7 @@
 // relay, a cable the test can unplug between the app and the relay's WebSocket (the page itself is
 // served directly, so it reloads while the cable is out), alice on the command line who creates the
 // team workspace and invites, and bob who joins in Chromium.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +10,12 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { startRelay, type RunningRelay } from '../../relay/server.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS } from '../timeouts.ts';
 import { cableToRelay, type Cable } from './cableToRelay.ts';
 import { launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const BIN = join(root, 'bin', 'cloister.js');
@@ -34,9 +35,8 @@ export async function startTeam(name: string): Promise<Team> {
   const dir = mkdtempSync(join(tmpdir(), `cloister-e2e-${name}-`));
   const home = join(dir, 'alice');
   const outDir = join(dir, 'web');
-  const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-  const relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+  buildWebApp(outDir);
+  const relay = await serveWebApp(dir, outDir);
   const cable = await cableToRelay(relay.port);
   const context = await launchChromium(join(dir, 'profile'));
   const alice = async (...args: string[]): Promise<string> => {

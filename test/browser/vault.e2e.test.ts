@@ -3,7 +3,6 @@
 // narrow screen; after unlock the keyboard focus is in the main content; and the app locks itself
 // after the idle time set in Settings, unless she is active in another tab of the app.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { IDLE_LOCK_KEY } from '../../src/app/useIdleLock.ts';
 import { STRONG_PASSWORD } from '../passwords.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 import { describeInChromium, launchChromium } from './chromium.ts';
+import { buildWebApp, serveWebApp } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -33,9 +33,8 @@ describeInChromium('locking the web app in Chromium', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-vault-'));
     const outDir = join(dir, 'web');
-    const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-    relay = await startRelay({ store: new SqliteStore(join(dir, 'relay.sqlite')), port: 0, webRoot: outDir, logger: pino({ level: 'silent' }) });
+    buildWebApp(outDir);
+    relay = await serveWebApp(dir, outDir);
     context = await launchChromium(join(dir, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => console.error('[page error]', e));

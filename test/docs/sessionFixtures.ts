@@ -1,7 +1,7 @@
 // Sessions for tests: a Repo over encrypted in-memory storage, encrypted in-memory state, an
 // in-process lock, and the fixture membership.
 import { Repo } from '@automerge/automerge-repo';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { randomBytes } from '../../src/crypto/bytes.ts';
 import { asKey, type DataKey } from '../../src/crypto/keys.ts';
 import { DocSession } from '../../src/docs/DocSession.ts';
@@ -9,7 +9,7 @@ import { RecordStore } from '../../src/docs/records/RecordStore.ts';
 import { MemoryLock } from '../../src/docs/seqLock.ts';
 import { EncryptedStorageAdapter } from '../../src/docs/storage/EncryptedStorageAdapter.ts';
 import { MemoryStorageAdapter } from '../../src/docs/storage/MemoryStorageAdapter.ts';
-import type { FixtureAuthority, TestDevice } from './fixtures.ts';
+import { FixtureAuthority, makeDevice, type TestDevice } from './fixtures.ts';
 
 export interface Profile {
   dataKey: DataKey;
@@ -52,4 +52,18 @@ export async function outboxOf(s: { session: DocSession }): Promise<Uint8Array[]
 export async function exchange(...ss: { session: DocSession }[]): Promise<void> {
   const all = (await Promise.all(ss.map(outboxOf))).flat();
   for (const s of ss) expect((await s.session.applyRemote(all)).rejected).toEqual([]);
+}
+
+export type OpenedSession = Awaited<ReturnType<typeof openSession>>;
+
+/** Alice and Bob in one fixture workspace; sessions pushed onto `open` are closed after each test. */
+export function aliceAndBob(): { alice: TestDevice; bob: TestDevice; auth: FixtureAuthority; open: OpenedSession[] } {
+  const alice = makeDevice('alice');
+  const bob = makeDevice('bob');
+  const auth = new FixtureAuthority().add(alice).add(bob);
+  const open: OpenedSession[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.session.close();
+  });
+  return { alice, bob, auth, open };
 }

@@ -1,20 +1,12 @@
 // Finding records on this device (issue 12): every word of a query must appear somewhere in the record
 // (title, field keys and values, notes, tags), ignoring case and accents; a tag filter; sorting by
 // title, by the claimed time of the latest verified change, and by that change's author.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findRecords, normalizeForSearch, searchTextOf, tagsIn } from '../../../src/docs/records/findRecords.ts';
 import type { RecordSummary } from '../../../src/docs/records/recordTypes.ts';
-import { FixtureAuthority, makeDevice } from '../fixtures.ts';
-import { exchange, openSession } from '../sessionFixtures.ts';
+import { aliceAndBob, exchange, openSession } from '../sessionFixtures.ts';
 
-const alice = makeDevice('alice');
-const bob = makeDevice('bob');
-const auth = new FixtureAuthority().add(alice).add(bob);
-type S = Awaited<ReturnType<typeof openSession>>;
-const open: S[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.session.close();
-});
+const { alice, bob, auth, open } = aliceAndBob();
 
 const summary = (id: string, r: { title: string; fields?: Record<string, string>; notes?: string; tags?: string[] }, more: Partial<RecordSummary> = {}): RecordSummary => ({
   id, title: r.title, deleted: false, tags: r.tags ?? [],

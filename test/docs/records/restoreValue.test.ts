@@ -1,19 +1,11 @@
 // "Restore this value" (issue 12): the old value from history becomes an ordinary edit — the title or a
 // field assigned again, a field that didn't exist removed, tags put back — and only when it differs
 // from what stands now. Summarised notes and the tombstone can't be restored this way.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { restorePatch } from '../../../src/docs/records/restoreValue.ts';
-import { FixtureAuthority, makeDevice } from '../fixtures.ts';
-import { exchange, openSession } from '../sessionFixtures.ts';
+import { aliceAndBob, exchange, openSession } from '../sessionFixtures.ts';
 
-const alice = makeDevice('alice');
-const bob = makeDevice('bob');
-const auth = new FixtureAuthority().add(alice).add(bob);
-type S = Awaited<ReturnType<typeof openSession>>;
-const open: S[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.session.close();
-});
+const { alice, bob, auth, open } = aliceAndBob();
 
 const now = { title: 'Boiler room', fields: { room: 'attic', floor: '2' }, notes: 'n', tags: ['home', 'yearly'] };
 
