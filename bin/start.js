@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: build the web app when there is one (vite config + src/app entry), then run a relay on
 // http://127.0.0.1:8787 with SQLite under ./data/ that also serves the build (dist/). The relay runs
-// compiled (build/, made by scripts/build-node.js at install time): no TypeScript loader.
+// compiled (build/, made by scripts/build-node.js at install time and refreshed here when a source is
+// newer): no TypeScript loader.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,13 @@ if (viteConfig && appEntry && existsSync(join(root, 'src/app'))) {
   if (r.status !== 0) console.error('[start] vite build failed; starting the relay with whatever dist/ holds');
 } else {
   console.error('[start] no web app to build (needs a vite config and src/app); starting the relay only');
+}
+
+// The relay runs from build/: bring it up to date with the sources first (a stat per file when nothing
+// changed), so `npm start` after an edit never runs yesterday's relay.
+if (existsSync(join(root, 'scripts/build-node.js'))) {
+  const b = spawnSync(process.execPath, [join(root, 'scripts/build-node.js'), '--if-stale'], { stdio: 'inherit' });
+  if (b.status !== 0) console.error('[start] the Node build failed; starting the relay with whatever build/ holds');
 }
 
 mkdirSync(join(root, 'data'), { recursive: true });
