@@ -6,8 +6,7 @@
 // (no sideways overflow, 40 px tap targets on a phone, no serious or critical axe-core finding) and photographed into
 // test/browser/screenshots/records-<view>-<width>.png (git-ignored). The build is served by a real
 // relay, as `npm start` does.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -15,8 +14,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { integrationTimeouts } from '../timeouts.ts';
-import { describeInChromium, launchChromium } from './chromium.ts';
-import { buildWebApp, createVaultInPage, serveWebApp } from './servedApp.ts';
+import { describeInChromium } from './chromium.ts';
+import { openServedApp, type ServedApp, createVaultInPage } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -29,26 +28,20 @@ const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8')
 describeInChromium('records in the web app: find, drafts, trash, history', () => {
   let dir: string;
   let relay: RunningRelay;
+  let served: ServedApp | undefined;
   let context: BrowserContext;
   let page: Page;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cloister-records-e2e-'));
-    const outDir = join(dir, 'web');
-    buildWebApp(outDir);
-    relay = await serveWebApp(dir, outDir);
-    context = await launchChromium(join(dir, 'profile'));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => console.error('[page error]', e));
+    served = await openServedApp('cloister-records-e2e-');
+    ({ dir, relay, context, page } = served);
 
     await page.goto(relay.httpUrl);
     await createVaultInPage(page, PASSWORD);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await relay?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await served?.close();
   });
 
   const byId = (id: string) => page.getByTestId(id);

@@ -1,11 +1,15 @@
 // Shared by the browser end-to-end tests: the web app built with Vite into a folder and served by a
-// real relay (SQLite), as `npm start` does; and a new vault made in a page, past its recovery key.
+// real relay (SQLite), as `npm start` does, with Chromium opened on it; and a new vault made in a page,
+// past its recovery key.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startRelay, type RunningRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
+import { launchChromium } from './chromium.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -31,4 +35,33 @@ export async function createVaultInPage(page: Page, password: string, timeout = 
   await page.getByTestId('vault-submit').click();
   await page.getByTestId('recovery-done').click({ timeout });
   await page.getByTestId('empty-list').waitFor({ timeout });
+}
+
+export interface ServedApp {
+  dir: string;
+  relay: RunningRelay;
+  context: BrowserContext;
+  /** The context's first page, with page errors printed. */
+  page: Page;
+  /** Closes the browser and the relay and removes the folder. */
+  close(): Promise<void>;
+}
+
+/** A temp folder (`prefix`), the app built and served there by a relay, and Chromium with its own profile. */
+export async function openServedApp(prefix: string): Promise<ServedApp> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const outDir = join(dir, 'web');
+  buildWebApp(outDir);
+  const relay = await serveWebApp(dir, outDir);
+  const context = await launchChromium(join(dir, 'profile'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => console.error('[page error]', e));
+  return {
+    dir, relay, context, page,
+    async close() {
+      await context.close();
+      await relay.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,15 +4,14 @@
 // when both edit one record at once (even the same notes), each keeps the other's change.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningRelay } from '../../relay/server.ts';
-import { describeInChromium, launchChromium } from './chromium.ts';
-import { buildWebApp, serveWebApp } from './servedApp.ts';
+import { describeInChromium } from './chromium.ts';
+import { openServedApp, type ServedApp } from './servedApp.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { strongPassword } from '../passwords.ts';
@@ -26,6 +25,7 @@ describeInChromium('web app sync in Chromium', () => {
   let dir: string;
   let home: string;
   let relay: RunningRelay;
+  let served: ServedApp | undefined;
   let context: BrowserContext;
   let page: Page;
   const PW = strongPassword('alice');
@@ -44,20 +44,13 @@ describeInChromium('web app sync in Chromium', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-sync-'));
+    served = await openServedApp('cloister-e2e-sync-');
+    ({ dir, relay, context, page } = served);
     home = join(dir, 'alice');
-    const outDir = join(dir, 'web');
-    buildWebApp(outDir);
-    relay = await serveWebApp(dir, outDir);
-    context = await launchChromium(join(dir, 'profile'));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => console.error('[page error]', e));
   });
 
   afterAll(async () => {
-    await context?.close();
-    await relay?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await served?.close();
   });
 
   const byId = (id: string) => page.getByTestId(id);

@@ -3,8 +3,7 @@
 // narrow screen; after unlock the keyboard focus is in the main content; and the app locks itself
 // after the idle time set in Settings, unless she is active in another tab of the app.
 // The build is served by a real relay (startRelay, SQLite store), as `npm start` does.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -14,8 +13,8 @@ import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import { IDLE_LOCK_KEY } from '../../src/app/useIdleLock.ts';
 import { STRONG_PASSWORD } from '../passwords.ts';
 import { integrationTimeouts } from '../timeouts.ts';
-import { describeInChromium, launchChromium } from './chromium.ts';
-import { buildWebApp, serveWebApp } from './servedApp.ts';
+import { describeInChromium } from './chromium.ts';
+import { openServedApp, type ServedApp } from './servedApp.ts';
 
 integrationTimeouts();
 
@@ -26,24 +25,18 @@ const RECOVERY = /^([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}$/;
 describeInChromium('locking the web app in Chromium', () => {
   let dir: string;
   let relay: RunningRelay;
+  let served: ServedApp | undefined;
   let context: BrowserContext;
   let page: Page;
   let recoveryKey = '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cloister-e2e-vault-'));
-    const outDir = join(dir, 'web');
-    buildWebApp(outDir);
-    relay = await serveWebApp(dir, outDir);
-    context = await launchChromium(join(dir, 'profile'));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => console.error('[page error]', e));
+    served = await openServedApp('cloister-e2e-vault-');
+    ({ dir, relay, context, page } = served);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await relay?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await served?.close();
   });
 
   const byId = (id: string) => page.getByTestId(id);

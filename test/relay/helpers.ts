@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { seal } from '../../src/crypto/aead.ts';
 import { fromBase64url, randomBytes, utf8 } from '../../src/crypto/bytes.ts';
@@ -173,4 +174,31 @@ export async function relayKeyOf(t: TestRelay): Promise<SigningSecretKey> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A fresh relay for each test of the calling describe (`env.t`), and `open` to connect clients that are
+ * closed, with the relay, after each test.
+ */
+export function relayPerTest(): { readonly t: TestRelay; open: (...args: Parameters<typeof connect>) => Promise<RelayClient> } {
+  let current: TestRelay | undefined;
+  const clients: RelayClient[] = [];
+  beforeEach(async () => {
+    current = await startTestRelay();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await current?.stop();
+  });
+  return {
+    get t() {
+      if (!current) throw new Error('relayPerTest: no relay outside a test');
+      return current;
+    },
+    async open(...args) {
+      const c = await connect(...args);
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -1,35 +1,22 @@
 // DESIGN → Fork detection in the data plane: "The relay refuses envelopes naming a log position it
 // doesn't have." Through a real relay over WebSockets.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromBase64url, randomBytes } from '../../src/crypto/bytes.ts';
-import type { RelayClient } from '../../src/docs/sync/relayClient.ts';
-import { connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { device, envelope, leaseIdOf, publishWorkspace, relayPerTest } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
 
 describe('relay: envelopes must name a log position on its chain', () => {
-  let t: TestRelay;
-  const clients: RelayClient[] = [];
-  const open = async (...args: Parameters<typeof connect>) => {
-    const c = await connect(...args);
-    clients.push(c);
-    return c;
-  };
-  beforeEach(async () => {
-    t = await startTestRelay();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await t.stop();
-  });
+  const env = relayPerTest();
+  const { open } = env;
 
   it('a push naming an index beyond the chain, or another head at a real index, is refused as log_position_unknown and nothing is stored', async () => {
     const alice = device('alice');
     const bob = device('bob');
-    const w = await publishWorkspace(t.relay, alice, [{ d: bob, role: 'writer' }]);
+    const w = await publishWorkspace(env.t.relay, alice, [{ d: bob, role: 'writer' }]);
     const ws = w.workspaceId;
-    const a = await open(t.relay, alice, [ws]);
+    const a = await open(env.t.relay, alice, [ws]);
     const leaseId = leaseIdOf(a, ws);
     const last = w.state.order.length - 1;
     const head = fromBase64url(w.state.head)!;
@@ -56,9 +43,9 @@ describe('relay: envelopes must name a log position on its chain', () => {
 
   it('an envelope the relay would hold (unknown lease) is refused, not held, when its log position is unknown', async () => {
     const alice = device('alice');
-    const w = await publishWorkspace(t.relay, alice);
+    const w = await publishWorkspace(env.t.relay, alice);
     const ws = w.workspaceId;
-    const a = await open(t.relay, alice, [ws]);
+    const a = await open(env.t.relay, alice, [ws]);
     const forked = envelope(alice, { workspaceId: ws, seq: 1, leaseId: 'no-such-lease', logIndex: 0, logHead: randomBytes(32) });
     expect(await a.push(forked)).toMatchObject({ status: 'rejected', reason: 'log_position_unknown' });
     // the same seq with a position the relay has is held: the refused one took no place

@@ -1,35 +1,22 @@
 // The relay does not send a device its own envelopes back (docs/SYNC.md → Own envelopes): pulls skip
 // them (the cursor still moves past them) unless the device asks with `own`, and live events never
 // reach any connection of the author's device, while other members get both.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RelayClient } from '../../src/docs/sync/relayClient.ts';
-import { connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { device, envelope, leaseIdOf, publishWorkspace, relayPerTest } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
 
 describe('own envelopes are not echoed', () => {
-  let t: TestRelay;
-  const clients: RelayClient[] = [];
-  const open = async (...args: Parameters<typeof connect>) => {
-    const c = await connect(...args);
-    clients.push(c);
-    return c;
-  };
-  beforeEach(async () => {
-    t = await startTestRelay();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await t.stop();
-  });
+  const env = relayPerTest();
+  const { open } = env;
 
   it("alice's pull skips her own envelopes but moves past them; with own she gets them; bob gets them all", async () => {
     const alice = device('alice');
     const bob = device('bob');
-    const w = await publishWorkspace(t.relay, alice, [{ d: bob, role: 'writer' }]);
-    const a = await open(t.relay, alice, [w.workspaceId]);
-    const b = await open(t.relay, bob, [w.workspaceId]);
+    const w = await publishWorkspace(env.t.relay, alice, [{ d: bob, role: 'writer' }]);
+    const a = await open(env.t.relay, alice, [w.workspaceId]);
+    const b = await open(env.t.relay, bob, [w.workspaceId]);
     const mine = [1, 2, 3].map(seq => envelope(alice, { workspaceId: w.workspaceId, seq, leaseId: leaseIdOf(a, w.workspaceId) }));
     for (const e of mine) await a.push(e);
     const bobs = envelope(bob, { workspaceId: w.workspaceId, seq: 1, leaseId: leaseIdOf(b, w.workspaceId) });
@@ -50,10 +37,10 @@ describe('own envelopes are not echoed', () => {
   it("a live envelope reaches bob but none of alice's connections, not even another one of her device's", async () => {
     const alice = device('alice');
     const bob = device('bob');
-    const w = await publishWorkspace(t.relay, alice, [{ d: bob, role: 'writer' }]);
-    const a = await open(t.relay, alice, [w.workspaceId]);
-    const a2 = await open(t.relay, alice, [w.workspaceId]);
-    const b = await open(t.relay, bob, [w.workspaceId]);
+    const w = await publishWorkspace(env.t.relay, alice, [{ d: bob, role: 'writer' }]);
+    const a = await open(env.t.relay, alice, [w.workspaceId]);
+    const a2 = await open(env.t.relay, alice, [w.workspaceId]);
+    const b = await open(env.t.relay, bob, [w.workspaceId]);
     const toAlice: number[] = [];
     a.onEnvelope(e => toAlice.push(e.relaySeq));
     a2.onEnvelope(e => toAlice.push(e.relaySeq));
