@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { randomBytes } from '../src/crypto/bytes.ts';
+import { randomNonce } from '../src/crypto/bytes.ts';
 import { CHALLENGE_NONCE_BYTES, encodeChallenge, signRelayProof, verifyChallengeResponse } from '../src/protocol/challenge.ts';
 import { signReceipt } from '../src/protocol/receipt.ts';
 import { sealReply } from '../src/protocol/signedReply.ts';
@@ -87,7 +87,7 @@ export class Connection implements Subscriber {
     }
     // Registered after ws's own listener: by the time it runs, every frame the chunk completed was received.
     socket?.on('data', this.onSocketData);
-    const nonce = randomBytes(CHALLENGE_NONCE_BYTES);
+    const nonce = randomNonce(CHALLENGE_NONCE_BYTES);
     const time = ctx.now();
     ctx.nonces.issue(nonce);
     this.challenge = encodeChallenge({ relayId: ctx.relayId, nonce, time });

@@ -1,5 +1,5 @@
 // Issue a relay-signed lease to an active device of a workspace (DESIGN → Offline leases).
-import { randomBytes, toBase64url } from '../../src/crypto/bytes.ts';
+import { randomNonce, toBase64url } from '../../src/crypto/bytes.ts';
 import { encodeLease } from '../../src/protocol/lease.ts';
 import type { RelayContext } from '../context.ts';
 
@@ -9,7 +9,7 @@ export async function issueLease(ctx: RelayContext, workspaceId: string, deviceI
   if (state === undefined || !ctx.model.isActiveDevice(state, deviceId)) return undefined;
   const issuedAt = ctx.now();
   const lease = {
-    leaseId: toBase64url(randomBytes(16)),
+    leaseId: toBase64url(randomNonce(16)),
     relayId: ctx.relayId,
     workspaceId,
     deviceId,

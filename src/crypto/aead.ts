@@ -3,7 +3,7 @@
 // HMAC-SHA256(key, "cloister/aead-commitment/v1" ‖ nonce) is checked before decryption, so a
 // ciphertext can't be opened under a second key (Poly1305 alone is not key-committing).
 import { xchacha20poly1305 as nobleXChaCha20Poly1305 } from '@noble/ciphers/chacha.js';
-import { ByteWriter, concat, equalBytes, randomBytes, utf8 } from './bytes.ts';
+import { ByteWriter, concat, equalBytes, randomNonce, utf8 } from './bytes.ts';
 import { DOMAIN, type Domain } from './domains.ts';
 import { hmacSha256 } from './hkdf.ts';
 // Native ChaCha20-Poly1305 on Node (noble HChaCha20 subkey), noble elsewhere; byte-identical (tested).
@@ -35,7 +35,7 @@ function fullAd(domain: Domain, ad: Uint8Array): Uint8Array {
 }
 
 export function seal(key: AeadKey, plaintext: Uint8Array, domain: Domain, ad: Uint8Array = new Uint8Array()): Sealed {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = randomNonce(NONCE_BYTES);
   const ciphertext = xchacha20poly1305(key, nonce, fullAd(domain, ad)).encrypt(plaintext);
   return { nonce, commitment: commitmentFor(key, nonce), ciphertext };
 }

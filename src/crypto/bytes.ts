@@ -4,7 +4,31 @@ import { randomBytes as nobleRandom } from '@noble/hashes/utils.js';
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const fromUtf8 = (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b);
-export const randomBytes = (n: number): Uint8Array => nobleRandom(n);
+
+/** Where randomBytes draws from: the system CSPRNG, except inside a seeded simulation run. */
+let source: (n: number) => Uint8Array = nobleRandom;
+let nonceSource: (n: number) => Uint8Array = nobleRandom;
+export const randomBytes = (n: number): Uint8Array => source(n);
+/**
+ * Random bytes whose value never changes what a run means, only that they are fresh: AEAD nonces,
+ * challenges, temp-file names. The system CSPRNG too; a seeded simulation gives them their own stream,
+ * so concurrent writes drawing them in any order leave keys and ids on the main stream unchanged.
+ */
+export const randomNonce = (n: number): Uint8Array => nonceSource(n);
+
+/**
+ * For `cloister sim` only (src/cli/sim/seededRandom.ts): make every randomBytes call in this process
+ * (or worker thread) draw from `seeded`, so keys, nonces and ids follow the run's seed. Returns the
+ * function that puts the system CSPRNG back. Never called by the product: a seeded source is public.
+ */
+export function replaceRandomSourceForSimulation(seeded: (n: number) => Uint8Array, seededNonces: (n: number) => Uint8Array): () => void {
+  const before = [source, nonceSource] as const;
+  source = seeded;
+  nonceSource = seededNonces;
+  return () => {
+    [source, nonceSource] = before;
+  };
+}
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
   let len = 0;

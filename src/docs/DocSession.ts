@@ -9,15 +9,14 @@
 // forever on a dependency that only ever existed on this disk.
 import * as A from '@automerge/automerge';
 import {
-  generateAutomergeUrl,
   isValidDocumentId,
-  parseAutomergeUrl,
   type DocHandle,
   type DocumentId,
   type Repo,
   type StorageAdapterInterface,
 } from '@automerge/automerge-repo';
 import { equalBytes } from '../crypto/bytes.ts';
+import { newDocumentId } from './newDocumentId.ts';
 import { applyContained } from './applyContained.ts';
 import { DamagedDocumentError } from './DamagedDocumentError.ts';
 import { DamagedRegistry } from './damaged.ts';
@@ -197,8 +196,9 @@ export class DocSession {
   async create<T extends Record<string, unknown>>(init: T, docId?: DocumentId): Promise<{ docId: DocumentId; handle: DocHandle<T> }> {
     this.#assertCanEdit();
     await this.start();
-    const id = docId ?? parseAutomergeUrl(generateAutomergeUrl()).documentId;
-    const doc = A.from<T>(init, { actor: this.actor });
+    const id = docId ?? newDocumentId();
+    // A.from would stamp the change with the real clock; the session's clock keeps a seeded run exact
+    const doc = A.change(A.init<T>({ actor: this.actor }), { time: this.#changeTime() }, d => Object.assign(d, init));
     const handle = this.o.repo.import<T>(A.save(doc), { docId: id });
     markReady(handle);
     const t = this.#track(id, handle as DocHandle<unknown>, []);
@@ -368,7 +368,7 @@ export class DocSession {
     this.#assertCanEdit();
     const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false));
     if (!t) throw new Error(`unknown document ${docId}`);
-    const opts = options.message ? { message: options.message } : {};
+    const opts = { time: this.#changeTime(), ...(options.message ? { message: options.message } : {}) };
     // `at`: the change is made as if at those heads (what an editor showed), so it merges with
     // everything that arrived since instead of overwriting it. This session's own latest change joins
     // those heads: its changes must form one chain, or Automerge makes the change under another actor,
@@ -381,6 +381,11 @@ export class DocSession {
       (t.handle as DocHandle<T>).update(d => A.changeAt(d, at, opts, fn).newDoc);
     } else (t.handle as DocHandle<T>).change(fn, opts);
     await this.whenFlushed(docId);
+  }
+
+  /** A change's timestamp (Automerge keeps seconds): from the session's clock, not the system's. */
+  #changeTime(): number {
+    return Math.floor(this.#now() / 1000);
   }
 
   /** Resolves after the next flush of this document (which covers every change made before it starts). */

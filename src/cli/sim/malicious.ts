@@ -38,6 +38,8 @@ export class Mallory {
     readonly open: OpenReplica,
     readonly workspaceId: string,
     private readonly relayUrl: string,
+    /** The run's simulated clock (claimed times). */
+    private readonly now: () => number,
   ) {}
 
   private async connection(): Promise<RelayClient> {
@@ -59,7 +61,7 @@ export class Mallory {
     const doc = A.from({ title: o.text, notes: o.text }, { actor });
     const changes = A.getAllChanges(doc);
     return sealEnvelope(
-      { workspaceId: this.workspaceId, docId: o.docId, deviceId: o.deviceId ?? d.deviceId, epoch, seq: o.seq, leaseId, claimedTime: Date.now(), sessionNonce: nonce, logIndex: log.index, logHead: log.head, changes },
+      { workspaceId: this.workspaceId, docId: o.docId, deviceId: o.deviceId ?? d.deviceId, epoch, seq: o.seq, leaseId, claimedTime: this.now(), sessionNonce: nonce, logIndex: log.index, logHead: log.head, changes },
       key,
       d.signingKey,
     ).bytes;

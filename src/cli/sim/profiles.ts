@@ -63,8 +63,8 @@ export function removeFromWorkspace(admin: SimUser, workspaceId: string, victim:
   addIntent(admin, workspaceId, { kind: 'remove_member', member: victim.vault.userId }, now);
 }
 
-export async function joinWorkspace(u: SimUser, token: string, relayUrl: string): Promise<void> {
-  const j = await joinViaRelay({ home: u.home, vault: u.vault, token, relayUrl });
+export async function joinWorkspace(u: SimUser, token: string, relayUrl: string, now?: () => number): Promise<void> {
+  const j = await joinViaRelay({ home: u.home, vault: u.vault, token, relayUrl, ...(now ? { now } : {}) });
   if (!j.ok) throw new Error(`${u.name} could not join: ${j.reason} ${j.detail ?? ''}`);
 }
 

@@ -22,6 +22,7 @@ import { Mallory, type ForgeryResult } from './malicious.ts';
 import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from './profiles.ts';
 import { drawChoice, pickAction, type Action, type Choice } from './ops.ts';
 import { createRng } from './rng.ts';
+import { withSeededRandom } from './seededRandom.ts';
 import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
 import { NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
@@ -30,6 +31,13 @@ import { SIM_LIMITS } from './limits.ts';
 export { SIM_LIMITS };
 /** Under the expired-lease fault the workspace's offline leases last this long (relay clock), policy reject. */
 const SIM_MAX_OFFLINE_MS = 10 * 60_000;
+/**
+ * The simulated clock's start (2030-01-01 UTC) and its step per op. Every clock in a run (the relay's,
+ * each replica's, change timestamps) reads this clock, never the system's, so a run is the same on any
+ * day; the expired-lease and clock-skew faults offset it.
+ */
+export const SIM_EPOCH_MS = Date.UTC(2030, 0, 1);
+export const SIM_MS_PER_OP = 1000;
 
 export interface SimOptions {
   replicas: number;
@@ -141,7 +149,13 @@ export function validateSimOptions(o: SimOptions): Fault[] {
   return Array.isArray(o.faults) ? parseFaults(o.faults.join(',')) : parseFaults(o.faults);
 }
 
+/** A seed-exact run: every random draw and every clock in it follows the seed (docs/SIM.md → Seeds). */
 export async function runSim(o: SimOptions): Promise<SimReport> {
+  validateSimOptions(o);
+  return withSeededRandom(o.seed, () => runSeeded(o));
+}
+
+async function runSeeded(o: SimOptions): Promise<SimReport> {
   const faults = validateSimOptions(o);
   const has = (f: Fault) => faults.includes(f);
   const log = o.log ?? (() => undefined);
@@ -160,7 +174,9 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
   mkdirSync(pathJoin(dir, 'profiles'));
   // The relay's clock: real time plus what the expired-lease fault has jumped it forward by.
   let relayOffset = 0;
-  const relayNow = () => Date.now() + relayOffset;
+  let simTime = SIM_EPOCH_MS;
+  const simNow = () => simTime;
+  const relayNow = () => simTime + relayOffset;
   const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }) });
 
   const replicas: Replica[] = [];
@@ -326,16 +342,18 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
 
   try {
     // ---- setup: admin creates the workspace, everyone else joins through the relay
-    const users = await Promise.all(Array.from({ length: o.replicas }, (_, i) => makeUser(pathJoin(dir, 'profiles'), `r${i}`)));
+    // one after another: each user's keys are the next draws from the seeded stream
+    const users: SimUser[] = [];
+    for (let i = 0; i < o.replicas; i++) users.push(await makeUser(pathJoin(dir, 'profiles'), `r${i}`));
     const admin = users[0]!;
-    const ws = createStoredWorkspace(admin, 'sim', relay.url, Date.now(), has('expired-lease') ? { maxOfflineMs: SIM_MAX_OFFLINE_MS, leasePolicy: 'reject' } : undefined);
-    const codes = users.slice(1).map(() => invite(admin, ws, Date.now()));
+    const ws = createStoredWorkspace(admin, 'sim', relay.url, simNow(), has('expired-lease') ? { maxOfflineMs: SIM_MAX_OFFLINE_MS, leasePolicy: 'reject' } : undefined);
+    const codes = users.slice(1).map(() => invite(admin, ws, simNow()));
     const malloryUser = has('malicious') ? await makeUser(pathJoin(dir, 'profiles'), 'mallory') : undefined;
-    const malloryCode = malloryUser ? invite(admin, ws, Date.now()) : undefined;
+    const malloryCode = malloryUser ? invite(admin, ws, simNow()) : undefined;
     for (const [i, u] of users.entries()) {
       const proxy = await startWireProxy(relay.url, rng.fork(`proxy-${i}`));
-      if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url);
-      let clock: (() => number) | undefined;
+      if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url, simNow);
+      let clock: () => number = simNow;
       if (has('clock-skew')) {
         // most clocks a little off, one a year behind, one well ahead but inside the lease (30 days by
         // default; 10 minutes under expired-lease, where a clock further ahead would lock editing)
@@ -344,19 +362,19 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         const ahead = has('expired-lease') ? SIM_MAX_OFFLINE_MS / 3 : 10 * DAY;
         const skewMs = i === 1 ? -365 * DAY : i === 2 ? ahead : rng.int(-small, small);
         skews[u.name] = skewMs;
-        clock = () => Date.now() + skewMs;
+        clock = () => simTime + skewMs;
         emit({ t: 'fault', fault: 'clock-skew', replica: i, skewMs });
       }
-      const op = await openReplica(u, proxy.url, clock ? { now: clock } : {});
+      const op = await openReplica(u, proxy.url, { now: clock });
       const r: Replica = { name: u.name, user: u, proxy, o: op, removed: false, partitionedUntil: -1 };
       replicas.push(r);
       await syncHard(r);
     }
     if (malloryUser && malloryCode) {
-      await joinWorkspace(malloryUser, malloryCode, relay.url);
-      const mo = await openReplica(malloryUser, relay.url);
+      await joinWorkspace(malloryUser, malloryCode, relay.url, simNow);
+      const mo = await openReplica(malloryUser, relay.url, { now: simNow });
       await mo.engine.syncOnce();
-      mallory = new Mallory(malloryUser, mo, ws, relay.url);
+      mallory = new Mallory(malloryUser, mo, ws, relay.url, simNow);
     }
     for (const r of replicas) await syncHard(r);
     timings.setupMs = Math.round(performance.now() - t0);
@@ -376,6 +394,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     const malloryRemovalAt = has('malicious') ? Math.floor((o.ops * 3) / 4) : -1;
 
     for (let i = 0; i < o.ops; i++) {
+      simTime += SIM_MS_PER_OP;
       // scheduled faults first, from the same stream
       if (has('partition') && rng.chance(0.03)) {
         const ri = rng.int(0, o.replicas - 1);
@@ -398,7 +417,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
       if (i === removalAt) {
         const ri = rng.int(1, o.replicas - 1);
         const victim = replicas[ri]!;
-        removeFromWorkspace(admin, ws, victim.user, Date.now());
+        removeFromWorkspace(admin, ws, victim.user, simNow());
         await syncHard(replicas[0]!);
         victim.removed = true;
         removedNames.push(victim.name);
@@ -412,7 +431,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
         }
       }
       if (mallory && i === malloryRemovalAt) {
-        removeFromWorkspace(admin, ws, mallory.user, Date.now());
+        removeFromWorkspace(admin, ws, mallory.user, simNow());
         await syncHard(replicas[0]!);
         mallory.removed = true;
         emit({ t: 'fault', i, fault: 'malicious', action: 'remove_mallory' });
@@ -525,6 +544,7 @@ export async function runSim(o: SimOptions): Promise<SimReport> {
     }
     const active = replicas.filter(r => !r.removed);
     for (;;) {
+      simTime += SIM_MS_PER_OP;
       syncs.finalRounds++;
       const order = rng.shuffle(active);
       const summaries: SyncSummary[] = [];

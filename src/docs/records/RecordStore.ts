@@ -5,7 +5,8 @@
 // Every mutating call resolves only once its envelopes are in the outbox (DocSession.change).
 import * as A from '@automerge/automerge';
 import diff from 'fast-diff';
-import { generateAutomergeUrl, isValidDocumentId, parseAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
+import { isValidDocumentId, type DocumentId } from '@automerge/automerge-repo';
+import { newDocumentId } from '../newDocumentId.ts';
 import { DamagedDocumentError } from '../DamagedDocumentError.ts';
 import type { DocSession } from '../DocSession.ts';
 import { attribute, tombstoneSetters } from './attribution.ts';
@@ -55,7 +56,7 @@ export class RecordStore {
   async create(input: RecordInput): Promise<string> {
     checkTitle(input.title);
     for (const [k, v] of Object.entries(input.fields ?? {})) checkField(k, v);
-    const docId = parseAutomergeUrl(generateAutomergeUrl()).documentId;
+    const docId = newDocumentId();
     const fields: Record<string, A.ImmutableString> = {};
     for (const [k, v] of Object.entries(input.fields ?? {})) fields[k] = new A.ImmutableString(v);
     await this.session.create<RecordDoc & Record<string, unknown>>(

@@ -6,7 +6,7 @@
 import { deviceIdOf } from '../../crypto/ids.ts';
 import type { DeviceSigningKey, PublicKey } from '../../crypto/keys.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
-import { randomBytes } from '../../crypto/bytes.ts';
+import { randomNonce } from '../../crypto/bytes.ts';
 import { challengeIsFor, relayIdOf, signChallenge, verifyRelayProof } from '../../protocol/challenge.ts';
 import { verifyReceipt } from '../../protocol/receipt.ts';
 import { openReply, type ReplyFailure } from '../../protocol/signedReply.ts';
@@ -161,7 +161,7 @@ export class RelayClient {
     this.maxFrameBytes = h.maxFrameBytes;
     ws.onmessage = (ev) => this.onFrame(ev.data);
     ws.onclose = (ev) => this.onClosed(ev.code, ev.reason);
-    const clientNonce = randomBytes(32);
+    const clientNonce = randomNonce(32);
     const auth = await this.request({
       t: 'auth',
       clientNonce,

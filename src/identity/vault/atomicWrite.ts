@@ -3,7 +3,7 @@
 // A crash at any point leaves either the old file or the new one, never a mix.
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes, toHex } from '../../crypto/bytes.ts';
+import { randomNonce, toHex } from '../../crypto/bytes.ts';
 
 /** The points between write steps, in order. Tests kill a process at each one. */
 export const WRITE_STEPS = ['temp-opened', 'temp-written', 'temp-synced', 'renamed', 'dir-synced'] as const;
@@ -25,7 +25,7 @@ const TEMP_MARK = '.tmp-';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array, opts: WriteFileAtomicOptions = {}): void {
   const dir = dirname(path);
-  const temp = join(dir, `${basename(path)}${TEMP_MARK}${toHex(randomBytes(6))}`);
+  const temp = join(dir, `${basename(path)}${TEMP_MARK}${toHex(randomNonce(6))}`);
   const fd = openSync(temp, 'wx', opts.mode ?? 0o600);
   let closed = false;
   let renamed = false;
