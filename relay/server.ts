@@ -4,13 +4,14 @@
 // committed), closes sockets and the store.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { generateSigningKey, publicKeyOf } from '../src/crypto/ed25519.ts';
 import { asKey, type SigningSecretKey } from '../src/crypto/keys.ts';
 import { relayIdOf } from '../src/protocol/challenge.ts';
 import { Connection } from './connection.ts';
+import { inProcessSocketClass, type InProcessSocketCtor, type RelaySideSocket } from './inProcess.ts';
 import { DEFAULT_LIMITS, type RelayContext, type RelayLimits } from './context.ts';
 import { KeyedLock } from './keyedLock.ts';
 import type { RelayCluster } from './cluster/pgBus.ts';
@@ -22,6 +23,7 @@ import { Budgets, TokenBuckets } from './rateLimit.ts'; // Budgets: abuse budget
 import { serveStatic, WEB_HEADERS } from './staticFiles.ts';
 import type { RelayStore } from './store/RelayStore.ts';
 import { WorkspaceCache } from './workspaceCache.ts';
+import type { RelayDefence } from './defences.ts';
 
 export interface StartRelayOptions {
   store: RelayStore;
@@ -44,6 +46,8 @@ export interface StartRelayOptions {
   admission?: AdmissionMode;
   /** Coordination with other instances on the same database (PostgreSQL; see relay/cluster/). Closed with the relay. */
   cluster?: RelayCluster;
+  /** Sim only (relay/defences.ts, docs/SCENARIOS.md): defences switched off for this run. Default: none. */
+  defencesOff?: ReadonlySet<RelayDefence>;
 }
 
 export interface RunningRelay {
@@ -54,6 +58,11 @@ export interface RunningRelay {
   port: number;
   relayId: string;
   relayPub: Uint8Array;
+  /**
+   * A WebSocket constructor (for RelayClient's `WebSocket` option) whose connections reach this relay
+   * in-process, without the network: `cloister sim --memory`. The same protocol, checks and limits.
+   */
+  inProcessSocket: InProcessSocketCtor;
   /** Graceful shutdown: stop accepting, finish in-flight requests, close connections and the store. */
   close(): Promise<void>;
 }
@@ -98,6 +107,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     seqLock: new KeyedLock(),
     subscribers: new Map(),
     admission: opts.admission ?? 'open',
+    ...(opts.defencesOff?.size ? { defencesOff: opts.defencesOff } : {}),
   };
   // ---- admission, quotas, pruning (relay/admission.ts) ----
   registerUsageMetrics(metrics.registry, (t) => store.usageTotals(t), limits.quotaBytes, QUOTA_WARN_RATIO);
@@ -173,11 +183,13 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     }
   });
   const connections = new Set<Connection>();
-  wss.on('connection', (ws, req) => {
+  const inProcess = new Set<RelaySideSocket>();
+  /** One client connection, over the network (ws) or in-process (sim --memory: no socket, its own address). */
+  const accept = (ws: WebSocket, socket?: Socket, address?: string) => {
     if (shuttingDown) return ws.close(1001, 'shutting down');
     metrics.connections.inc();
     metrics.connectionsTotal.inc();
-    const conn = new Connection(ctx, ws, track, () => shuttingDown, req.socket, clientAddress(req, limits.trustedProxies)); // socket: per-address cap, frame deadline (issue 11)
+    const conn = new Connection(ctx, ws, track, () => shuttingDown, socket, address); // socket: per-address cap, frame deadline (issue 11)
     connections.add(conn);
     ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -190,6 +202,13 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
       conn.closed();
       log.debug({ code }, 'connection closed');
     });
+  };
+  wss.on('connection', (ws, req) => accept(ws, req.socket, clientAddress(req, limits.trustedProxies)));
+  let inProcessCount = 0;
+  const inProcessSocket = inProcessSocketClass((side) => {
+    inProcess.add(side);
+    side.once('close', () => inProcess.delete(side));
+    accept(side as unknown as WebSocket, undefined, `in-process-${++inProcessCount}`);
   });
   wss.on('error', (e) => log.error({ err: e.message }, 'websocket server error'));
 
@@ -212,7 +231,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
       log.info('relay shutting down');
       http.close(); // stop accepting new connections
       while (inflight.size) await Promise.allSettled([...inflight]);
-      for (const c of wss.clients) c.close(1001, 'relay shutting down');
+      for (const c of [...wss.clients, ...inProcess]) c.close(1001, 'relay shutting down');
       await new Promise<void>((r) => setTimeout(r, 20)); // not unref: it must keep the loop alive until the store is closed
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
@@ -222,5 +241,5 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
       log.info('relay stopped');
     })());
 
-  return { url: `ws://${hostForUrl}:${addr.port}/`, httpUrl: `http://${hostForUrl}:${addr.port}`, port: addr.port, relayId, relayPub, close };
+  return { url: `ws://${hostForUrl}:${addr.port}/`, httpUrl: `http://${hostForUrl}:${addr.port}`, port: addr.port, relayId, relayPub, inProcessSocket, close };
 }

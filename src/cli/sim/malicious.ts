@@ -7,7 +7,7 @@ import { generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-re
 import type { PublicKey } from '../../crypto/keys.ts';
 import { actorFor, newSessionNonce } from '../../docs/actor.ts';
 import { sealEnvelope } from '../../docs/envelope/sealEnvelope.ts';
-import { RelayClient } from '../../docs/sync/relayClient.ts';
+import { RelayClient, type RelayClientOptions } from '../../docs/sync/relayClient.ts';
 import type { OpenReplica, SimUser } from './profiles.ts';
 import type { Rng } from './rng.ts';
 
@@ -40,12 +40,14 @@ export class Mallory {
     private readonly relayUrl: string,
     /** The run's simulated clock (claimed times). */
     private readonly now: () => number,
+    /** Memory mode: the relay's in-process transport. */
+    private readonly socket?: RelayClientOptions['WebSocket'],
   ) {}
 
   private async connection(): Promise<RelayClient> {
     if (this.client) return this.client;
     const d = this.user.vault.device;
-    this.client = await RelayClient.connect({ url: this.relayUrl, signingKey: d.signingKey, devicePub: d.signingPub as PublicKey, workspaces: [this.workspaceId], timeoutMs: 10_000 });
+    this.client = await RelayClient.connect({ url: this.relayUrl, signingKey: d.signingKey, devicePub: d.signingPub as PublicKey, workspaces: [this.workspaceId], timeoutMs: 10_000, ...(this.socket ? { WebSocket: this.socket } : {}) });
     return this.client;
   }
 

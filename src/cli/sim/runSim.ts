@@ -5,7 +5,7 @@
 // and every edit whose call resolved, and shows the same records, conflicts included, with no value
 // nobody typed and a list that agrees with its records. See docs/SIM.md.
 import * as A from '@automerge/automerge';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import type { PublicKey } from '../../crypto/keys.ts';
@@ -24,7 +24,7 @@ import { drawChoice, pickAction, type Action, type Choice } from './ops.ts';
 import { createRng } from './rng.ts';
 import { withSeededRandom } from './seededRandom.ts';
 import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
-import { NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
+import { inProcessLink, NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
 import { SIM_LIMITS } from './limits.ts';
 
@@ -38,6 +38,8 @@ const SIM_MAX_OFFLINE_MS = 10 * 60_000;
  */
 export const SIM_EPOCH_MS = Date.UTC(2030, 0, 1);
 export const SIM_MS_PER_OP = 1000;
+/** Memory mode's profiles: RAM-backed where the system has it. */
+const SHM = '/dev/shm';
 
 export interface SimOptions {
   replicas: number;
@@ -48,6 +50,11 @@ export interface SimOptions {
   trace?: string;
   /** Keep the profiles and relay database after the run (default: only the trace is kept). */
   keep?: boolean;
+  /**
+   * Memory mode: profiles in RAM (tmpfs, where fsync costs nothing), the relay's SQLite in memory, and
+   * the relay reached in-process instead of over loopback. The same code and checks otherwise.
+   */
+  memory?: boolean;
   /** Progress lines (stderr in the CLI). */
   log?: (msg: string) => void;
   /**
@@ -160,7 +167,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const has = (f: Fault) => faults.includes(f);
   const log = o.log ?? (() => undefined);
   const t0 = performance.now();
-  const dir = mkdtempSync(pathJoin(tmpdir(), `cloister-sim-${o.seed}-`));
+  const dir = mkdtempSync(pathJoin(o.memory && existsSync(SHM) ? SHM : tmpdir(), `cloister-sim-${o.seed}-`));
   const tracePath = o.trace ?? pathJoin(dir, 'trace.jsonl');
   const trace: string[] = [];
   const emit = (line: Record<string, unknown>) => trace.push(JSON.stringify(line));
@@ -177,7 +184,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   let simTime = SIM_EPOCH_MS;
   const simNow = () => simTime;
   const relayNow = () => simTime + relayOffset;
-  const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }) });
+  const relay = await startRelay({ store: new SqliteStore(o.memory ? ':memory:' : pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }) });
 
   const replicas: Replica[] = [];
   let mallory: Mallory | undefined;
@@ -351,7 +358,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     const malloryUser = has('malicious') ? await makeUser(pathJoin(dir, 'profiles'), 'mallory') : undefined;
     const malloryCode = malloryUser ? invite(admin, ws, simNow()) : undefined;
     for (const [i, u] of users.entries()) {
-      const proxy = await startWireProxy(relay.url, rng.fork(`proxy-${i}`));
+      const proxy = o.memory ? inProcessLink(relay.url, relay.inProcessSocket, rng.fork(`proxy-${i}`)) : await startWireProxy(relay.url, rng.fork(`proxy-${i}`));
       if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url, simNow);
       let clock: () => number = simNow;
       if (has('clock-skew')) {
@@ -365,16 +372,16 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         clock = () => simTime + skewMs;
         emit({ t: 'fault', fault: 'clock-skew', replica: i, skewMs });
       }
-      const op = await openReplica(u, proxy.url, { now: clock });
+      const op = await openReplica(u, proxy.url, { now: clock, ...(proxy.socket ? { WebSocketImpl: proxy.socket } : {}) });
       const r: Replica = { name: u.name, user: u, proxy, o: op, removed: false, partitionedUntil: -1 };
       replicas.push(r);
       await syncHard(r);
     }
     if (malloryUser && malloryCode) {
       await joinWorkspace(malloryUser, malloryCode, relay.url, simNow);
-      const mo = await openReplica(malloryUser, relay.url, { now: simNow });
+      const mo = await openReplica(malloryUser, relay.url, { now: simNow, ...(o.memory ? { WebSocketImpl: relay.inProcessSocket } : {}) });
       await mo.engine.syncOnce();
-      mallory = new Mallory(malloryUser, mo, ws, relay.url, simNow);
+      mallory = new Mallory(malloryUser, mo, ws, relay.url, simNow, o.memory ? relay.inProcessSocket : undefined);
     }
     for (const r of replicas) await syncHard(r);
     timings.setupMs = Math.round(performance.now() - t0);
@@ -460,7 +467,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
           let result: string;
           try {
             const dev = owner.user.vault.device;
-            const c = await RelayClient.connect({ url: relay.url, signingKey: dev.signingKey, devicePub: dev.signingPub as PublicKey, timeoutMs: 10_000 });
+            const c = await RelayClient.connect({ url: relay.url, signingKey: dev.signingKey, devicePub: dev.signingPub as PublicKey, timeoutMs: 10_000, ...(o.memory ? { WebSocket: relay.inProcessSocket } : {}) });
             try {
               const p = await c.push(env);
               result = p.status === 'acked' ? (p.duplicate ? 'duplicate' : 'accepted') : p.status === 'held' ? 'held' : p.reason;

@@ -22,7 +22,6 @@ export function seededStream(seed: number, label = ''): (n: number) => Uint8Arra
     at = 0;
   };
   return (n: number) => {
-    if (!label) (globalThis as { __simDraws?: (n: number) => void }).__simDraws?.(n);
     const out = new Uint8Array(n);
     let off = 0;
     while (off < n) {
