@@ -140,9 +140,16 @@ function summarySection(report: Record<string, unknown>, s: TraceSummary): strin
   const reasons = [...new Set([...Object.keys(relay), ...Object.keys(replicas)])].sort();
   const refusalRows = reasons.map(r => cell(r) + numCell(relay[r] ?? 0) + numCell(replicas[r] ?? 0) + numCell((relay[r] ?? 0) + (replicas[r] ?? 0)));
   const r = s.refusalsByReason;
-  const addsUp = r.addsUp
-    ? 'The replicas’ own counters (samples) add up to the sync results in the trace.'
-    : `The replicas’ counters and the sync results differ: ${r.mismatches.map(m => `${m.reason} ${m.samples} vs ${m.syncs}`).join('; ')}.`;
+  const addsUp = [
+    r.addsUp
+      ? 'The replicas’ own counters (samples) add up to the sync results in the trace.'
+      : `The replicas’ counters (samples) and the sync results in the trace differ: ${r.mismatches.map(m => `${m.reason} ${m.samples} vs ${m.syncs}`).join('; ')}.`,
+    r.matchesReport === undefined
+      ? ''
+      : r.matchesReport
+        ? 'The report’s counts equal the trace’s.'
+        : `The report’s counts differ from the trace’s: ${(r.reportMismatches ?? []).map(m => `${m.side} ${m.reason} ${m.report} vs ${m.trace}`).join('; ')}.`,
+  ].join(' ');
 
   const b = s.bytesByKind;
   const bytesRows = [
@@ -223,7 +230,7 @@ const APP_SCRIPT = String.raw`(function () {
         width: Math.max(480, Math.min(1100, el.clientWidth || 900)),
         height: 260,
         scales: { x: { time: false } },
-        axes: [{ label: xLabel }, {}],
+        axes: [{ label: xLabel }, { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7, 1e8, 1e9] }],
         series: series,
         plugins: [marksPlugin()]
       }, [xs].concat(spec[3]), el));
