@@ -138,6 +138,8 @@ export interface RelayContext {
   /** Pulls, log reads and appends, pre-auth frames, connection caps, fair scheduling (issue 11). */
   budgets: Budgets;
   seqLock: KeyedLock;
+  /** Sim only (relay/defences.ts): defences switched off for this in-process run. Absent: all on. */
+  defencesOff?: ReadonlySet<string>;
   /** workspaceId → subscribed connections */
   subscribers: Map<string, Set<Subscriber>>;
   /** Who may create workspaces (relay/admission.ts). */

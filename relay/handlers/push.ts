@@ -9,6 +9,7 @@ import type { RelayContext, Subscriber } from '../context.ts';
 import { fanOut } from './fanout.ts';
 import { wallClockMs } from '../metrics.ts';
 import { quotaRefusal } from '../admission.ts';
+import { defenceOn } from '../defences.ts';
 
 export type PushOutcome =
   | { t: 'ack'; relaySeq: number; duplicate: boolean; workspaceId: string; hash: Uint8Array }
@@ -24,16 +25,19 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   if (!dec.ok) return reject(dec.reason);
   const env = dec.value;
   const h = env.header;
-  if (h.deviceId !== deviceId) return reject('wrong_device');
+  const on = (d: Parameters<typeof defenceOn>[1]) => defenceOn(ctx.defencesOff, d);
+  if (h.deviceId !== deviceId && on('relay.device')) return reject('wrong_device');
   const state = await ctx.workspaces.state(h.workspaceId);
   if (state === undefined) return reject('unknown_workspace');
   const info = ctx.model.deviceInfo(state, h.deviceId);
   if (!info) return reject('unknown_device');
-  if (!verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
+  if (on('relay.signature') && !verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
   // No envelope can be written under an epoch the log has not reached (its key does not exist yet).
   if (h.epoch > ctx.model.epochOf(state)) return reject('unknown_epoch', `epoch ${h.epoch}, workspace at ${ctx.model.epochOf(state)}`);
-  if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
-  if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_permission');
+  if (on('relay.membership')) {
+    if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
+    if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_permission');
+  }
   // DESIGN → Fork detection in the data plane: the author's log position must be on our chain (held ones too).
   if (ctx.model.entryIdAt(state, h.logIndex) !== toBase64url(h.logHead)) return reject('log_position_unknown', `index ${h.logIndex}`);
 
@@ -47,7 +51,7 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
     );
     if (h.seq <= last) {
       const stored = await ctx.store.getEnvelope(h.workspaceId, h.deviceId, h.docId, h.seq);
-      if (stored && stored.hash === hash) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId, hash: digest };
+      if (stored && stored.hash === hash && on('relay.dedupe')) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId, hash: digest };
       const held = await ctx.store.getHeldAt(h.workspaceId, h.deviceId, h.docId, h.seq);
       if (held && held.hash === hash) return { t: 'held', heldId: held.heldId };
       return reject('seq_replay', `last=${last}`);
@@ -60,7 +64,7 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
     const now = ctx.now();
     const lease = await ctx.store.getLease(h.leaseId);
     const leaseKnown = !!lease && lease.deviceId === h.deviceId && lease.workspaceId === h.workspaceId;
-    const leaseOk = leaseKnown && now >= lease.issuedAt && now <= lease.notAfter;
+    const leaseOk = (leaseKnown && now >= lease.issuedAt && now <= lease.notAfter) || !on('relay.lease');
     if (!leaseOk) {
       if (ctx.model.policy(state).leasePolicy === 'hold') {
         const heldId = await ctx.store.insertHeld({

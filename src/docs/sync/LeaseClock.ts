@@ -22,6 +22,12 @@ export class LeaseClock {
   #lease: Lease | undefined;
   #leaseBytes: Uint8Array | undefined;
   #lastSeen: number;
+  /**
+   * Sim only (defence `client.leaseClock`, docs/SCENARIOS.md): false makes now() the bare local clock,
+   * so turning it back buys offline time. Never set by the product; a scenario run sets it on its own
+   * replica's session to show that its assertion fails without the defence.
+   */
+  rollbackResistant = true;
 
   constructor(
     init: { lease?: Lease; leaseBytes?: Uint8Array; lastSeen?: number } = {},
@@ -60,7 +66,7 @@ export class LeaseClock {
   /** The rollback-resistant present: max(local clock, latest time seen). */
   now(): number {
     this.observe(this.clock());
-    return this.#lastSeen;
+    return this.rollbackResistant ? this.#lastSeen : this.clock();
   }
 
   get lastSeen(): number {
