@@ -1,8 +1,12 @@
 // The plaintext anchor for sync_10k_ms: the same 10,000 keystroke changes sent from device A to
 // device B through automerge-repo's own WebSocket sync server on loopback, no encryption at all.
+// With `storageDir`, every peer keeps its documents in NodeFS storage there (the long-document
+// anchors, longDocBench.ts), and live edits on the synced document can be timed after the sync.
 import * as A from '@automerge/automerge';
-import { Repo, type AnyDocumentId } from '@automerge/automerge-repo';
+import { Repo, type AnyDocumentId, type DocHandle } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket';
+import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
+import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 
 type TextDoc = {
@@ -16,28 +20,57 @@ export function keystrokeDoc(n: number, actor?: string): A.Doc<TextDoc> {
   return doc;
 }
 
-/** Milliseconds from A's import of n offline changes until B's copy has the same heads. */
-export async function automergeRepoSyncMs(n: number): Promise<number> {
+export interface AnchorOptions {
+  /** Keep each peer's documents in NodeFS storage under this directory (none: memory only). */
+  storageDir?: string;
+  /** After the sync, this many single-keystroke edits on A, each timed until B has it. */
+  liveEdits?: number;
+}
+
+const headsOf = (doc: A.Doc<unknown>): string => A.getHeads(doc).slice().sort().join();
+
+/** Until B's copy has `want` heads, and (with storage) B has them on disk, as Cloister has before it says applied. */
+async function untilHeads(repo: Repo, handle: DocHandle<TextDoc>, want: string): Promise<void> {
+  while (headsOf(handle.doc()) !== want) await new Promise<void>((r) => handle.once('change', () => r()));
+  if (repo.storageSubsystem) await repo.flush([handle.documentId]);
+}
+
+/**
+ * Milliseconds from A's import of n offline changes until B's copy has the same heads, then (with
+ * `liveEdits`) the milliseconds of each live edit on A until B has it.
+ */
+export async function automergeRepoSyncRun(n: number, o: AnchorOptions = {}): Promise<{ syncMs: number; liveEditMs: number[] }> {
+  const storage = (peer: string) => (o.storageDir ? { storage: new NodeFSStorageAdapter(join(o.storageDir, peer)) } : {});
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const port = (wss.address() as { port: number }).port;
-  const server = new Repo({ network: [new WebSocketServerAdapter(wss as never)], sharePolicy: async () => true });
+  const server = new Repo({ network: [new WebSocketServerAdapter(wss as never)], sharePolicy: async () => true, ...storage('server') });
   const url = `ws://127.0.0.1:${port}`;
-  const repoA = new Repo({ network: [new WebSocketClientAdapter(url)] });
-  const repoB = new Repo({ network: [new WebSocketClientAdapter(url)] });
+  const repoA = new Repo({ network: [new WebSocketClientAdapter(url)], ...storage('a') });
+  const repoB = new Repo({ network: [new WebSocketClientAdapter(url)], ...storage('b') });
   try {
     await Promise.all([repoA.networkSubsystem.whenReady(), repoB.networkSubsystem.whenReady()]);
     const source = keystrokeDoc(n);
-    const want = A.getHeads(source).slice().sort().join();
     const t0 = performance.now();
     const handleA = repoA.import<TextDoc>(A.save(source));
     const handleB = await repoB.find<TextDoc>(handleA.url as AnyDocumentId);
-    while (A.getHeads(handleB.doc()).slice().sort().join() !== want) {
-      await new Promise<void>((r) => handleB.once('change', () => r()));
+    await untilHeads(repoB, handleB, headsOf(source));
+    const syncMs = performance.now() - t0;
+    const liveEditMs: number[] = [];
+    for (let e = 0; e < (o.liveEdits ?? 0); e++) {
+      const t1 = performance.now();
+      handleA.change((d) => A.splice(d, ['text'], d.text.length, 0, 'z'));
+      await untilHeads(repoB, handleB, headsOf(handleA.doc()));
+      liveEditMs.push(performance.now() - t1);
     }
-    return performance.now() - t0;
+    return { syncMs, liveEditMs };
   } finally {
     await Promise.allSettled([repoA.shutdown(), repoB.shutdown(), server.shutdown()]);
     wss.close();
   }
+}
+
+/** Milliseconds from A's import of n offline changes until B's copy has the same heads (memory only). */
+export async function automergeRepoSyncMs(n: number): Promise<number> {
+  return (await automergeRepoSyncRun(n)).syncMs;
 }

@@ -16,6 +16,7 @@ import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
 import { deviceKeysOfVault } from '../../docs/sync/nodeSyncSession.ts';
 import { openNodeSync, type NodeSync } from '../../docs/sync/openNodeSync.ts';
 import { createVault } from '../../identity/vault/createVault.ts';
+import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
 import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { newInvitation } from '../../identity/workspace/invitations.ts';
@@ -28,14 +29,17 @@ import type { BenchSuite, Figures } from './suite.ts';
 const KEYSTROKES = 10_000;
 const RUNS = 3;
 
-interface Setup {
+export interface Setup {
   a: NodeSync;
   b: NodeSync;
+  /** A's profile and unlocked vault (to open it again, e.g. for a cold start). */
+  homeA: string;
+  vaultA: UnlockedVault;
   close(): Promise<void>;
 }
 
 /** A relay on a temporary SQLite file, alice (admin, device A) and bob (writer, device B) joined through it. */
-async function setUp(): Promise<Setup> {
+export async function setUp(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-syncbench-'));
   // Limits raised so a burst is never rate-limited: the figure is about throughput, not policy.
   const relay = await startRelay({
@@ -68,6 +72,8 @@ async function setUp(): Promise<Setup> {
   return {
     a: a.value,
     b: b.value,
+    homeA,
+    vaultA,
     async close() {
       await Promise.allSettled([a.value.close(), b.value.close()]);
       await relay.close();
@@ -76,10 +82,10 @@ async function setUp(): Promise<Setup> {
   };
 }
 
-const headsOf = (doc: A.Doc<unknown>): string => [...A.getHeads(doc)].sort().join();
+export const headsOf = (doc: A.Doc<unknown>): string => [...A.getHeads(doc)].sort().join();
 
 /** One run: a fresh record both devices hold, 10k keystrokes typed offline on A, then A syncs and B syncs until it has A's heads. */
-async function syncRun(s: Setup, keystrokes: number): Promise<{ ms: number; envelopes: number; sealMs: number }> {
+export async function syncRun(s: Setup, keystrokes: number): Promise<{ id: string; ms: number; envelopes: number; sealMs: number }> {
   const { a, b } = s;
   const id = await a.session.records.create({ title: 'bench notes' });
   await a.engine.syncOnce();
@@ -108,7 +114,7 @@ async function syncRun(s: Setup, keystrokes: number): Promise<{ ms: number; enve
   const ms = performance.now() - t0;
   const notes = (await b.session.records.get(id))?.notes.length;
   if (notes !== keystrokes) throw new Error(`device B has ${notes} characters, want ${keystrokes}`);
-  return { ms, envelopes, sealMs };
+  return { id, ms, envelopes, sealMs };
 }
 
 /** `keystrokes`/`runs` are for tests; the figure names say 10k whatever they are. */

@@ -2,7 +2,11 @@
 // and pushed by its first sync (first_sync_1000_offline_records_ms), and a new device C that joins the
 // workspace of 1,000 records until every record is readable (cold_join_1000_records_ms), each side by
 // side with automerge-repo's own plaintext sync over WebSocket with NodeFS storage (anchors below).
-// Opt-in (`cloister bench --only sync-scale`): the setup creates 1,000 records and takes a while.
+// Then the same join at 5,000 records (cold_join_5000_records_ms) and how it grows: cold_join_linearity,
+// the 5,000 figure over the 1,000 one (linear is 5). There A syncs every 250 records while
+// creating them, so that seeding the relay stays linear whatever a first sync of 10,000 envelopes costs;
+// the relay then holds the same envelopes (a record and its index entry each) and the join is the same code.
+// Opt-in (`cloister bench --only sync-scale`): the setup creates 6,000 records and takes minutes.
 import * as A from '@automerge/automerge';
 import { Repo, type AnyDocumentId, type DocumentId } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket';
@@ -28,14 +32,18 @@ import { round } from './measure.ts';
 import type { BenchSuite, Figures } from './suite.ts';
 
 const RECORDS = 1_000;
+const LARGE_RECORDS = 5_000;
+/** A seeds the large workspace in this many syncs (every 250 records at 5,000). */
+const SEED_SYNCS = 20;
 
 const recordInput = (i: number) => ({ title: `record ${i}`, fields: { kind: 'visit', n: String(i) }, notes: `notes of record ${i}` });
 
 /**
  * Cloister: A creates `n` records offline, then its first sync pushes them (timed); then C joins with an
- * invitation A made earlier, and syncs until every record is readable (timed from the join).
+ * invitation A made earlier, and syncs until every record is readable (timed from the join). With
+ * `syncEvery`, A is online instead: it syncs after every `syncEvery` records (its last sync is not a first sync).
  */
-async function cloisterRun(n: number, log: (m: string) => void, around: Around): Promise<{ firstSyncMs: number; coldJoinMs: number; envelopes: number; createMs: number }> {
+async function cloisterRun(n: number, log: (m: string) => void, around: Around, syncEvery = Infinity): Promise<{ firstSyncMs: number; coldJoinMs: number; envelopes: number; createMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-syncscale-'));
   const relay = await startRelay({
     store: new SqliteStore(join(dir, 'relay.sqlite')),
@@ -65,10 +73,13 @@ async function cloisterRun(n: number, log: (m: string) => void, around: Around):
       await a.value.engine.syncOnce(); // the relay learns the workspace and the invitation; A gets its lease
       const tCreate = performance.now();
       // Offline: no sync until all are created (one at a time, as a person or a script would).
-      for (let i = 0; i < n; i++) await a.value.session.records.create(recordInput(i));
+      for (let i = 0; i < n; i++) {
+        await a.value.session.records.create(recordInput(i));
+        if ((i + 1) % syncEvery === 0) await a.value.engine.syncOnce();
+      }
       createMs = performance.now() - tCreate;
       envelopes = (await a.value.session.session.outbox.pending()).length;
-      log(`  A created ${n} records offline in ${createMs.toFixed(0)} ms (${envelopes} envelopes in the outbox)`);
+      log(`  A created ${n} records ${syncEvery < n ? `(syncing every ${syncEvery})` : 'offline'} in ${createMs.toFixed(0)} ms (${envelopes} envelopes in the outbox)`);
       const t0 = performance.now();
       const s = await around('first_sync', () => a.value.engine.syncOnce());
       firstSyncMs = performance.now() - t0;
@@ -171,16 +182,20 @@ async function automergeRepoRun(n: number): Promise<{ firstSyncMs: number; coldJ
 /** Wraps each timed part (e.g. to take a CPU profile of it). */
 export type Around = <T>(label: 'first_sync' | 'cold_join', fn: () => Promise<T>) => Promise<T>;
 
-/** `records` is for tests, `around` for profiling; the figure names say 1000 whatever `records` is. */
-export async function syncScaleBench(log: (m: string) => void = () => undefined, o: { records?: number; around?: Around } = {}): Promise<Figures> {
+/**
+ * `records`/`largeRecords` are for tests (0 large records: skip that part), `around` for profiling; the
+ * figure names say 1000 and 5000 whatever they are.
+ */
+export async function syncScaleBench(log: (m: string) => void = () => undefined, o: { records?: number; largeRecords?: number; around?: Around } = {}): Promise<Figures> {
   const n = o.records ?? RECORDS;
+  const large = o.largeRecords ?? LARGE_RECORDS;
   const around: Around = o.around ?? ((_label, fn) => fn());
   log(`  ${n} records: cloister (relay on SQLite, temp files) then automerge-repo (WebSocket + NodeFS)`);
   const ours = await cloisterRun(n, log, around);
   const anchor = await automergeRepoRun(n);
   log(`  first sync: cloister ${ours.firstSyncMs.toFixed(0)} ms, automerge-repo ${anchor.firstSyncMs.toFixed(0)} ms`);
   log(`  cold join: cloister ${ours.coldJoinMs.toFixed(0)} ms, automerge-repo ${anchor.coldJoinMs.toFixed(0)} ms`);
-  return {
+  const figures: Figures = {
     /** A's first sync after creating 1,000 records offline: push every envelope until acked. */
     first_sync_1000_offline_records_ms: round(ours.firstSyncMs),
     automerge_repo_first_sync_1000_records_ms: round(anchor.firstSyncMs),
@@ -193,11 +208,26 @@ export async function syncScaleBench(log: (m: string) => void = () => undefined,
     automerge_repo_cold_join_1000_records_ms: round(anchor.coldJoinMs),
     cold_join_1000_over_automerge_repo_ratio: round(ours.coldJoinMs / anchor.coldJoinMs, 2),
   };
+  if (large === 0) return figures;
+  log(`  ${large} records: the same join, A seeding the relay as it creates them`);
+  const big = await cloisterRun(large, log, around, Math.ceil(large / SEED_SYNCS));
+  const bigAnchor = await automergeRepoRun(large);
+  log(`  cold join: cloister ${big.coldJoinMs.toFixed(0)} ms, automerge-repo ${bigAnchor.coldJoinMs.toFixed(0)} ms`);
+  return {
+    ...figures,
+    /** The same as cold_join_1000_records_ms with 5,000 records. */
+    cold_join_5000_records_ms: round(big.coldJoinMs),
+    automerge_repo_cold_join_5000_records_ms: round(bigAnchor.coldJoinMs),
+    cold_join_5000_over_automerge_repo_ratio: round(big.coldJoinMs / bigAnchor.coldJoinMs, 2),
+    /** cold_join_5000_records_ms over cold_join_1000_records_ms: 5 is linear (issue 13 asks at most 5.5). */
+    cold_join_linearity: round(big.coldJoinMs / ours.coldJoinMs, 2),
+    automerge_repo_cold_join_linearity: round(bigAnchor.coldJoinMs / anchor.coldJoinMs, 2),
+  };
 }
 
 export const syncScaleSuite: BenchSuite = {
   name: 'sync-scale',
-  description: '1,000 records: first sync after creating them offline, and a new device joining them, vs automerge-repo (opt-in)',
+  description: '1,000 records: first sync after creating them offline, and a new device joining them; the join again at 5,000; vs automerge-repo (opt-in)',
   optIn: true,
   run: ctx => syncScaleBench(ctx.log),
 };
