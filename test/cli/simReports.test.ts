@@ -243,6 +243,8 @@ describe('the Elle history export', () => {
   const exp = exportElleHistory(TRACE);
   const lines = exp.edn.trimEnd().split('\n');
   const completions = lines.filter(l => !l.startsWith('{:type :invoke'));
+  /** The 1-based trace line of the op at index i: the tag of a non-unique value it wrote. */
+  const lineOf = (i: number) => TRACE.findIndex(l => l.t === 'op' && l.i === i) + 1;
 
   it('is well-formed: dense indexes, one completion per invoke, no process reused after :info, unique writes', () => {
     const c = checkElleHistory(exp.edn);
@@ -251,18 +253,27 @@ describe('the Elle history export', () => {
   });
 
   it('maps a create to writes of its title and fields, tagging a value typed twice at one key', () => {
-    expect(lines[0]).toBe('{:type :invoke, :f :txn, :value [[:w "0/title" "alpha I"] [:w "0/fields.dose" ["5mg" 0]]], :process 0, :time 10000000, :index 0}');
+    expect(lineOf(0)).toBe(2);
+    expect(lines[0]).toBe('{:type :invoke, :f :txn, :value [[:w "0/title" "alpha I"] [:w "0/fields.dose" ["5mg" 2]]], :process 0, :time 10000000, :index 0}');
     expect(lines[1]).toBe(
-      '{:type :ok, :f :txn, :value [[:w "0/title" "alpha I"] [:w "0/fields.dose" ["5mg" 0]]], :process 0, :time 10000000, :index 1, :cloister/i 0, :cloister/action "create"}',
+      '{:type :ok, :f :txn, :value [[:w "0/title" "alpha I"] [:w "0/fields.dose" ["5mg" 2]]], :process 0, :time 10000000, :index 1, :cloister/i 0, :cloister/action "create"}',
     );
   });
 
   it('joins the read an edit made to its transaction, and leaves out a read of an ambiguous value', () => {
     // r1 read "5mg" (typed at op 0 and op 3: Elle couldn't tell which) then wrote it again
     expect(completions[1]).toBe(
-      '{:type :ok, :f :txn, :value [[:w "0/fields.dose" ["5mg" 3]]], :process 1, :time 41000000, :index 3, :cloister/i 3, :cloister/action "set_field", :cloister/ambiguous [["0/fields.dose" "5mg"]]}',
+      `{:type :ok, :f :txn, :value [[:w "0/fields.dose" ["5mg" ${lineOf(3)}]]], :process 1, :time 41000000, :index 3, :cloister/i 3, :cloister/action "set_field", :cloister/ambiguous [["0/fields.dose" "5mg"]]}`,
     );
     expect(exp.stats).toMatchObject({ nonUniqueValues: 1, taggedWrites: 2 });
+  });
+
+  it('keeps tagged values unique when one op index holds several edits of the same value (a removed member offline)', () => {
+    const forced = [0, 1].map(() => ({ t: 'op', i: 5, ms: 60, replica: 2, action: 'set_field', forced: 'removal', record: 0, field: 'dose', value: '2mg', result: 'ok' }));
+    const edn = toElleHistory([...TRACE.slice(0, 2), ...forced]);
+    expect(edn).toContain('["2mg" 3]');
+    expect(edn).toContain('["2mg" 4]');
+    expect(checkElleHistory(edn)).toMatchObject({ ok: true, transactions: 3 });
   });
 
   it('completes a refused edit :fail and an unknown outcome :info, then moves that replica to a fresh process', () => {
@@ -297,7 +308,7 @@ describe('the Elle history export', () => {
     expect(swap(/:index 2}/, ':index 7}')).toMatchObject({ ok: false, reason: 'index_gap', line: 3 });
     expect(swap(/:index 2}/, ':index 1}')).toMatchObject({ ok: false, reason: 'index_not_increasing', line: 3 });
     expect(checkElleHistory(good.split('\n').slice(0, -2).join('\n'))).toMatchObject({ ok: false, reason: 'invoke_without_completion' });
-    expect(swap(/\["5mg" 3\]/g, '["5mg" 0]')).toMatchObject({ ok: false, reason: 'duplicate_write' });
+    expect(swap(new RegExp(`\\["5mg" ${lineOf(3)}\\]`, 'g'), '["5mg" 2]')).toMatchObject({ ok: false, reason: 'duplicate_write' });
     expect(swap(/:process 5/g, ':process 2')).toMatchObject({ ok: false, reason: 'process_reused_after_info' });
     expect(swap(/:time 41000000/g, ':time 1')).toMatchObject({ ok: false, reason: 'time_goes_back' });
     expect(checkElleHistory('{:type :ok, :f :txn')).toMatchObject({ ok: false, reason: 'not_edn', line: 1 });

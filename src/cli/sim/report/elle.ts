@@ -23,7 +23,7 @@ export interface ElleExportStats {
   transactions: number;
   writes: number;
   reads: number;
-  /** Distinct (key, value) pairs typed by more than one write; their writes are exported as [value i]. */
+  /** Distinct (key, value) pairs typed by more than one write; their writes are exported as [value traceLine]. */
   nonUniqueValues: number;
   taggedWrites: number;
   /** Read micro-ops left out: the value shown was written by several ops, so Elle can't tell which. */
@@ -209,7 +209,7 @@ export function exportElleHistory(trace: readonly TraceLine[]): ElleExport {
       const key = registerKey(record, path);
       if ((writers.get(vkey(key, value)) ?? 0) < 2) return ['w', key, value];
       stats.taggedWrites++;
-      return ['w', key, [value, num(l.i) ?? k]];
+      return ['w', key, [value, k + 1]]; // the trace line (1-based): unique even when one op writes several lines
     });
     if (type === 'ok') {
       emit(r, 'ok', [...readMops, ...writeMops], t, context(l, { reads, ambiguous }));
