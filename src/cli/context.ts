@@ -16,6 +16,8 @@ export interface CommonOptions {
   json: boolean;
   /** Argon2id parameters for new wraps and the upgrade target; undefined means DEFAULT_KDF. */
   kdf: KdfParams | undefined;
+  /** Ask a running agent (`cloister agent`) first; false with --no-agent. */
+  agent: boolean;
 }
 
 /** Exit codes: 1 for any failure a person can act on, 2 for bad usage, 70 for a bug (sysexits EX_SOFTWARE). */
@@ -46,6 +48,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--home <dir>', 'local profile directory (default: $CLOISTER_HOME, else ~/.cloister)')
     .option('--password-stdin', 'read password(s) from standard input, one per line, instead of prompting')
     .option('--json', 'print machine-readable JSON (commands that print data)')
+    .option('--no-agent', 'do not ask a running agent (cloister agent); unlock with the password')
     .addOption(new Option('--kdf-memory-kib <n>', 'advanced: Argon2id memory in KiB for new password wraps (>= 19456)').hideHelp())
     .addOption(new Option('--kdf-iterations <n>', 'advanced: Argon2id iterations for new password wraps (>= 2)').hideHelp());
 }
@@ -59,6 +62,7 @@ export function optionsOf(cmd: Command): CommonOptions {
     passwordStdin: o.passwordStdin === true,
     json: o.json === true,
     kdf: kdfFrom(o.kdfMemoryKib as string | undefined, o.kdfIterations as string | undefined),
+    agent: o.agent !== false,
   };
 }
 

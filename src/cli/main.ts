@@ -10,6 +10,7 @@ import { addGlobalOptions, EXIT, oneLine } from './context.ts';
 import { packageRoot } from './packageRoot.ts';
 import { register as registerBench } from './commands/bench.ts';
 import { register as registerVault } from './commands/vault.ts';
+import { register as registerAgent } from './commands/agent.ts';
 import { register as registerRecord } from './commands/record.ts';
 import { register as registerHistory } from './commands/history.ts';
 import { register as registerWorkspace } from './commands/workspace.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   addGlobalOptions(program);
   // One line per command group; keep them in this order.
   registerVault(program);
+  registerAgent(program);
   registerBench(program);
   registerRecord(program);
   registerHistory(program);

@@ -5,11 +5,12 @@
 import { termSafe, termSafeLines } from '../terminal.ts';
 import { Command } from 'commander';
 import type { RecordStore } from '../../docs/records/RecordStore.ts';
-import type { Author, RecordView } from '../../docs/records/recordTypes.ts';
+import type { Author, RecordSummary, RecordView } from '../../docs/records/recordTypes.ts';
 import { findRecords, RECORD_SORTS, type RecordSort } from '../../docs/records/findRecords.ts';
 import { personLabel, type NameOf } from '../../docs/records/personLabel.ts';
 import type { RecordSession } from '../../docs/openSession.ts';
 import { fail, openVault, optionsOf, printJson, type CommonOptions } from '../context.ts';
+import { fromAgent } from '../agent/fromAgent.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -60,6 +61,12 @@ export function nameOfSession(s: RecordSession): NameOf {
   return (userId) => s.live.state.members.get(userId)?.name ?? s.workspace.state.members.get(userId)?.name;
 }
 
+/** Display names as the agent sends them (cloister agent). */
+const nameOfMap = (names: Record<string, string>): NameOf => (userId) => (Object.hasOwn(names, userId) ? names[userId] : undefined);
+
+/** `--field` pairs as the agent takes them: [key, value] (no object on the wire). */
+const pairs = <V>(fields: Record<string, V>): [string, V][] => Object.entries(fields);
+
 /** A claimed time as ISO text. Another member's device sets it (any u64): one out of Date's range is said, never thrown. */
 export function isoTime(ms: number): string {
   const d = new Date(ms);
@@ -95,6 +102,12 @@ export function register(program: Command): void {
     .option('--notes <text>', 'collaborative notes text')
     .action(async (o: { title: string; field: string[]; tag: string[]; notes?: string; workspace?: string }, cmd: Command) => {
       const fields = parseFields(o.field);
+      const viaAgent = await fromAgent<{ id: string }>(optionsOf(cmd), 'record.add', o.workspace, { title: o.title, fields: pairs(fields), tags: o.tag, ...(o.notes !== undefined ? { notes: o.notes } : {}) });
+      if (viaAgent) {
+        if (optionsOf(cmd).json) printJson({ id: viaAgent.id });
+        else process.stdout.write(`${viaAgent.id}\n`);
+        return;
+      }
       await withRecords(cmd, o.workspace, async (records, _s, opts) => {
         const id = await records.create({ title: o.title, fields, tags: o.tag, ...(o.notes !== undefined ? { notes: o.notes } : {}) });
         if (opts.json) printJson({ id });
@@ -112,9 +125,8 @@ export function register(program: Command): void {
     .action(async (o: { all?: boolean; deleted?: boolean; search?: string; tag?: string; sort?: string; workspace?: string }, cmd: Command) => {
       if (o.sort !== undefined && !RECORD_SORTS.includes(o.sort as RecordSort)) fail(`--sort must be one of ${RECORD_SORTS.join(', ')}`, 2);
       const finding = o.search !== undefined || o.tag !== undefined || o.sort !== undefined;
-      await withRecords(cmd, o.workspace, async (records, s, opts) => {
-        const nameOf = nameOfSession(s);
-        const listed = await records.list({ includeDeleted: o.all === true, onlyDeleted: o.deleted === true, ...(finding ? { details: true } : {}) });
+      const which = { includeDeleted: o.all === true, onlyDeleted: o.deleted === true, ...(finding ? { details: true } : {}) };
+      const print = (listed: RecordSummary[], nameOf: NameOf, opts: CommonOptions) => {
         const list = finding
           ? findRecords(listed, { ...(o.search !== undefined ? { query: o.search } : {}), ...(o.tag !== undefined ? { tag: o.tag } : {}), sort: (o.sort as RecordSort | undefined) ?? 'title', nameOf })
           : listed;
@@ -126,13 +138,22 @@ export function register(program: Command): void {
               : '';
             process.stdout.write(`${r.id}  ${termSafe(r.title)}${r.deleted ? '  (deleted)' : ''}${r.conflicted ? '  (conflict)' : ''}${r.damaged ? '  (damaged)' : ''}${updated}\n`);
           }
-      });
+      };
+      const viaAgent = await fromAgent<{ records: RecordSummary[]; names: Record<string, string> }>(optionsOf(cmd), 'record.list', o.workspace, which);
+      if (viaAgent) return print(viaAgent.records, nameOfMap(viaAgent.names), optionsOf(cmd));
+      await withRecords(cmd, o.workspace, async (records, s, opts) => print(await records.list(which), nameOfSession(s), opts));
     });
 
   ws(record.command('show'))
     .description('show one record')
     .argument('<id>', 'record id (or an unambiguous prefix)')
     .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
+      const viaAgent = await fromAgent<{ record: RecordView; names: Record<string, string> }>(optionsOf(cmd), 'record.get', o.workspace, { id });
+      if (viaAgent) {
+        if (optionsOf(cmd).json) printJson(viaAgent.record);
+        else process.stdout.write(showText(viaAgent.record, nameOfMap(viaAgent.names)));
+        return;
+      }
       await withRecords(cmd, o.workspace, async (records, s, opts) => {
         const r = (await records.get(await resolveId(records, id)))!;
         if (opts.json) printJson(r);
@@ -152,6 +173,13 @@ export function register(program: Command): void {
       const fields: Record<string, string | null> = parseFields(o.field);
       for (const k of o.unset) fields[k] = null;
       if (o.title === undefined && !Object.keys(fields).length && !o.tag.length && o.notes === undefined) fail('nothing to change (give --title, --field, --unset, --tag or --notes)', 2);
+      const viaAgent = await fromAgent<{ id: string }>(optionsOf(cmd), 'record.edit', o.workspace, {
+        id, ...(o.title !== undefined ? { title: o.title } : {}), fields: pairs(fields), tags: o.tag, ...(o.notes !== undefined ? { notes: o.notes } : {}),
+      });
+      if (viaAgent) {
+        if (optionsOf(cmd).json) printJson({ id: viaAgent.id, ok: true });
+        return;
+      }
       await withRecords(cmd, o.workspace, async (records, _s, opts) => {
         const full = await resolveId(records, id);
         await records.update(full, {
@@ -168,6 +196,11 @@ export function register(program: Command): void {
     .description('delete a record (a tombstone: concurrent edits are kept, the record stays deleted)')
     .argument('<id>', 'record id (or an unambiguous prefix)')
     .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
+      const viaAgent = await fromAgent<{ id: string }>(optionsOf(cmd), 'record.rm', o.workspace, { id });
+      if (viaAgent) {
+        if (optionsOf(cmd).json) printJson({ id: viaAgent.id, deleted: true });
+        return;
+      }
       await withRecords(cmd, o.workspace, async (records, _s, opts) => {
         const full = await resolveId(records, id);
         await records.remove(full);
@@ -179,6 +212,11 @@ export function register(program: Command): void {
     .description('bring a deleted record back from the trash (with every edit made to it meanwhile)')
     .argument('<id>', 'record id (or an unambiguous prefix)')
     .action(async (id: string, o: { workspace?: string }, cmd: Command) => {
+      const viaAgent = await fromAgent<{ id: string }>(optionsOf(cmd), 'record.restore', o.workspace, { id });
+      if (viaAgent) {
+        if (optionsOf(cmd).json) printJson({ id: viaAgent.id, deleted: false });
+        return;
+      }
       await withRecords(cmd, o.workspace, async (records, _s, opts) => {
         const full = await resolveId(records, id);
         await records.restore(full);
@@ -194,6 +232,12 @@ export function register(program: Command): void {
     .action(async (id: string, o: { title?: string; field: string[]; workspace?: string }, cmd: Command) => {
       const fields = parseFields(o.field);
       if (o.title === undefined && !Object.keys(fields).length) fail('nothing to resolve (give --title or --field KEY=VALUE)', 2);
+      const viaAgent = await fromAgent<{ id: string; conflicts: string[] }>(optionsOf(cmd), 'record.resolve', o.workspace, { id, ...(o.title !== undefined ? { title: o.title } : {}), fields: pairs(fields) });
+      if (viaAgent) {
+        if (optionsOf(cmd).json) printJson({ id: viaAgent.id, conflicts: viaAgent.conflicts });
+        else if (viaAgent.conflicts.length) process.stderr.write(`still in conflict: ${viaAgent.conflicts.join(', ')}\n`);
+        return;
+      }
       await withRecords(cmd, o.workspace, async (records, _s, opts) => {
         const full = await resolveId(records, id);
         await records.resolve(full, { ...(o.title !== undefined ? { title: o.title } : {}), fields });

@@ -6,6 +6,8 @@
 // The docs and identity modules load inside the action, so `cloister --help` stays fast.
 import type { Command } from 'commander';
 import { fail, openVault, optionsOf, printJson } from '../context.ts';
+import { fromAgent } from '../agent/fromAgent.ts';
+import type { SyncStatus } from '../../docs/sync/syncStatus.ts';
 
 export function register(program: Command): void {
   program
@@ -14,9 +16,10 @@ export function register(program: Command): void {
     .option('--workspace <name>', 'the workspace (default: the only one in the profile)')
     .action(async (o: { workspace?: string }, cmd: Command) => {
       const opts = optionsOf(cmd);
-      const [{ describeOpenSessionFailure, openRecordSession }, { forkAlarmLine }, { formatRemaining, syncStatus }, { loadWorkspace }] = await Promise.all([
+      const viaAgent = await fromAgent<SyncStatus>(opts, 'status', o.workspace);
+      if (viaAgent) return print(viaAgent);
+      const [{ describeOpenSessionFailure, openRecordSession }, { syncStatus }, { loadWorkspace }] = await Promise.all([
         import('../../docs/openSession.ts'),
-        import('../../docs/sync/membershipStatus.ts'),
         import('../../docs/sync/syncStatus.ts'),
         import('../../identity/workspace/store.ts'),
       ]);
@@ -25,8 +28,14 @@ export function register(program: Command): void {
       if (!s.ok) fail(describeOpenSessionFailure(s));
       try {
         const stored = loadWorkspace(opts.home, vault.dataKey, s.value.workspace.id);
-        const st = await syncStatus(s.value, { intents: stored.ok ? (stored.value.intents ?? []) : [] });
+        await print(await syncStatus(s.value, { intents: stored.ok ? (stored.value.intents ?? []) : [] }));
+      } finally {
+        await s.value.close();
+      }
+
+      async function print(st: SyncStatus): Promise<void> {
         if (opts.json) return printJson(st);
+        const [{ forkAlarmLine }, { formatRemaining }] = await Promise.all([import('../../docs/sync/membershipStatus.ts'), import('../../docs/sync/syncStatus.ts')]);
         const pending = st.intents.filter(i => i.status === 'pending');
         const failed = st.intents.filter(i => i.status === 'failed');
         const out = [
@@ -52,8 +61,6 @@ export function register(program: Command): void {
             : []),
         ];
         process.stdout.write(`${out.join('\n')}\n`);
-      } finally {
-        await s.value.close();
       }
     });
 }
