@@ -19,6 +19,7 @@ import { createRng } from '../rng.ts';
 import { TypedValues } from '../typedValues.ts';
 import { NO_FAULTS, startWireProxy, type WireProxy } from '../wireProxy.ts';
 import { forgeEnvelope } from './forge.ts';
+import { addIntent } from './intents.ts';
 import { parseDefences, parseScenario, ScenarioError, type AssertStep, type Defence, type FaultStep, type OpStep, type Scenario, type Step } from './schema.ts';
 
 export interface ScenarioOptions {
@@ -49,8 +50,8 @@ export interface ScenarioReport {
   assertions: AssertionResult[];
   /** The first assertion that failed, if any. */
   failed?: AssertionResult;
-  /** Envelopes refused so far, by reason: by the relay (pushes, replays, forgeries) and by replicas (pulled, quarantined). */
-  rejected: { relay: Record<string, number>; replicas: Record<string, number> };
+  /** Refused, by reason: envelopes by the relay (pushes, replays, forgeries) and by replicas (pulled, quarantined); membership changes by the log (a replica's own intents that could not be appended). */
+  rejected: { relay: Record<string, number>; replicas: Record<string, number>; log: Record<string, number> };
   /** One line per step: what it did. */
   steps: { step: number; kind: string; result: unknown; ms: number }[];
   /** Record aliases to the ids the run created. */
@@ -124,7 +125,7 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
   const edits: EditMark[] = [];
   const forged: string[] = [];
   const partitioned = new Set<string>();
-  const rejected = { relay: {} as Record<string, number>, replicas: {} as Record<string, number> };
+  const rejected = { relay: {} as Record<string, number>, replicas: {} as Record<string, number>, log: {} as Record<string, number> };
   const assertions: AssertionResult[] = [];
   const stepLog: ScenarioReport['steps'] = [];
   const timings = { setupMs: 0, stepsMs: 0, totalMs: 0 };
@@ -140,11 +141,19 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
   const record = (s: SyncSummary) => {
     for (const [k, v] of Object.entries(s.rejected)) add(rejected.relay, k, v);
     for (const [k, v] of Object.entries(s.quarantinedRemote)) add(rejected.replicas, k, v);
+    for (const [k, v] of Object.entries(s.logRejected)) add(rejected.log, k, v);
+  };
+  /** A replica counts as removed once a member's log, brought up to the relay's head, says so. */
+  const noteRemovals = (r: Replica) => {
+    if (r.removed) return;
+    for (const m of r.o.s.live.state.members.values())
+      if (m.removed) for (const x of replicas) if (x.user.vault.userId === m.userId) x.removed = true;
   };
   const syncOnce = async (r: Replica): Promise<SyncSummary | string> => {
     try {
       const s = await r.o.engine.syncOnce();
       record(s);
+      noteRemovals(r);
       return s;
     } catch (e) {
       return `error: ${(e as Error).message.slice(0, 200)}`;
@@ -160,7 +169,7 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
     return last;
   };
   const brief = (s: SyncSummary | string) =>
-    typeof s === 'string' ? s : { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote };
+    typeof s === 'string' ? s : { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, logSent: s.logSent, logRejected: s.logRejected };
 
   try {
     // ---- setup: the first replica creates the workspace, the others join through invitations
@@ -261,11 +270,14 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
       return { kind: 'sync', result: out };
     }
     if ('remove' in st) {
-      // like `workspace remove`: an intent in the admin's stored log, appended and pushed at its next sync
-      const victim = R(st.remove);
-      removeFromWorkspace(R(st.by).user, workspaceId, victim.user, relayNow());
-      victim.removed = true;
-      return { kind: 'remove', result: { removed: st.remove } };
+      // like `workspace remove`: an intent in the remover's stored log, appended and pushed at its next
+      // sync; the removed replica counts as removed once that is on the relay's log (noteRemovals)
+      removeFromWorkspace(R(st.by).user, workspaceId, R(st.remove).user, relayNow());
+      return { kind: 'remove', result: { intent: `remove ${st.remove}` } };
+    }
+    if ('role' in st) {
+      addIntent(R(st.by).user, workspaceId, { kind: 'set_role', member: R(st.role).user.vault.userId, role: st.to }, relayNow());
+      return { kind: 'role', result: { [st.role]: st.to } };
     }
     if ('resubmit' in st) {
       // what `cloister quarantine resubmit` does: re-seal under the lease the last pass renewed, push again
@@ -504,6 +516,19 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
         return d.ok && d.value.header.deviceId === r.user.vault.device.deviceId;
       });
       judge(i, `${r.name} has ${a.quarantined.own} of its own envelopes in quarantine`, own.length === a.quarantined.own, `${own.length}${own.length ? ` (${[...new Set(own.map(x => x.reason))].join(', ')})` : ''}`);
+    } else if ('members' in a) {
+      // agreement on membership: who is admin and who was removed, as each replica's own log says
+      const m = a.members;
+      const nameOf = new Map(replicas.map(r => [r.user.vault.userId, r.name]));
+      const bad: string[] = [];
+      for (const r of on(m.on)) {
+        const members = [...r.o.s.live.state.members.values()];
+        const admins = members.filter(x => !x.removed && x.role === 'admin').map(x => nameOf.get(x.userId) ?? x.userId).sort();
+        const removed = members.filter(x => x.removed).map(x => nameOf.get(x.userId) ?? x.userId).sort();
+        if (m.admins && JSON.stringify(admins) !== JSON.stringify([...m.admins].sort())) bad.push(`${r.name}'s log has admins ${JSON.stringify(admins)}`);
+        if (m.removed && JSON.stringify(removed) !== JSON.stringify([...m.removed].sort())) bad.push(`${r.name}'s log has removed ${JSON.stringify(removed)}`);
+      }
+      judge(i, `membership${m.admins ? `: admins ${JSON.stringify(m.admins)}` : ''}${m.removed ? `, removed ${JSON.stringify(m.removed)}` : ''}`, bad.length === 0, bad[0] ?? 'as asserted');
     } else if ('noForgedDocs' in a) {
       const bad: string[] = [];
       for (const r of replicas) for (const d of forged) if (await r.o.s.session.has(d as never)) bad.push(`${r.name} holds forged document ${d.slice(0, 8)}`);

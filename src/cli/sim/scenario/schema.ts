@@ -95,11 +95,16 @@ const asserts = {
   deleted: z.strictObject({ deleted: z.strictObject({ record: alias, is: z.boolean(), on: z.array(who).max(LIMITS.replicas).optional() }) }),
   refused: z.strictObject({
     refused: z
-      .strictObject({ at: z.enum(['relay', 'replicas']), reason: z.string().regex(/^[a-z_]{1,40}$/), min: nonNeg.optional(), max: nonNeg.optional(), count: nonNeg.optional() })
+      .strictObject({ at: z.enum(['relay', 'replicas', 'log']), reason: z.string().regex(/^[a-z_]{1,40}$/), min: nonNeg.optional(), max: nonNeg.optional(), count: nonNeg.optional() })
       .refine(x => x.min !== undefined || x.max !== undefined || x.count !== undefined, 'one of min, max, count'),
   }),
   quarantined: z.strictObject({ quarantined: z.strictObject({ on: who, own: nonNeg }) }),
   noForgedDocs: z.strictObject({ noForgedDocs: z.literal(true) }),
+  members: z.strictObject({
+    members: z
+      .strictObject({ admins: z.array(who).max(LIMITS.replicas).optional(), removed: z.array(who).max(LIMITS.replicas).optional(), on: z.array(who).max(LIMITS.replicas).optional() })
+      .refine(x => x.admins || x.removed, 'one of admins, removed'),
+  }),
 };
 
 const steps = {
@@ -107,6 +112,7 @@ const steps = {
   heal: z.strictObject({ heal: z.literal(true) }),
   sync: z.strictObject({ sync: z.union([z.literal('all'), z.array(who).min(1).max(50)]) }),
   remove: z.strictObject({ remove: who, by: who }),
+  role: z.strictObject({ role: who, to: z.enum(['admin', 'writer', 'reader']), by: who }),
   resubmit: z.strictObject({ resubmit: who }),
   advance: z.strictObject({ advance: z.number().int().min(1).max(10 * 365 * 86_400_000) }),
 };
@@ -210,6 +216,7 @@ function checkNames(s: Scenario): void {
       if (body && typeof body === 'object') {
         if (typeof body.record === 'string') record(i, body.record);
         for (const n of body.on ?? []) replica(i, n, 'on');
+        for (const k of ['admins', 'removed'] as const) for (const n of (body as Record<string, string[] | undefined>)[k] ?? []) replica(i, n, k);
         if ('on' in body && typeof body.on === 'string') replica(i, body.on, 'on');
       }
     } else if ('partition' in st) {
@@ -227,8 +234,10 @@ function checkNames(s: Scenario): void {
     } else if ('remove' in st) {
       replica(i, st.remove, 'remove');
       replica(i, st.by, 'by');
-      if (st.by !== s.replicas[0]) throw new ScenarioError('bad_step', i, `only the admin (${s.replicas[0]}) removes members`);
-      if (st.remove === s.replicas[0]) throw new ScenarioError('bad_step', i, 'the admin cannot remove itself');
+      if (st.by === st.remove) throw new ScenarioError('bad_step', i, `${st.by} cannot remove itself`);
+    } else if ('role' in st) {
+      replica(i, st.role, 'role');
+      replica(i, st.by, 'by');
     } else if ('resubmit' in st) replica(i, st.resubmit, 'resubmit');
   });
 }

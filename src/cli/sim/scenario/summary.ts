@@ -13,7 +13,7 @@ export function formatScenarioSummary(r: ScenarioReport): string {
     `scenario ${r.name}: ${r.passed ? 'PASSED' : 'FAILED'} (${ok}/${r.assertions.length} assertions held, ${(r.timings.totalMs / 1000).toFixed(1)} s)${r.defencesOff.length ? ` with defences off: ${r.defencesOff.join(', ')}` : ''}`,
   ];
   for (const a of r.assertions.filter(x => !x.ok)) lines.push(`  step ${a.step} FAILED: ${a.what}: ${a.detail}`);
-  lines.push(`  refused by the relay: ${counts(r.rejected.relay)}; by replicas: ${counts(r.rejected.replicas)}`);
+  lines.push(`  refused by the relay: ${counts(r.rejected.relay)}; by replicas: ${counts(r.rejected.replicas)}${Object.keys(r.rejected.log).length ? `; membership changes: ${counts(r.rejected.log)}` : ''}`);
   lines.push(`  content hash ${r.contentHash ?? '(members differ)'}${r.removed.length ? `; removed: ${r.removed.join(', ')}` : ''}`);
   return lines.join('\n');
 }
