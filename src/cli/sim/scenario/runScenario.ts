@@ -131,7 +131,11 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
   const timings = { setupMs: 0, stepsMs: 0, totalMs: 0 };
   let workspaceId = '';
   const R = (n: string) => byName.get(n)!;
-  const id = (alias: string) => rec.get(alias)!;
+  const id = (alias: string) => {
+    const v = rec.get(alias);
+    if (!v) throw fail('record_not_created', `record ${alias} was never created (its create step failed)`);
+    return v;
+  };
   const remaining = () => replicas.filter(r => !r.removed);
   const judge = (step: number, what: string, ok: boolean, detail: string) => {
     assertions.push({ step, what, ok, detail });
@@ -310,7 +314,6 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
         await mark(store.indexId);
       } else {
         const rid = id(st.record);
-        if (!rid) throw fail('record_not_created', `record ${st.record} was not created`);
         const cur = await store.get(rid);
         if (!cur) throw fail('record_not_here', `${r.name} does not hold ${st.record}`);
         if (st.op === 'set_field') {
@@ -425,8 +428,18 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
   }
 
   async function runAssert(i: number, st: AssertStep): Promise<boolean> {
-    const a = st.assert;
     const n0 = assertions.length;
+    try {
+      await judgeAssert(i, st);
+    } catch (e) {
+      // e.g. a record whose create step failed: the assertion fails, the run goes on
+      judge(i, `assert ${Object.keys(st.assert)[0]}`, false, `could not be judged: ${(e as Error).message.slice(0, 200)}`);
+    }
+    return assertions.slice(n0).every(x => x.ok);
+  }
+
+  async function judgeAssert(i: number, st: AssertStep): Promise<void> {
+    const a = st.assert;
     const on = (names?: string[]) => (names ? names.map(R) : remaining());
     if ('converged' in a) {
       const members = remaining();
@@ -534,6 +547,5 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
       for (const r of replicas) for (const d of forged) if (await r.o.s.session.has(d as never)) bad.push(`${r.name} holds forged document ${d.slice(0, 8)}`);
       judge(i, 'no replica holds a forged document', bad.length === 0, bad[0] ?? `${forged.length} forgeries, none held`);
     }
-    return assertions.slice(n0).every(x => x.ok);
   }
 }

@@ -40,14 +40,18 @@ const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,15}$/, 'a name of 1-16 l
 const text = z.string().max(LIMITS.text);
 const alias = z.string().min(1).max(64);
 const who = name;
+const fieldKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_ -]{1,64}$/, 'a field name of 1-64 letters, digits, spaces, _ or -')
+  .refine(k => !['__proto__', 'constructor', 'prototype'].includes(k), 'a reserved name');
 const path = z.string().regex(/^(title|notes|fields\.[A-Za-z0-9_ -]{1,64})$/, "'title', 'notes' or 'fields.KEY'");
 const nonNeg = z.number().int().min(0).max(1_000_000);
 /** An op may name the refusal it must meet ('ok' by default): e.g. offline_lease_expired, not_a_member. */
 const expect = z.string().regex(/^[a-z_]{1,40}$/).optional();
 
 const ops = {
-  create: z.strictObject({ op: z.literal('create'), by: who, record: alias, title: text, fields: z.record(z.string().max(64), text).optional(), notes: text.optional(), expect }),
-  set_field: z.strictObject({ op: z.literal('set_field'), by: who, record: alias, field: z.string().min(1).max(64), value: text, expect }),
+  create: z.strictObject({ op: z.literal('create'), by: who, record: alias, title: text, fields: z.record(fieldKey, text).optional(), notes: text.optional(), expect }),
+  set_field: z.strictObject({ op: z.literal('set_field'), by: who, record: alias, field: fieldKey, value: text, expect }),
   set_title: z.strictObject({ op: z.literal('set_title'), by: who, record: alias, title: text, expect }),
   splice_notes: z.strictObject({ op: z.literal('splice_notes'), by: who, record: alias, at: nonNeg, delete: nonNeg.default(0), insert: text.default(''), expect }),
   delete: z.strictObject({ op: z.literal('delete'), by: who, record: alias, expect }),
@@ -149,8 +153,21 @@ const issueOf = (e: z.ZodError): string => {
   return `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`.replace(/\s+/g, ' ').slice(0, 200);
 };
 
+/** A `__proto__` key (JSON.parse makes it an own property) that validation would silently drop. */
+function reservedKeyPath(v: unknown, at: string, depth = 0): string | undefined {
+  if (!v || typeof v !== 'object' || depth > 8) return undefined;
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') return `${at}${k}`;
+    const found = reservedKeyPath((v as Record<string, unknown>)[k], `${at}${k}.`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function parseStep(raw: unknown, i: number): Step {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ScenarioError('bad_step', i, 'a step is an object');
+  const reserved = reservedKeyPath(raw, '');
+  if (reserved) throw new ScenarioError('bad_step', i, `${reserved}: a reserved name`);
   const o = raw as Record<string, unknown>;
   let schema: z.ZodType | undefined;
   let kind: string;
