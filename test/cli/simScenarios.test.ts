@@ -59,6 +59,28 @@ describe('shipped scenarios', () => {
   }
 });
 
+describe('defence switches', () => {
+  it('are set only by a scenario run: no product code, environment variable or relay option reads or passes them', () => {
+    // where the switches are defined and obeyed, and the one place that sets them
+    const allowed = new Set(['relay/context.ts', 'relay/server.ts', 'relay/handlers/push.ts', 'relay/defences.ts', 'src/docs/sync/LeaseClock.ts']);
+    const root = join(import.meta.dirname, '../..');
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+        const rel = `${dir}/${e.name}`;
+        if (e.isDirectory()) walk(rel);
+        else if (/\.(ts|tsx|js|mjs)$/.test(e.name) && !rel.startsWith('src/cli/sim/scenario/') && !allowed.has(rel)) {
+          if (/defencesOff|rollbackResistant|RELAY_DEFENCES/.test(readFileSync(join(root, rel), 'utf8'))) offenders.push(rel);
+        }
+      }
+    };
+    for (const d of ['relay', 'src', 'bin']) walk(d);
+    // the lead wires `cloister sim --scenario --defence-off` here: it may pass them on, to a scenario run only
+    expect(offenders.filter(f => f !== 'src/cli/commands/sim.ts')).toEqual([]);
+    expect(readFileSync(join(root, 'relay/defences.ts'), 'utf8')).not.toMatch(/process\.env/);
+  });
+});
+
 describe('scenario files are untrusted input', () => {
   const base = { name: 't', replicas: ['A', 'B'], steps: [{ op: 'create', by: 'A', record: 'r1', title: 'x' }] };
   const error = (raw: unknown) => {
