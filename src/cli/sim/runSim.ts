@@ -20,7 +20,7 @@ import type { RecordStore } from '../../docs/records/RecordStore.ts';
 import { parseFaults, SimUsageError, type Fault } from './faults.ts';
 import { Mallory, type ForgeryResult } from './malicious.ts';
 import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from './profiles.ts';
-import { drawChoice, pickAction, type Action, type Choice } from './ops.ts';
+import { DEFAULT_RATES, drawPlan, resolveChoice, type Action, type Choice, type FaultRates, type Step } from './ops.ts';
 import { createRng } from './rng.ts';
 import { withSeededRandom } from './seededRandom.ts';
 import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
@@ -55,6 +55,17 @@ export interface SimOptions {
    * the relay reached in-process instead of over loopback. The same code and checks otherwise.
    */
   memory?: boolean;
+  /** Run these steps instead of drawing them from the seed (replay, shrinking); `ops` is then their count. */
+  plan?: readonly Step[];
+  /** The op mix (relative weights) and fault rates; defaults DEFAULT_WEIGHTS and DEFAULT_RATES (ops.ts). */
+  weights?: Readonly<Record<Action, number>>;
+  rates?: Partial<FaultRates>;
+  /**
+   * Test-only: a bug planted in the replicas' apply path, to show the checks and the shrinker find it.
+   * `dropRemote`: replica `replica` silently drops the `nth` (1-based) envelope from another device it
+   * is handed, as a broken client would.
+   */
+  plantedBug?: { dropRemote: { replica: number; nth: number } };
   /** Progress lines (stderr in the CLI). */
   log?: (msg: string) => void;
   /**
@@ -156,6 +167,22 @@ export function validateSimOptions(o: SimOptions): Fault[] {
   return Array.isArray(o.faults) ? parseFaults(o.faults.join(',')) : parseFaults(o.faults);
 }
 
+/** The planted bug (SimOptions.plantedBug): the nth envelope from another device never reaches the document. */
+function plantDropRemote(op: OpenReplica, u: SimUser, nth: number): void {
+  const session = op.s.session;
+  const apply = session.applyRemote.bind(session);
+  const own = u.vault.device.deviceId;
+  let seen = 0;
+  session.applyRemote = (envelopes, source) =>
+    apply(
+      envelopes.filter(e => {
+        const d = decodeEnvelope(e);
+        return !(d.ok && d.value.header.deviceId !== own && ++seen === nth);
+      }),
+      source,
+    );
+}
+
 /** A seed-exact run: every random draw and every clock in it follows the seed (docs/SIM.md → Seeds). */
 export async function runSim(o: SimOptions): Promise<SimReport> {
   validateSimOptions(o);
@@ -172,7 +199,10 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const trace: string[] = [];
   const emit = (line: Record<string, unknown>) => trace.push(JSON.stringify(line));
   const rng = createRng(o.seed);
-  emit({ t: 'start', seed: o.seed, replicas: o.replicas, ops: o.ops, faults });
+  const rates: FaultRates = { ...DEFAULT_RATES, ...o.rates };
+  // the plan from its own stream: a replayed or shrunk plan leaves every other draw of the seed alone
+  const plan: Step[] = o.plan ? [...o.plan] : drawPlan(rng.fork('plan'), { replicas: o.replicas, ops: o.ops, faults, rates, ...(o.weights ? { weights: o.weights } : {}) });
+  emit({ t: 'start', seed: o.seed, replicas: o.replicas, ops: plan.length, faults, memory: !!o.memory, rates, ...(o.weights ? { weights: o.weights } : {}) });
 
   const { startRelay } = await import('../../../relay/server.ts');
   const { SqliteStore } = await import('../../../relay/store/SqliteStore.ts');
@@ -374,6 +404,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       }
       const op = await openReplica(u, proxy.url, { now: clock, ...(proxy.socket ? { WebSocketImpl: proxy.socket } : {}) });
       const r: Replica = { name: u.name, user: u, proxy, o: op, removed: false, partitionedUntil: -1 };
+      if (o.plantedBug?.dropRemote.replica === i) plantDropRemote(op, u, o.plantedBug.dropRemote.nth);
       replicas.push(r);
       await syncHard(r);
     }
@@ -391,38 +422,36 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     const tOps = performance.now();
     for (const r of replicas)
       r.proxy.faults = {
-        duplicate: has('duplicate') ? 0.1 : 0,
-        cut: has('drop') ? 0.1 : 0,
+        duplicate: has('duplicate') ? rates.duplicate : 0,
+        cut: has('drop') ? rates.cut : 0,
         cutMax: 40,
-        reorder: has('reorder') ? 0.15 : 0,
+        reorder: has('reorder') ? rates.reorder : 0,
       };
-    const removalAt = has('removal') && o.replicas >= 3 ? Math.floor(o.ops / 2) : -1;
-    if (has('removal') && removalAt < 0) emit({ t: 'fault', fault: 'removal', skipped: 'needs at least 3 replicas' });
-    const malloryRemovalAt = has('malicious') ? Math.floor((o.ops * 3) / 4) : -1;
+    if (has('removal') && o.replicas < 3) emit({ t: 'fault', fault: 'removal', skipped: 'needs at least 3 replicas' });
+    const forgeRng = rng.fork('mallory');
 
-    for (let i = 0; i < o.ops; i++) {
+    for (const [i, step] of plan.entries()) {
       simTime += SIM_MS_PER_OP;
-      // scheduled faults first, from the same stream
-      if (has('partition') && rng.chance(0.03)) {
-        const ri = rng.int(0, o.replicas - 1);
-        const until = i + rng.int(5, 40);
-        replicas[ri]!.partitionedUntil = until;
-        emit({ t: 'fault', i, fault: 'partition', replica: ri, until });
+      emit({ t: 'step', i, ...step });
+      // the faults scheduled at this step first
+      const inRange = (ri: number) => Number.isInteger(ri) && ri >= 0 && ri < replicas.length;
+      if (step.partition && inRange(step.partition.replica)) {
+        const until = i + step.partition.ops;
+        replicas[step.partition.replica]!.partitionedUntil = until;
+        emit({ t: 'fault', i, fault: 'partition', replica: step.partition.replica, until });
       }
-      if (has('drop') && rng.chance(0.06)) {
-        const ri = rng.int(0, o.replicas - 1);
-        const after = rng.int(1, 30);
-        replicas[ri]!.proxy.armCut(after);
-        emit({ t: 'fault', i, fault: 'drop', replica: ri, afterFrames: after });
+      if (step.drop && inRange(step.drop.replica)) {
+        replicas[step.drop.replica]!.proxy.armCut(step.drop.afterFrames);
+        emit({ t: 'fault', i, fault: 'drop', replica: step.drop.replica, afterFrames: step.drop.afterFrames });
       }
-      if (has('expired-lease') && (i === Math.floor(o.ops / 3) || i === Math.floor((o.ops * 2) / 3))) {
+      if (step.leaseJump) {
         // the relay's clock passes every outstanding lease's notAfter: offline edits sealed under them are refused
         relayOffset += 2 * SIM_MAX_OFFLINE_MS;
         leases.jumps++;
         emit({ t: 'fault', i, fault: 'expired-lease', relayClockJumpMs: 2 * SIM_MAX_OFFLINE_MS });
       }
-      if (i === removalAt) {
-        const ri = rng.int(1, o.replicas - 1);
+      if (step.removal && step.removal.replica >= 1 && inRange(step.removal.replica) && !replicas[step.removal.replica]!.removed) {
+        const ri = step.removal.replica;
         const victim = replicas[ri]!;
         removeFromWorkspace(admin, ws, victim.user, simNow());
         await syncHard(replicas[0]!);
@@ -430,22 +459,22 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         removedNames.push(victim.name);
         emit({ t: 'fault', i, fault: 'removal', replica: ri });
         // offline, not knowing yet, the removed member keeps editing; its next push must be refused
-        const n = rng.int(1, 3);
-        for (let k = 0; k < n && created.length > 0; k++) {
+        for (const d of step.removal.edits) {
+          if (created.length === 0) break;
           const line: Record<string, unknown> = { t: 'op', i, replica: ri, action: 'set_field', forced: 'removal' };
-          await edit(ri, 'set_field', drawChoice(rng, created.length, i), i, line);
+          await edit(ri, 'set_field', resolveChoice(d, created.length), i, line);
           emit(line);
         }
       }
-      if (mallory && i === malloryRemovalAt) {
+      if (mallory && step.removeMallory && !mallory.removed) {
         removeFromWorkspace(admin, ws, mallory.user, simNow());
         await syncHard(replicas[0]!);
         mallory.removed = true;
         emit({ t: 'fault', i, fault: 'malicious', action: 'remove_mallory' });
       }
-      if (mallory && rng.chance(0.06)) {
-        const victim = replicas[rng.int(0, o.replicas - 1)]!.user.vault.device;
-        const f = await mallory.forge(rng, { deviceId: victim.deviceId, devicePub: victim.signingPub as PublicKey });
+      if (mallory && step.forge && inRange(step.forge.victim)) {
+        const victim = replicas[step.forge.victim]!.user.vault.device;
+        const f = await mallory.forge(forgeRng, { deviceId: victim.deviceId, devicePub: victim.signingPub as PublicKey });
         forgeries.pushed++;
         add(forgeries.byKind, f.kind);
         if (f.expect.at === 'relay') {
@@ -456,10 +485,10 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         } else if (f.relay !== 'acked') forgeries.unexpected.push(f);
         emit({ t: 'fault', i, fault: 'malicious', kind: f.kind, expect: f.expect, result: f.relay });
       }
-      if (has('replay') && rng.chance(0.04)) {
-        const pi = rng.int(0, o.replicas - 1);
+      if (step.replay && inRange(step.replay.link)) {
+        const pi = step.replay.link;
         const src = replicas[pi]!;
-        const pick = rng.next();
+        const pick = step.replay.pick;
         if (src.proxy.captured.length > 0) {
           const env = src.proxy.captured[Math.floor(pick * src.proxy.captured.length)]!;
           const d = decodeEnvelope(env);
@@ -508,10 +537,10 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       }
 
       // the op
-      const ri = rng.int(0, o.replicas - 1);
+      const ri = inRange(step.replica) ? step.replica : 0;
       const r = replicas[ri]!;
-      const action: Action = created.length === 0 ? 'create' : pickAction(rng);
-      const choice = drawChoice(rng, created.length, i);
+      const action: Action = created.length === 0 ? 'create' : step.action;
+      const choice = resolveChoice(step.draw, created.length);
       const line: Record<string, unknown> = { t: 'op', i, replica: ri, action };
       if (action === 'sync') {
         if (r.partitionedUntil >= i) {
