@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import type { PublicKey } from '../../crypto/keys.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
+import { envelopeHashOf } from '../../docs/envelope/envelopeHash.ts';
 import { RelayClient } from '../../docs/sync/relayClient.ts';
 import { listQuarantine, resubmitQuarantined } from '../../docs/sync/resubmit.ts';
 import type { SyncSummary } from '../../docs/sync/SyncEngine.ts';
@@ -23,6 +24,7 @@ import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, re
 import { DEFAULT_RATES, drawPlan, resolveChoice, type Action, type Choice, type FaultRates, type Step } from './ops.ts';
 import { createRng } from './rng.ts';
 import { withSeededRandom } from './seededRandom.ts';
+import { summarizeTrace } from './report/summary.ts';
 import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
 import { inProcessLink, NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
@@ -105,13 +107,15 @@ export interface SimReport {
   /** The first broken view property (mid-run or at the end); absent when none broke. */
   counterexample?: Counterexample;
   syncs: { ok: number; failed: number; skippedPartitioned: number; finalRounds: number };
+  /** From the trace, in ops: bytes on the wire, catching up after each heal, per-replica lag and queue depth, refusals. */
+  timeline: SimTimeline;
   wire: { connections: number; forwarded: number; duplicated: number; cut: number; reordered: number };
   /** expired-lease: relay clock jumps, envelopes refused lease_expired, re-sealed under a fresh lease. */
   /** clock-skew: each replica's local clock offset (claimed times, lease clock). */
   clockSkewMs?: Record<string, number>;
   leases?: { jumps: number; resubmitted: number; lease_expired: number };
   /** replay: re-pushed to the relay (duplicate / seq_replay, never accepted), and re-delivered to the author (a no-op). */
-  replays?: { pushed: number; duplicate: number; seq_replay: number; accepted: number; other: number; redeliveredNoop: number; redeliveredChanged: number };
+  replays?: { pushed: number; duplicate: number; seq_replay: number; not_a_member: number; accepted: number; other: number; redeliveredNoop: number; redeliveredChanged: number };
   forgeries?: { pushed: number; byKind: Record<string, number>; asExpected: number; unexpected: ForgeryResult[]; forgedDocsPresent: number };
   removed: string[];
   /** Anything that broke a property (empty when converged). */
@@ -119,6 +123,21 @@ export interface SimReport {
   timings: { setupMs: number; opsMs: number; finalSyncMs: number; totalMs: number };
   trace: string;
   dir: string;
+}
+
+export interface SimTimeline {
+  /** Envelope bytes pushed (re-pushes included) and pulled, and every frame byte each way through the links. */
+  bytes: { pushed: number; pushedEnvelopes: number; rePushed: number; pulled: number; toRelay: number; toClient: number };
+  /** For each heal (a partition's end, and the final one): the op after which every remaining replica had lag 0. */
+  convergenceAfterHeal: { healAt: number | null; reached: boolean; convergedAt: number | null; ops: number | null }[];
+  /** Per replica: envelopes others got accepted that it had not applied yet, and envelopes waiting to be pushed. */
+  lag: Record<string, { final: number; max: number; maxAtI: number | null; removed: boolean }>;
+  outbox: Record<string, { final: number; max: number; maxAtI: number | null; removed: boolean }>;
+  /**
+   * Refusals summed over the trace's sync results, and those of pushes the faults made (forgeries,
+   * replays); `addsUp`: syncs + faults equal the report's `rejected`, and the per-replica counters agree.
+   */
+  refusals: { relay: Record<string, number>; replicas: Record<string, number>; byFaults: Record<string, number>; addsUp: boolean };
 }
 
 export interface MaterializedReport {
@@ -197,7 +216,8 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const dir = mkdtempSync(pathJoin(o.memory && existsSync(SHM) ? SHM : tmpdir(), `cloister-sim-${o.seed}-`));
   const tracePath = o.trace ?? pathJoin(dir, 'trace.jsonl');
   const trace: string[] = [];
-  const emit = (line: Record<string, unknown>) => trace.push(JSON.stringify(line));
+  // every line gets the wall-clock ms since the start (the report itself holds only simulated time)
+  const emit = (line: Record<string, unknown>) => trace.push(JSON.stringify({ ...line, ms: Math.round(performance.now() - t0) }));
   const rng = createRng(o.seed);
   const rates: FaultRates = { ...DEFAULT_RATES, ...o.rates };
   // the plan from its own stream: a replayed or shrunk plan leaves every other draw of the seed alone
@@ -221,6 +241,8 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const problems: string[] = [];
   const rejected = { relay: {} as Record<string, number>, replicas: {} as Record<string, number> };
   const refused: Record<string, number> = {};
+  /** Refusals of pushes the faults made themselves (forgeries, replays): in `rejected.relay`, not in any sync result. */
+  const faultRefused: Record<string, number> = {};
   const syncs = { ok: 0, failed: 0, skippedPartitioned: 0, finalRounds: 0 };
   const edits: EditMark[] = [];
   const created: string[] = [];
@@ -239,25 +261,35 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const removedNames: string[] = [];
   const leases = { jumps: 0, resubmitted: 0 };
   const skews: Record<string, number> = {};
-  const replays = { pushed: 0, duplicate: 0, seq_replay: 0, accepted: 0, other: 0, redeliveredNoop: 0, redeliveredChanged: 0 };
+  const replays = { pushed: 0, duplicate: 0, seq_replay: 0, not_a_member: 0, accepted: 0, other: 0, redeliveredNoop: 0, redeliveredChanged: 0 };
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
   const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
 
-  const record = (s: SyncSummary) => {
-    for (const [k, v] of Object.entries(s.rejected)) add(rejected.relay, k, v);
-    for (const [k, v] of Object.entries(s.quarantinedRemote)) add(rejected.replicas, k, v);
+  const record = (s: SyncSummary, r: Replica) => {
+    const q = queueOf(replicas.indexOf(r));
+    for (const [k, v] of Object.entries(s.rejected)) {
+      add(rejected.relay, k, v);
+      add(q.refused, k, v);
+    }
+    for (const [k, v] of Object.entries(s.quarantinedRemote)) {
+      add(rejected.replicas, k, v);
+      add(q.refused, k, v);
+    }
+    q.outbox = s.outbox;
+    q.acked += s.acked;
+    q.applied += s.applied;
   };
   const sync = async (r: Replica): Promise<SyncSummary | string> => {
     try {
       let s = await r.o.engine.syncOnce();
-      record(s);
+      record(s, r);
       syncs.ok++;
       if (has('expired-lease') && !r.removed && (await listQuarantine(r.o.s.session)).some(q => q.state === 'resubmittable')) {
         // what `cloister quarantine resubmit` does: re-seal under the fresh lease this pass renewed, push again
         const re = await resubmitQuarantined(r.o.s, 'all');
         if (re.ok) leases.resubmitted += re.value.resubmitted.length;
         s = await r.o.engine.syncOnce();
-        record(s);
+        record(s, r);
         syncs.ok++;
       }
       return s;
@@ -284,6 +316,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     const mark = async (docId: string) => {
       const h = await docSession.open<unknown>(docId);
       if (h) edits.push({ replica: ri, docId, heads: A.getHeads(h.doc() as A.Doc<unknown>) });
+      queueOf(ri).outbox++; // one more envelope waiting
     };
     let picked: number | string | undefined;
     try {
@@ -300,6 +333,8 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         }
         typed.add(id, 'title', input.title);
         typed.add(id, `fields.${c.field}`, c.value);
+        line.title = input.title;
+        line.fields = input.fields;
         created.push(id);
         recordIndex.set(id, created.length - 1);
         line.record = created.length - 1;
@@ -328,6 +363,13 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         noteConflicts(cur);
         for (const [path, value] of untypedValues(cur, typed))
           violations.push({ check: 'untyped_value', replica: r.name, recordId: id, ...(recordIndex.has(id) ? { record: recordIndex.get(id)! } : {}), path, value, i, detail: `shows a value nobody typed at ${path}` });
+        if (action === 'set_field' || action === 'set_title') {
+          // what the user was shown where they are about to type (for the Elle export: a read, then a write)
+          const path = action === 'set_field' ? `fields.${c.field}` : 'title';
+          emitRead(line.i as number, ri, id, path, cur);
+          line.path = path;
+          line.value = action === 'set_field' ? c.value : c.title;
+        }
         if (action === 'set_field') {
           typed.add(id, `fields.${c.field}`, c.value);
           await store.update(id, { fields: { [c.field]: c.value } });
@@ -367,6 +409,26 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       if (!(e as { code?: string }).code) line.message = (e as Error).message.slice(0, 200);
       add(refused, code);
       line.result = code;
+    }
+  };
+  /** A `read` trace line: the value a replica shows at a path, and the conflicting values beside it. */
+  const emitRead = (i: number | undefined, ri: number, id: string, path: string, rec: { title: string; fields: Record<string, string>; conflicts: Record<string, string[]> }, final = false) => {
+    const shown = path === 'title' ? rec.title : rec.fields[path.slice('fields.'.length)];
+    emit({ t: 'read', ...(i === undefined ? {} : { i }), replica: ri, record: recordIndex.get(id) ?? id, path, values: shown === undefined ? [] : [shown, ...(rec.conflicts[path] ?? [])], ...(final ? { final: true } : {}) });
+  };
+  /** Per replica: envelopes waiting to be pushed (as of its last sync, plus its edits since), and counters for lag. */
+  const queues = new Map<number, { outbox: number; acked: number; applied: number; refused: Record<string, number> }>();
+  const queueOf = (ri: number) => {
+    let q = queues.get(ri);
+    if (!q) queues.set(ri, (q = { outbox: 0, acked: 0, applied: 0, refused: {} }));
+    return q;
+  };
+  /** `sample` lines, one per replica: queue depth, lag (envelopes others got accepted that it has not applied), refusals so far. */
+  const emitSamples = (i: number) => {
+    const ackedAll = replicas.reduce((n, _, k) => n + queueOf(k).acked, 0);
+    for (const [k, r] of replicas.entries()) {
+      const q = queueOf(k);
+      emit({ t: 'sample', i, replica: r.name, outbox: q.outbox, lag: Math.max(0, ackedAll - q.acked - q.applied), refused: q.refused, ...(r.removed ? { removed: true } : {}) });
     }
   };
   /** The local view checks on one replica, mid-run (after a sync op). */
@@ -433,6 +495,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     for (const [i, step] of plan.entries()) {
       simTime += SIM_MS_PER_OP;
       emit({ t: 'step', i, ...step });
+      for (const [k, x] of replicas.entries()) if (x.partitionedUntil === i - 1) emit({ t: 'heal', i, replica: k });
       // the faults scheduled at this step first
       const inRange = (ri: number) => Number.isInteger(ri) && ri >= 0 && ri < replicas.length;
       if (step.partition && inRange(step.partition.replica)) {
@@ -481,6 +544,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
           if (f.relay === f.expect.reason) {
             forgeries.asExpected++;
             add(rejected.relay, f.relay);
+            add(faultRefused, f.relay);
           } else forgeries.unexpected.push(f);
         } else if (f.relay !== 'acked') forgeries.unexpected.push(f);
         emit({ t: 'fault', i, fault: 'malicious', kind: f.kind, expect: f.expect, result: f.relay });
@@ -527,11 +591,15 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
           else if (result === 'seq_replay') {
             replays.seq_replay++;
             add(rejected.relay, 'seq_replay');
+            add(faultRefused, 'seq_replay');
           } else if (result === 'accepted') {
             replays.accepted++;
             problems.push(`replayed envelope accepted as new (from ${owner.name})`);
-          } else if (result === 'not_a_member') add(rejected.relay, 'not_a_member');
-          else replays.other++;
+          } else if (result === 'not_a_member') {
+            replays.not_a_member++;
+            add(rejected.relay, 'not_a_member');
+            add(faultRefused, 'not_a_member');
+          } else replays.other++;
           emit({ t: 'fault', i, fault: 'replay', proxy: pi, pick: Math.round(pick * 1e6), result });
         } else emit({ t: 'fault', i, fault: 'replay', proxy: pi, result: 'nothing_captured' });
       }
@@ -547,11 +615,17 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
           syncs.skippedPartitioned++;
           line.result = 'partitioned';
         } else {
+          const before = r.proxy.stats.bytesToClient;
+          r.proxy.pushed.length = 0;
           const s = await sync(r);
           line.result = typeof s === 'string' ? `error: ${s}` : { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access };
+          line.pushed = r.proxy.pushed.map(e => ({ id: envelopeHashOf(e), bytes: e.length }));
+          line.pulledBytes = r.proxy.stats.bytesToClient - before;
+          line.outbox = queueOf(ri).outbox;
           await checkMidRun(r, i);
         }
         emit(line);
+        emitSamples(i);
         continue;
       }
       await edit(ri, action, choice, i, line);
@@ -579,12 +653,25 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       r.partitionedUntil = -1;
     }
     const active = replicas.filter(r => !r.removed);
+    emit({ t: 'heal', i: plan.length, final: true });
     for (;;) {
       simTime += SIM_MS_PER_OP;
       syncs.finalRounds++;
       const order = rng.shuffle(active);
       const summaries: SyncSummary[] = [];
-      for (const r of order) summaries.push(await syncHard(r));
+      const at = plan.length + syncs.finalRounds - 1;
+      for (const r of order) {
+        const before = r.proxy.stats.bytesToClient;
+        r.proxy.pushed.length = 0;
+        const s = await syncHard(r);
+        summaries.push(s);
+        emit({
+          t: 'op', i: at, replica: replicas.indexOf(r), action: 'sync', final: true,
+          result: { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access },
+          pushed: r.proxy.pushed.map(e => ({ id: envelopeHashOf(e), bytes: e.length })), pulledBytes: r.proxy.stats.bytesToClient - before, outbox: s.outbox,
+        });
+      }
+      emitSamples(at);
       emit({ t: 'final_round', round: syncs.finalRounds, order: order.map(r => r.name) });
       if (syncs.finalRounds > 1 && summaries.every(quiet)) break;
       if (syncs.finalRounds >= 12) {
@@ -607,6 +694,9 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     const views: ReplicaViews[] = [];
     for (const r of replicas) views.push(await snapshotViews(r.name, r.removed, r.o.s.records, created));
     for (const v of views) violations.push(...checkReplica(v, typed, { complete: !v.removed, recordIndex }));
+    for (const [k, v] of views.entries())
+      if (!v.removed)
+        for (const [id, rec] of v.records) for (const path of ['title', ...Object.keys(rec.fields).sort().map(f => `fields.${f}`)]) emitRead(undefined, k, id, path, rec, true);
     const activeViews = views.filter(v => !v.removed);
     violations.push(...checkAcross(activeViews, { recordIndex }));
     for (const v of views) for (const rec of v.records.values()) noteConflicts(rec);
@@ -661,6 +751,27 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
 
     const wire = { connections: 0, forwarded: 0, duplicated: 0, cut: 0, reordered: 0 };
     for (const r of replicas) for (const k of Object.keys(wire) as (keyof typeof wire)[]) wire[k] += r.proxy.stats[k];
+    const wireStats = { bytesToRelay: 0, bytesToClient: 0 };
+    for (const r of replicas) {
+      wireStats.bytesToRelay += r.proxy.stats.bytesToRelay;
+      wireStats.bytesToClient += r.proxy.stats.bytesToClient;
+    }
+    // what the trace says beyond the counters, in ops (simulated time), so the report stays seed-exact
+    const t = summarizeTrace(trace.map(l => JSON.parse(l) as Record<string, unknown>));
+    const syncedPlusFaults = { ...t.refusalsByReason.relay };
+    for (const [k, v] of Object.entries(faultRefused)) add(syncedPlusFaults, k, v);
+    const same = (x: Record<string, number>, y: Record<string, number>) => [...new Set([...Object.keys(x), ...Object.keys(y)])].every(k => (x[k] ?? 0) === (y[k] ?? 0));
+    const addsUp = t.refusalsByReason.addsUp && same(syncedPlusFaults, rejected.relay) && same(t.refusalsByReason.replicas, rejected.replicas);
+    const series = (m: Record<string, { final: number; max: number; maxAtI: number | null; removed: boolean }>) =>
+      Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { final: v.final, max: v.max, maxAtI: v.maxAtI, removed: v.removed }]));
+    const timeline: SimTimeline = {
+      bytes: { pushed: t.bytesByKind.pushed, pushedEnvelopes: t.bytesByKind.pushedEnvelopes, rePushed: t.bytesByKind.rePushed, pulled: t.bytesByKind.pulled, toRelay: wireStats.bytesToRelay, toClient: wireStats.bytesToClient },
+      convergenceAfterHeal: t.convergenceAfterHeal.map(h => ({ healAt: h.i, reached: h.reached, convergedAt: h.atI, ops: h.ops })),
+      lag: series(t.lagByReplica),
+      outbox: series(t.outboxByReplica),
+      refusals: { relay: t.refusalsByReason.relay, replicas: t.refusalsByReason.replicas, byFaults: faultRefused, addsUp },
+    };
+    if (!addsUp) problems.push(`refusal counters do not add up: syncs ${JSON.stringify(t.refusalsByReason.total)} + faults ${JSON.stringify(faultRefused)} vs reported ${JSON.stringify(rejected)}; samples ${JSON.stringify(t.refusalsByReason.mismatches)}`);
     timings.totalMs = Math.round(performance.now() - t0);
     const report: SimReport = {
       converged: problems.length === 0,
@@ -677,6 +788,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       ...(violations.length ? { counterexample: violations[0] } : {}),
       syncs,
       wire,
+      timeline,
       ...(has('replay') ? { replays } : {}),
       ...(has('clock-skew') ? { clockSkewMs: skews } : {}),
       ...(has('expired-lease') ? { leases: { ...leases, lease_expired: rejected.relay.lease_expired ?? 0 } } : {}),

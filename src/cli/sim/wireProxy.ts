@@ -42,6 +42,8 @@ export interface WireProxy {
   stats: WireStats;
   /** Envelope bytes the relay acknowledged as new on this link's connections, oldest first. */
   captured: Uint8Array[];
+  /** Envelopes the replica pushed since the simulator last emptied this (the trace's `pushed`). */
+  pushed: Uint8Array[];
   /** Cut the connection carrying the n-th client→relay frame from now (the drop fault's schedule). */
   armCut(n: number): void;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ function linkState(url: string, rng: Rng, maxCaptured: number) {
     faults: { ...NO_FAULTS },
     stats: { connections: 0, forwarded: 0, duplicated: 0, cut: 0, reordered: 0, bytesToRelay: 0, bytesToClient: 0 },
     captured: [],
+    pushed: [],
     armCut(n: number) {
       armed = n;
     },
@@ -105,7 +108,10 @@ function linkState(url: string, rng: Rng, maxCaptured: number) {
           return kill();
         }
         const msg = decodeClientMessage(m);
-        if (msg.ok && msg.value.t === 'push') pushes.set(msg.value.id, msg.value.envelope);
+        if (msg.ok && msg.value.t === 'push') {
+          pushes.set(msg.value.id, msg.value.envelope);
+          proxy.pushed.push(msg.value.envelope);
+        }
         ends.toRelay(m);
         proxy.stats.forwarded++;
         proxy.stats.bytesToRelay += m.length;
