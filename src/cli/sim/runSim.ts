@@ -14,6 +14,7 @@ import { envelopeHashOf } from '../../docs/envelope/envelopeHash.ts';
 import { RelayClient } from '../../docs/sync/relayClient.ts';
 import { listQuarantine, resubmitQuarantined } from '../../docs/sync/resubmit.ts';
 import type { SyncSummary } from '../../docs/sync/SyncEngine.ts';
+import type { SyncEngineOptions } from '../../docs/sync/syncTypes.ts';
 import { editsPresence, headsDigests, headsKey, type EditMark } from './compare.ts';
 import { checkAcross, checkReplica, contentHash, countConflicts, snapshotViews, untypedValues, type Counterexample, type ReplicaViews } from './compareViews.ts';
 import type { DocSession } from '../../docs/DocSession.ts';
@@ -62,6 +63,8 @@ export interface SimOptions {
   /** The op mix (relative weights) and fault rates; defaults DEFAULT_WEIGHTS and DEFAULT_RATES (ops.ts). */
   weights?: Readonly<Record<Action, number>>;
   rates?: Partial<FaultRates>;
+  /** Sync engine tuning for every replica (batch sizes, pull limit); the engine's defaults otherwise. */
+  sync?: Pick<SyncEngineOptions, 'pushWindow' | 'pullLimit' | 'applyBatch'>;
   /**
    * Test-only: a bug planted in the replicas' apply path, to show the checks and the shrinker find it.
    * `dropRemote`: replica `replica` silently drops the `nth` (1-based) envelope from another device it
@@ -464,7 +467,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         clock = () => simTime + skewMs;
         emit({ t: 'fault', fault: 'clock-skew', replica: i, skewMs });
       }
-      const op = await openReplica(u, proxy.url, { now: clock, ...(proxy.socket ? { WebSocketImpl: proxy.socket } : {}) });
+      const op = await openReplica(u, proxy.url, { ...o.sync, now: clock, ...(proxy.socket ? { WebSocketImpl: proxy.socket } : {}) });
       const r: Replica = { name: u.name, user: u, proxy, o: op, removed: false, partitionedUntil: -1 };
       if (o.plantedBug?.dropRemote.replica === i) plantDropRemote(op, u, o.plantedBug.dropRemote.nth);
       replicas.push(r);
