@@ -2,8 +2,8 @@
 // kept true to the disk. Other processes (a command run with --no-agent, `cloister sync`) write the
 // same profile, so before each answer the agent stamps the storage folders and merges every document
 // chunk that appeared since its last look into the document in memory. Automerge merges are
-// idempotent, so the agent need not tell its own writes from others'. A change to the workspace file
-// or the sync state (membership, lease) reopens the whole session instead.
+// idempotent, so the agent need not tell its own writes from others'. A changed workspace file
+// reloads the membership, a changed sync state the lease; what can't be reloaded reopens the session.
 import * as A from '@automerge/automerge';
 import type { DocumentId } from '@automerge/automerge-repo';
 import { join } from 'node:path';
@@ -16,12 +16,18 @@ import { openNodeStorage } from '../../docs/storage/openNodeStorage.ts';
 import { hashStorageKey } from '../../docs/storage/storageNames.ts';
 import type { EncryptedStorageAdapter } from '../../docs/storage/EncryptedStorageAdapter.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
-import { changedPaths, sameStamp, stampOf, type DiskStamp } from './diskStamp.ts';
+import { replayLog } from '../../identity/workspace/log.ts';
+import { withNames } from '../../identity/workspace/names.ts';
+import { loadWorkspace } from '../../identity/workspace/store.ts';
+import { LeaseClock } from '../../docs/sync/LeaseClock.ts';
+import { addedPaths, sameStats, stampOf, statsOf, type DiskStamp } from './diskStamp.ts';
 
 interface Stamps {
   repo: DiskStamp;
-  /** The workspace files and this workspace's sync state: a change reopens the session. */
-  whole: DiskStamp;
+  /** The workspace files: a change reloads the membership (names, keys, roles). */
+  workspaces: Map<string, string>;
+  /** This workspace's sync state: every command's close writes it; a change reloads the lease. */
+  sync: Map<string, string>;
 }
 
 export class ProfileView {
@@ -31,6 +37,7 @@ export class ProfileView {
   readonly #folderOf = new Map<string, string>();
   readonly #nameKey: StorageNameKey;
   #reader: EncryptedStorageAdapter | undefined;
+  #generation = 0;
 
   private constructor(
     private readonly home: string,
@@ -56,12 +63,20 @@ export class ProfileView {
   /** The session as it stands on disk now (merging what other processes wrote since the last call). */
   async fresh(): Promise<RecordSession> {
     const now = stampsOf(this.home, this.vault, this.#s.workspace.id);
-    if (!sameStamp(now.whole, this.#known.whole)) {
-      await this.#reopen();
+    if (!sameStats(now.workspaces, this.#known.workspaces)) {
+      this.#generation++;
+      if (!this.#reloadWorkspace()) {
+        await this.#reopen();
+        return this.#s;
+      }
+    }
+    if (!sameStats(now.sync, this.#known.sync)) await this.#reloadLease();
+    const changed = addedPaths(this.#known.repo, now.repo);
+    if (changed.length === 0) {
+      this.#known = now;
       return this.#s;
     }
-    const changed = changedPaths(this.#known.repo, now.repo);
-    if (changed.length === 0) return this.#s;
+    this.#generation++;
     const unreadable = await this.#merge(changed);
     if (unreadable === 'reopen') {
       await this.#reopen();
@@ -71,6 +86,11 @@ export class ProfileView {
     for (const p of unreadable) now.repo.delete(p);
     this.#known = now;
     return this.#s;
+  }
+
+  /** Changes whenever what the session shows may have changed (a merge, a reload, an edit through the agent): answers computed under one generation can be reused within it. */
+  get generation(): number {
+    return this.#generation;
   }
 
   get session(): RecordSession {
@@ -84,10 +104,32 @@ export class ProfileView {
 
   /** Write the Repo's in-memory state of these documents to disk now (after an edit through the agent). */
   async persist(docIds: string[]): Promise<void> {
+    this.#generation++;
     await this.#s.session.repo.flush(docIds.filter(id => id in this.#s.session.repo.handles) as DocumentId[]);
   }
 
+  /** The membership as the workspace file has it now (another process synced or changed it); false when it no longer loads. */
+  #reloadWorkspace(): boolean {
+    const s = this.#s;
+    const stored = loadWorkspace(this.home, this.vault.dataKey, s.workspace.id);
+    if (!stored.ok) return false;
+    const replayed = replayLog(stored.value.entries);
+    if (!replayed.ok) return false;
+    const state = withNames(replayed.value, stored.value.epochKeys);
+    s.live.update(state, stored.value.epochKeys);
+    s.workspace = { id: s.workspace.id, name: state.name, state, epochKeys: stored.value.epochKeys, meta: stored.value.meta };
+    return true;
+  }
+
+  /** A lease another process received (cloister sync), and the latest time it saw. */
+  async #reloadLease(): Promise<void> {
+    const stored = await LeaseClock.load(this.#s.syncState);
+    if (stored.lease && stored.leaseBytes) this.#s.lease.accept(stored.lease, stored.leaseBytes);
+    this.#s.lease.observe(stored.lastSeen);
+  }
+
   async #reopen(): Promise<void> {
+    this.#generation++;
     await this.#s.close();
     const opened = await openStamped(this.home, this.vault, this.workspace, this.#s.workspace.id);
     if (!opened.ok) throw new Error(`the workspace could not be reopened: ${opened.reason}${opened.detail ? ` (${opened.detail})` : ''}`);
@@ -159,9 +201,7 @@ const pathOf = (name: string[]) => `${name[0]!.slice(0, 2)}/${name[0]!.slice(2)}
 
 function stampsOf(home: string, vault: UnlockedVault, workspaceId: string): Stamps {
   const dir = docsDirOf(home, vault, workspaceId);
-  const whole = stampOf(join(home, 'workspaces'));
-  for (const [p, sig] of stampOf(join(dir, 'sync'))) whole.set(`sync/${p}`, sig);
-  return { repo: stampOf(join(dir, 'repo')), whole };
+  return { workspaces: statsOf(join(home, 'workspaces')), sync: statsOf(join(dir, 'sync')), repo: stampOf(join(dir, 'repo')) };
 }
 
 /**

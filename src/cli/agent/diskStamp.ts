@@ -1,15 +1,16 @@
-// What is on disk under a folder, cheaply: every file's path with its size, inode and mtime (ns).
-// The agent compares two stamps to learn which stored documents another process (a command run
-// without the agent, a sync) wrote since it last looked. Taken before reading, so a write that lands
-// while the agent reads shows in the next comparison.
+// What is on disk under a folder, cheaply: the relative path of every file, read with readdir alone
+// (no stat per file). Stored chunk names are keyed hashes of the chunk's key, which holds the hash of
+// its content, so a new chunk always appears under a new name. The agent compares two stamps to learn
+// which stored documents another process (a command run without the agent, a sync) wrote since it
+// last looked. Taken before reading, so a write that lands while the agent reads shows next time.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** relative path → "size:ino:mtimeNs" of every file under a folder (empty when the folder is absent). */
-export type DiskStamp = Map<string, string>;
+/** Relative paths ("a/b/c") of the files under a folder (empty when the folder is absent). */
+export type DiskStamp = Set<string>;
 
 export function stampOf(root: string): DiskStamp {
-  const out: DiskStamp = new Map();
+  const out: DiskStamp = new Set();
   const walk = (dir: string, rel: string) => {
     let entries;
     try {
@@ -18,28 +19,32 @@ export function stampOf(root: string): DiskStamp {
       return; // absent, or removed while walking: the next stamp sees what replaced it
     }
     for (const e of entries) {
-      const path = join(dir, e.name);
       const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(path, r);
-      else if (e.isFile()) {
-        const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-        if (st) out.set(r, `${st.size}:${st.ino}:${st.mtimeNs}`);
-      }
+      if (e.isDirectory()) walk(join(dir, e.name), r);
+      else out.add(r);
     }
   };
   walk(root, '');
   return out;
 }
 
-/** Paths added or changed in `now` since `before` (removals are not listed). */
-export function changedPaths(before: DiskStamp, now: DiskStamp): string[] {
+/** Paths in `now` that `before` did not have (removals are not listed). */
+export function addedPaths(before: DiskStamp, now: DiskStamp): string[] {
   const out: string[] = [];
-  for (const [path, sig] of now) if (before.get(path) !== sig) out.push(path);
+  for (const path of now) if (!before.has(path)) out.push(path);
   return out;
 }
 
-export function sameStamp(a: DiskStamp, b: DiskStamp): boolean {
-  if (a.size !== b.size) return false;
-  for (const [path, sig] of a) if (b.get(path) !== sig) return false;
-  return true;
+/** For the few files rewritten in place under one name (workspace files, sync state): path → "size:ino:mtimeNs". */
+export function statsOf(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const path of stampOf(root)) {
+    const st = statSync(join(root, path), { bigint: true, throwIfNoEntry: false });
+    if (st) out.set(path, `${st.size}:${st.ino}:${st.mtimeNs}`);
+  }
+  return out;
+}
+
+export function sameStats(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([path, sig]) => b.get(path) === sig);
 }

@@ -12,7 +12,7 @@ export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 export const AGENT_OPS = ['ping', 'lock', 'record.list', 'record.get', 'record.add', 'record.edit', 'record.rm', 'record.restore', 'record.resolve', 'status'] as const;
 export type AgentOp = (typeof AGENT_OPS)[number];
 
-/** Every reason the agent (or a client talking to it) gives, in words. Record errors add their own codes (RecordErrorCode). */
+/** Every reason the agent (or a client talking to it) gives, in words. A refused record operation passes on its own code (RecordErrorCode, EditRefusedError's code, lease_expired, a DamageReason). */
 export const AGENT_REASONS = {
   request_too_large: `the request is larger than ${MAX_REQUEST_BYTES} bytes`,
   request_malformed: 'the request is not one line of JSON in the agent protocol',
@@ -26,9 +26,7 @@ export const AGENT_REASONS = {
   agent_running: 'an agent is already running for this profile',
   record_ambiguous: 'the id prefix matches several records',
   record_not_found: 'no such record',
-  edit_refused: 'the edit was refused',
   lease_expired: 'editing is locked until the next sync',
-  workspace_unavailable: 'the workspace could not be opened',
   internal: 'the agent failed to answer (see its log)',
 } as const;
 export type AgentReason = keyof typeof AGENT_REASONS;

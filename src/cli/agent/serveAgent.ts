@@ -217,6 +217,8 @@ async function resolveId(records: RecordStore, id: string): Promise<string> {
   throw new AgentError('record_not_found', `no record ${id}`);
 }
 
+let listCache: { key: string; value: unknown } | undefined;
+
 async function perform(req: CheckedRequest, s: RecordSession, c: AgentConfig): Promise<unknown> {
   const records = s.records;
   switch (req.op) {
@@ -228,8 +230,15 @@ async function perform(req: CheckedRequest, s: RecordSession, c: AgentConfig): P
       const stored = loadWorkspace(c.home, c.vault.dataKey, s.workspace.id);
       return syncStatus(s, { intents: stored.ok ? (stored.value.intents ?? []) : [] });
     }
-    case 'record.list':
-      return { records: await records.list(req.args), names: namesOf(s) };
+    case 'record.list': {
+      // Unchanged since the last list (nothing merged, reloaded or edited): the same answer. Lists with
+      // details read provenance, which may trail an own edit by a moment, so they are always recomputed.
+      const key = `${c.view.generation}:${JSON.stringify(req.args)}`;
+      if (!req.args.details && listCache?.key === key) return listCache.value;
+      const value = { records: await records.list(req.args), names: namesOf(s) };
+      if (!req.args.details) listCache = { key: `${c.view.generation}:${JSON.stringify(req.args)}`, value };
+      return value;
+    }
     case 'record.get':
       return { record: await records.get(await resolveId(records, req.args.id)), names: namesOf(s) };
     case 'record.add': {

@@ -211,8 +211,9 @@ export async function syncScaleBench(log: (m: string) => void = () => undefined,
   if (large === 0) return figures;
   log(`  ${large} records: the same join, A seeding the relay as it creates them`);
   const big = await cloisterRun(large, log, around, Math.ceil(large / SEED_SYNCS));
+  log(`  cold join: cloister ${big.coldJoinMs.toFixed(0)} ms (${(big.coldJoinMs / ours.coldJoinMs).toFixed(2)}× the ${n}-record join); now automerge-repo`);
   const bigAnchor = await automergeRepoRun(large);
-  log(`  cold join: cloister ${big.coldJoinMs.toFixed(0)} ms, automerge-repo ${bigAnchor.coldJoinMs.toFixed(0)} ms`);
+  log(`  cold join: automerge-repo ${bigAnchor.coldJoinMs.toFixed(0)} ms`);
   return {
     ...figures,
     /** The same as cold_join_1000_records_ms with 5,000 records. */

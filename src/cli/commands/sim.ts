@@ -1,6 +1,6 @@
 // `cloister sim`: the seeded multi-replica simulation (src/cli/sim/, docs/SIM.md). One run, many seeds
 // (--runs, --jobs), a replay of a trace (--replay), or a scripted scenario (--scenario). Prints one JSON
-// report with --json (seed-exact: wall-clock times and paths go to stderr), a short summary otherwise;
+// report with --json (seed-exact but for `timings`, `trace` and `dir`), a short summary otherwise;
 // exits 1 when the replicas did not converge or a scenario assertion failed, 2 on a usage error.
 // The simulator itself loads inside the action, so `cloister --help` stays fast.
 import { writeFileSync } from 'node:fs';
@@ -43,12 +43,6 @@ function summary(r: SimReport): string {
     ...(r.counterexample ? [`counterexample: ${JSON.stringify(r.counterexample)}`] : []),
     ...r.problems.map(p => `problem: ${p}`),
   ].join('\n');
-}
-
-/** The report as printed: seed-exact, so the wall-clock times and temp paths are left to stderr. */
-function printable(r: SimReport): Omit<SimReport, 'timings' | 'trace' | 'dir'> {
-  const { timings: _t, trace: _tr, dir: _d, ...rest } = r;
-  return rest;
 }
 
 interface SimFlags {
@@ -122,7 +116,7 @@ export function register(program: Command): void {
       await writeReports(o, report);
       let shrunk: Record<string, unknown> | undefined;
       if (!report.converged && o.shrink) shrunk = await shrinkCommand(so, report, o.shrinkSeconds === undefined ? 600 : integer('shrink-seconds')(o.shrinkSeconds));
-      if (opts.json) printJson({ ...printable(report), ...(shrunk ? { shrunk } : {}) });
+      if (opts.json) printJson({ ...report, ...(shrunk ? { shrunk } : {}) });
       else process.stdout.write(`${summary(report)}\n${shrunk ? `minimal failing plan (${(shrunk.steps as string[]).length} steps, replay with --replay ${String(shrunk.trace)}):\n${(shrunk.steps as string[]).join('\n')}\n` : ''}`);
       if (!report.converged) process.exitCode = EXIT.failure;
     });
