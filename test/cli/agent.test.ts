@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STRONG_PASSWORD as PW } from '../passwords.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+import { parseIdle } from '../../src/cli/commands/agent.ts';
 import { cloister, expectOneLineError, init, tempHome } from './run.ts';
 
 integrationTimeouts();
@@ -98,6 +99,14 @@ function oneLineRefusal(reply: string, reason: string): void {
 const titles = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => l.split(/\s{2}/)[1]);
 
 describe('cloister agent', () => {
+  it("--idle reads times like ssh-agent's -t (a bare number is seconds) and refuses what a timer can't hold", () => {
+    expect(parseIdle('90')).toBe(90_000);
+    expect(parseIdle('15m')).toBe(900_000);
+    expect(parseIdle('1h30m')).toBe(5_400_000);
+    expect(parseIdle('never')).toBe(Infinity);
+    for (const bad of ['', '0', '500ms', 'soon', '-5m', '30d', '1.5h']) expect(parseIdle(bad), bad).toBeUndefined();
+  });
+
   it('a command run while the agent is up needs no password: list, show, add, edit, rm and status', async () => {
     const home = profile(['Boiler room', 'Attic']);
     await startAgent(home);

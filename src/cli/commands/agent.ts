@@ -16,7 +16,8 @@ export function parseIdle(s: string): number | undefined {
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
   let ms = 0;
   for (const [, n, u] of s.matchAll(/(\d+)([smhdw]?)/g)) ms += Number(n) * unit[(u || 's') as keyof typeof unit];
-  return Number.isSafeInteger(ms) && ms >= 1000 ? ms : undefined;
+  // Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one would fire at once.
+  return Number.isSafeInteger(ms) && ms >= 1000 && ms <= 2 ** 31 - 1 ? ms : undefined;
 }
 
 /** Single-quoted for sh, so any path survives eval. */
@@ -129,7 +130,7 @@ export function register(program: Command): void {
     .action(async (o: AgentFlags, cmd: Command) => {
       const opts = optionsOf(cmd);
       const idleMs = parseIdle(o.idle);
-      if (idleMs === undefined) fail(`--idle must be a time such as 90s, 15m or 1h (at least 1 s), or never; got ${JSON.stringify(o.idle)}`, EXIT.usage);
+      if (idleMs === undefined) fail(`--idle must be a time such as 90s, 15m or 1h (from 1 s to 24 days), or never; got ${JSON.stringify(o.idle)}`, EXIT.usage);
       const { defaultSocketPath } = await import('../agent/socketPath.ts');
       const { vaultExists } = await import('../../identity/vault/store.ts');
       if (!vaultExists(opts.home)) fail(`no vault in ${opts.home} (run \`cloister init\` first)`);
