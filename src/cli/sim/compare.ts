@@ -33,8 +33,12 @@ async function docOf(r: Compared, docId: string): Promise<A.Doc<unknown> | undef
 
 export const headsKey = (doc: A.Doc<unknown> | undefined): string => (doc ? [...A.getHeads(doc)].sort().join(',') : '-');
 
-/** Per replica: how many of the documents any remaining replica holds it has, and a digest of all their heads. */
-export async function headsDigests(replicas: readonly Compared[], created: readonly string[]): Promise<{ replica: string; removed: boolean; docs: number; digest: string }[]> {
+/**
+ * Per replica: how many of the documents any remaining replica holds it has, a digest of all their
+ * heads, and a digest of the documents themselves (every `Automerge.save()`, byte for byte: what a
+ * seed-exact run must reproduce).
+ */
+export async function headsDigests(replicas: readonly Compared[], created: readonly string[]): Promise<{ replica: string; removed: boolean; docs: number; digest: string; documents: string }[]> {
   const active = replicas.filter(r => !r.removed);
   const ids = new Set<string>();
   for (const r of active) {
@@ -46,13 +50,16 @@ export async function headsDigests(replicas: readonly Compared[], created: reado
   const out = [];
   for (const r of replicas) {
     const parts: string[] = [];
+    const saved = sha256.create();
     let docs = 0;
     for (const id of allDocs) {
       const d = await docOf(r, id);
       if (d) docs++;
       parts.push(`${id}:${headsKey(d)}`);
+      saved.update(utf8(`${id}\n`));
+      if (d) saved.update(A.save(d));
     }
-    out.push({ replica: r.name, removed: r.removed, docs, digest: toHex(sha256(utf8(parts.join('\n')))).slice(0, 32) });
+    out.push({ replica: r.name, removed: r.removed, docs, digest: toHex(sha256(utf8(parts.join('\n')))).slice(0, 32), documents: toHex(saved.digest()).slice(0, 32) });
   }
   return out;
 }

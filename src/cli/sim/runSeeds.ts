@@ -27,10 +27,15 @@ export const seedOutcome = (r: SimReport): SeedOutcome => ({ seed: r.seed, conve
 
 type Reply = { ok: true; outcome: SeedOutcome } | { ok: false; seed: number; error: string };
 
-/** The worker's module: the compiled one next to this file, or the TypeScript source run through tsx. */
+/**
+ * The worker's module: the compiled one next to this file; or, when this file runs as TypeScript (tests,
+ * CLOISTER_DEV), the source, loaded after registering tsx's loader inside the worker.
+ */
 function startWorker(): Worker {
-  const ts = import.meta.url.endsWith('.ts');
-  return new Worker(new URL(ts ? './seedWorker.ts' : './seedWorker.js', import.meta.url), ts ? { execArgv: ['--import', 'tsx'] } : {});
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./seedWorker.js', import.meta.url));
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./seedWorker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then(api => { api.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }
 
 export async function runSeeds(options: Omit<SimOptions, 'seed' | 'log'>, firstSeed: number, runs: number, jobs: number, log: (m: string) => void = () => undefined): Promise<SeedsReport> {

@@ -101,7 +101,8 @@ export interface SimReport {
   /** Edits whose call resolved, and how many of them every remaining replica holds at the end. */
   edits: { made: number; present: number; missing: number; byRemovedMember: number; byRemovedMemberPresent: number; refused: Record<string, number> };
   /** Per replica: a digest of the sorted heads of every document it holds (equal digests = converged). */
-  heads: { replica: string; removed: boolean; docs: number; digest: string }[];
+  /** `documents`: a digest of every document's Automerge.save() bytes on that replica (seed-exact runs reproduce it). */
+  heads: { replica: string; removed: boolean; docs: number; digest: string; documents: string }[];
   records: { created: number; deleted: number; restored: number };
   /** A digest of the materialized records (conflicts included) shared by every remaining replica; null when they differ. */
   contentHash: string | null;
@@ -268,6 +269,18 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
   const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
 
+  /** The op (or final round) the trace's sync lines belong to, and why the sim synced then. */
+  let currentI = 0;
+  let syncWhy = 'setup';
+  /** What passed on a replica's link since its last pass: pushed envelopes, pulled bytes. */
+  const lastPulled = new Map<Replica, number>();
+  const wireSince = (r: Replica) => {
+    const pushed = r.proxy.pushed.splice(0).map(e => ({ id: envelopeHashOf(e), bytes: e.length }));
+    const pulledBytes = r.proxy.stats.bytesToClient - (lastPulled.get(r) ?? 0);
+    lastPulled.set(r, r.proxy.stats.bytesToClient);
+    return { pushed, pulledBytes };
+  };
+  /** Every sync pass: counted, and one `op` line in the trace (whatever made the sim sync: an op, setup, a removal, the final rounds). */
   const record = (s: SyncSummary, r: Replica) => {
     const q = queueOf(replicas.indexOf(r));
     for (const [k, v] of Object.entries(s.rejected)) {
@@ -281,6 +294,11 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     q.outbox = s.outbox;
     q.acked += s.acked;
     q.applied += s.applied;
+    emit({
+      t: 'op', i: currentI, replica: replicas.indexOf(r), action: 'sync', ...(syncWhy === 'op' ? {} : { why: syncWhy }),
+      result: { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access },
+      ...wireSince(r), outbox: s.outbox,
+    });
   };
   const sync = async (r: Replica): Promise<SyncSummary | string> => {
     try {
@@ -298,7 +316,9 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       return s;
     } catch (e) {
       syncs.failed++;
-      return (e as Error).message.slice(0, 200);
+      const message = (e as Error).message.slice(0, 200);
+      emit({ t: 'op', i: currentI, replica: replicas.indexOf(r), action: 'sync', ...(syncWhy === 'op' ? {} : { why: syncWhy }), result: `error: ${message}`, ...wireSince(r) });
+      return message;
     }
   };
   /** Sync until one pass succeeds (faults may cut a few). */
@@ -495,7 +515,9 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
     if (has('removal') && o.replicas < 3) emit({ t: 'fault', fault: 'removal', skipped: 'needs at least 3 replicas' });
     const forgeRng = rng.fork('mallory');
 
+    syncWhy = 'fault';
     for (const [i, step] of plan.entries()) {
+      currentI = i;
       simTime += SIM_MS_PER_OP;
       emit({ t: 'step', i, ...step });
       for (const [k, x] of replicas.entries()) if (x.partitionedUntil === i - 1) emit({ t: 'heal', i, replica: k });
@@ -617,17 +639,14 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         if (r.partitionedUntil >= i) {
           syncs.skippedPartitioned++;
           line.result = 'partitioned';
+          emit(line);
         } else {
-          const before = r.proxy.stats.bytesToClient;
-          r.proxy.pushed.length = 0;
-          const s = await sync(r);
-          line.result = typeof s === 'string' ? `error: ${s}` : { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access };
-          line.pushed = r.proxy.pushed.map(e => ({ id: envelopeHashOf(e), bytes: e.length }));
-          line.pulledBytes = r.proxy.stats.bytesToClient - before;
-          line.outbox = queueOf(ri).outbox;
+          // the pass writes its own op line (record)
+          syncWhy = 'op';
+          await sync(r);
+          syncWhy = 'fault';
           await checkMidRun(r, i);
         }
-        emit(line);
         emitSamples(i);
         continue;
       }
@@ -663,17 +682,9 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       const order = rng.shuffle(active);
       const summaries: SyncSummary[] = [];
       const at = plan.length + syncs.finalRounds - 1;
-      for (const r of order) {
-        const before = r.proxy.stats.bytesToClient;
-        r.proxy.pushed.length = 0;
-        const s = await syncHard(r);
-        summaries.push(s);
-        emit({
-          t: 'op', i: at, replica: replicas.indexOf(r), action: 'sync', final: true,
-          result: { acked: s.acked, applied: s.applied, rejected: s.rejected, quarantinedRemote: s.quarantinedRemote, access: s.access },
-          pushed: r.proxy.pushed.map(e => ({ id: envelopeHashOf(e), bytes: e.length })), pulledBytes: r.proxy.stats.bytesToClient - before, outbox: s.outbox,
-        });
-      }
+      currentI = at;
+      syncWhy = 'final';
+      for (const r of order) summaries.push(await syncHard(r));
       emitSamples(at);
       emit({ t: 'final_round', round: syncs.finalRounds, order: order.map(r => r.name) });
       if (syncs.finalRounds > 1 && summaries.every(quiet)) break;
