@@ -33,6 +33,7 @@ export const SUITES: RegisteredSuite[] = [
   lazy('relay-load', async () => (await import('./relayLoadBench.ts')).relayLoadSuite, { optIn: true }),
   lazy('cli', async () => (await import('./cliBench.ts')).cliSuite, { optIn: true }),
   lazy('sync-scale', async () => (await import('./syncScaleBench.ts')).syncScaleSuite, { optIn: true }),
+  lazy('sim', async () => (await import('./simBench.ts')).simSuite, { optIn: true }),
   lazy('long-doc', async () => (await import('./longDocBench.ts')).longDocSuite, { optIn: true }),
   lazy('trace', async () => (await import('./traceBench.ts')).traceSuite, { optIn: true }),
 ];

@@ -124,7 +124,8 @@ export interface SimReport {
   removed: string[];
   /** Anything that broke a property (empty when converged). */
   problems: string[];
-  timings: { setupMs: number; opsMs: number; finalSyncMs: number; totalMs: number };
+  /** Wall clock, ms: setup, the ops (of which sync passes and mid-run view checks), the final rounds, all. */
+  timings: { setupMs: number; opsMs: number; syncMs: number; checksMs: number; finalSyncMs: number; totalMs: number };
   trace: string;
   dir: string;
 }
@@ -267,7 +268,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const skews: Record<string, number> = {};
   const replays = { pushed: 0, duplicate: 0, seq_replay: 0, not_a_member: 0, accepted: 0, other: 0, redeliveredNoop: 0, redeliveredChanged: 0 };
   const forgeries = { pushed: 0, byKind: {} as Record<string, number>, asExpected: 0, unexpected: [] as ForgeryResult[], forgedDocsPresent: 0 };
-  const timings = { setupMs: 0, opsMs: 0, finalSyncMs: 0, totalMs: 0 };
+  const timings = { setupMs: 0, opsMs: 0, syncMs: 0, checksMs: 0, finalSyncMs: 0, totalMs: 0 };
 
   /** The op (or final round) the trace's sync lines belong to, and why the sim synced then. */
   let currentI = 0;
@@ -643,9 +644,13 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
         } else {
           // the pass writes its own op line (record)
           syncWhy = 'op';
+          const ts = performance.now();
           await sync(r);
+          timings.syncMs += performance.now() - ts;
           syncWhy = 'fault';
+          const tc = performance.now();
           await checkMidRun(r, i);
+          timings.checksMs += performance.now() - tc;
         }
         emitSamples(i);
         continue;
@@ -654,6 +659,8 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       emit(line);
     }
     timings.opsMs = Math.round(performance.now() - tOps);
+    timings.syncMs = Math.round(timings.syncMs);
+    timings.checksMs = Math.round(timings.checksMs);
     log(`ops: ${o.ops} in ${timings.opsMs} ms`);
 
     if (o.beforeFinalSync)
