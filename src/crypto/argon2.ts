@@ -1,7 +1,6 @@
 // Argon2id password KDF (RFC 9106). hash-wasm's WASM build runs ~2.7x faster than pure-JS
 // @noble/hashes (0.42 s vs 1.15 s at m=64 MiB, t=3; DESIGN → Performance), which affords stronger
 // parameters for the same unlock time, in Node and the browser alike.
-import { argon2id } from 'hash-wasm';
 import { asKey, type KeyEncryptionKey } from './keys.ts';
 import { fail, ok, type Result } from './result.ts';
 
@@ -46,6 +45,9 @@ export async function deriveKek(password: string, salt: Uint8Array, params: KdfP
   const checked = validateKdfParams(params);
   if (!checked.ok) throw new RangeError(`refusing Argon2id parameters: ${checked.detail}`);
   if (salt.length < SALT_BYTES) throw new RangeError('salt too short');
+  // Loaded on first use: hash-wasm's Node build carries every algorithm (about 0.1 s to load), and a
+  // command the agent answers, or --help, derives no key.
+  const { argon2id } = await import('hash-wasm');
   const out = await argon2id({
     password: normalizePassword(password),
     salt,
