@@ -23,8 +23,8 @@ function choices(path: string): unknown[] {
     .split('\n')
     .filter(Boolean)
     .map(l => JSON.parse(l) as Record<string, unknown>)
-    .filter(l => l.t === 'op' || l.t === 'fault' || l.t === 'start')
-    .map(({ result: _r, message: _m, ...rest }) => rest);
+    .filter(l => l.t === 'op' || l.t === 'fault' || l.t === 'start' || l.t === 'step')
+    .map(({ result: _r, message: _m, ms: _ms, pushed: _p, pulledBytes: _b, outbox: _o, ...rest }) => rest);
 }
 
 describe('cloister sim', () => {
@@ -40,7 +40,7 @@ describe('cloister sim', () => {
   });
 
   it('three replicas converge under partition, duplicate and drop faults', async () => {
-    const r = keep(await runSim({ replicas: 3, ops: 100, seed: 11, faults: ['partition', 'duplicate', 'drop'] }));
+    const r = keep(await runSim({ replicas: 3, ops: 100, seed: 15, faults: ['partition', 'duplicate', 'drop'] }));
     expect(r.problems).toEqual([]);
     expect(r.converged).toBe(true);
     expect(r.edits.made).toBeGreaterThan(20);

@@ -24,7 +24,7 @@ import { Mallory, type ForgeryResult } from './malicious.ts';
 import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from './profiles.ts';
 import { DEFAULT_RATES, drawPlan, resolveChoice, type Action, type Choice, type FaultRates, type Step } from './ops.ts';
 import { createRng } from './rng.ts';
-import { withSeededRandom } from './seededRandom.ts';
+import { SIM_EPOCH_MS, SIM_MS_PER_OP, SIM_RELAY_LIMITS, withSeededRandom } from './seededRandom.ts';
 import { summarizeTrace } from './report/summary.ts';
 import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
 import { inProcessLink, NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
@@ -34,13 +34,7 @@ import { SIM_LIMITS } from './limits.ts';
 export { SIM_LIMITS };
 /** Under the expired-lease fault the workspace's offline leases last this long (relay clock), policy reject. */
 const SIM_MAX_OFFLINE_MS = 10 * 60_000;
-/**
- * The simulated clock's start (2030-01-01 UTC) and its step per op. Every clock in a run (the relay's,
- * each replica's, change timestamps) reads this clock, never the system's, so a run is the same on any
- * day; the expired-lease and clock-skew faults offset it.
- */
-export const SIM_EPOCH_MS = Date.UTC(2030, 0, 1);
-export const SIM_MS_PER_OP = 1000;
+
 /** Memory mode's profiles: RAM-backed where the system has it. */
 const SHM = '/dev/shm';
 
@@ -239,7 +233,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   let simTime = SIM_EPOCH_MS;
   const simNow = () => simTime;
   const relayNow = () => simTime + relayOffset;
-  const relay = await startRelay({ store: new SqliteStore(o.memory ? ':memory:' : pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }) });
+  const relay = await startRelay({ store: new SqliteStore(o.memory ? ':memory:' : pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }), limits: SIM_RELAY_LIMITS });
 
   const replicas: Replica[] = [];
   let mallory: Mallory | undefined;

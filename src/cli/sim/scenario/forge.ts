@@ -14,7 +14,7 @@ export type ForgeKind = 'bad_signature' | 'wrong_device';
  * wrong_device: an envelope naming another member's device (and actor), signed with the author's key.
  * Both go to a fresh document, so whoever ends up holding that document took a forgery.
  */
-export function forgeEnvelope(kind: ForgeKind, author: SimUser, open: OpenReplica, workspaceId: string, victim: SimUser): { docId: string; bytes: Uint8Array } {
+export function forgeEnvelope(kind: ForgeKind, author: SimUser, open: OpenReplica, workspaceId: string, victim: SimUser, claimedTime: number): { docId: string; bytes: Uint8Array } {
   const d = author.vault.device;
   const live = open.s.live;
   const epoch = live.epoch;
@@ -35,7 +35,7 @@ export function forgeEnvelope(kind: ForgeKind, author: SimUser, open: OpenReplic
       epoch,
       seq: 1,
       leaseId: open.s.lease.leaseId(),
-      claimedTime: Date.now(),
+      claimedTime,
       sessionNonce: nonce,
       logIndex: log.index,
       logHead: log.head,

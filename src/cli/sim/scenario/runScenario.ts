@@ -16,6 +16,7 @@ import { editsPresence, headsDigests, headsKey, type EditMark } from '../compare
 import { checkAcross, checkReplica, contentHash, snapshotViews, type Counterexample } from '../compareViews.ts';
 import { createStoredWorkspace, invite, joinWorkspace, makeUser, openReplica, removeFromWorkspace, type OpenReplica, type SimUser } from '../profiles.ts';
 import { createRng } from '../rng.ts';
+import { SIM_EPOCH_MS, SIM_MS_PER_OP, SIM_RELAY_LIMITS, withSeededRandom } from '../seededRandom.ts';
 import { TypedValues } from '../typedValues.ts';
 import { NO_FAULTS, startWireProxy, type WireProxy } from '../wireProxy.ts';
 import { forgeEnvelope } from './forge.ts';
@@ -99,6 +100,11 @@ export async function runScenarioFile(file: string, opts: ScenarioOptions = {}):
 /** Validate (untrusted input: a ScenarioError, one line, names the step and a reason code) and run. */
 export async function runScenario(input: unknown, opts: ScenarioOptions = {}): Promise<ScenarioReport> {
   const sc: Scenario = parseScenario(input);
+  // seed-exact, as `cloister sim` is: keys, actor ids and ids from the scenario's seed, and a simulated clock
+  return withSeededRandom(sc.seed, () => runParsed(sc, opts));
+}
+
+async function runParsed(sc: Scenario, opts: ScenarioOptions): Promise<ScenarioReport> {
   const off = parseDefences(opts.defencesOff);
   const log = opts.log ?? (() => undefined);
   const t0 = performance.now();
@@ -107,15 +113,17 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
   mkdirSync(pathJoin(dir, 'profiles'));
 
   // Clocks: the world's (everyone, `advance`), the relay's extra jump (`expired-lease`), each replica's skew.
+  // the simulated clock moves one second per step; `advance` adds to it
+  let stepMs = SIM_EPOCH_MS;
   let worldMs = 0;
   let relayExtraMs = 0;
-  const relayNow = () => Date.now() + worldMs + relayExtraMs;
+  const relayNow = () => stepMs + worldMs + relayExtraMs;
 
   const { startRelay } = await import('../../../../relay/server.ts');
   const { SqliteStore } = await import('../../../../relay/store/SqliteStore.ts');
   const { pino } = await import('pino');
   const relayOff = new Set(off.filter((d): d is RelayDefence => d.startsWith('relay.')));
-  const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }), defencesOff: relayOff });
+  const relay = await startRelay({ store: new SqliteStore(pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }), defencesOff: relayOff, limits: SIM_RELAY_LIMITS });
 
   const replicas: Replica[] = [];
   const byName = new Map<string, Replica>();
@@ -183,9 +191,9 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
     const codes = users.slice(1).map(() => invite(admin, workspaceId, relayNow()));
     for (const [i, u] of users.entries()) {
       const proxy = await startWireProxy(relay.url, createRng(i + 1).fork(`proxy-${u.name}`));
-      if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url);
+      if (i > 0) await joinWorkspace(u, codes[i - 1]!, relay.url, relayNow);
       const r: Replica = { name: u.name, user: u, proxy, o: undefined as unknown as OpenReplica, removed: false, skewMs: 0 };
-      r.o = await openReplica(u, proxy.url, { now: () => Date.now() + worldMs + r.skewMs });
+      r.o = await openReplica(u, proxy.url, { now: () => stepMs + worldMs + r.skewMs });
       if (off.includes('client.leaseClock')) r.o.s.lease.rollbackResistant = false;
       replicas.push(r);
       byName.set(u.name, r);
@@ -199,6 +207,7 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
     // ---- steps, in order
     const tSteps = performance.now();
     for (const [i, st] of sc.steps.entries()) {
+      stepMs += SIM_MS_PER_OP;
       const ts = performance.now();
       const { kind, result } = await runStep(i, st);
       stepLog.push({ step: i, kind, result, ms: Math.round(performance.now() - ts) });
@@ -417,7 +426,7 @@ export async function runScenario(input: unknown, opts: ScenarioOptions = {}): P
       case 'forge': {
         const by = R(st.by);
         const victim = R(st.as ?? sc.replicas[0]!);
-        const f = forgeEnvelope(st.kind, by.user, by.o, workspaceId, victim.user);
+        const f = forgeEnvelope(st.kind, by.user, by.o, workspaceId, victim.user, stepMs + worldMs);
         forged.push(f.docId);
         const answer = await pushAs(by, f.bytes);
         if (answer !== 'duplicate' && answer !== 'accepted' && !answer.startsWith('error')) add(rejected.relay, answer);

@@ -126,6 +126,8 @@ const header = z.strictObject({
   description: z.string().max(4000).default(''),
   replicas: z.array(name).min(1).max(LIMITS.replicas),
   relays: z.literal(1).default(1),
+  /** Fixes keys, actor ids (so which of two concurrent values shows) and ids, as `cloister sim --seed` does. */
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
   policy: z.strictObject({ maxOfflineMs: z.number().int().min(60_000).max(365 * 86_400_000), leasePolicy: z.enum(['reject', 'hold']) }).optional(),
   /** The defences this scenario is about: with any of them off it must fail (test/cli/simScenarios.test.ts). */
   keyDefences: z.array(z.enum(DEFENCES)).max(DEFENCES.length).default([]),
@@ -143,6 +145,7 @@ export interface Scenario {
   description: string;
   replicas: string[];
   relays: 1;
+  seed: number;
   policy?: { maxOfflineMs: number; leasePolicy: 'reject' | 'hold' };
   keyDefences: Defence[];
   steps: Step[];
