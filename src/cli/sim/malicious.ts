@@ -3,7 +3,7 @@
 // (bad_signature, wrong_device, seq_replay, not_a_member after her removal) or, for what the relay
 // cannot see inside the ciphertext, at every replica (actor_mismatch).
 import * as A from '@automerge/automerge';
-import { generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo';
+import { newDocumentId } from '../../docs/newDocumentId.ts';
 import type { PublicKey } from '../../crypto/keys.ts';
 import { actorFor, newSessionNonce } from '../../docs/actor.ts';
 import { sealEnvelope } from '../../docs/envelope/sealEnvelope.ts';
@@ -25,6 +25,11 @@ export interface ForgeryResult {
 export interface Victim {
   deviceId: string;
   devicePub: PublicKey;
+}
+
+/** A one-change document by `actor`, stamped with the run's clock (A.from would read the system's). */
+export function forgedDoc(init: Record<string, string>, actor: string, nowMs: number): A.Doc<Record<string, string>> {
+  return A.change(A.init<Record<string, string>>({ actor }), { time: Math.floor(nowMs / 1000) }, d => Object.assign(d, init));
 }
 
 export class Mallory {
@@ -60,7 +65,7 @@ export class Mallory {
     const nonce = newSessionNonce();
     const log = live.logPosition();
     const actor = actorFor(o.actorPub ?? (d.signingPub as PublicKey), nonce);
-    const doc = A.from({ title: o.text, notes: o.text }, { actor });
+    const doc = forgedDoc({ title: o.text, notes: o.text }, actor, this.now());
     const changes = A.getAllChanges(doc);
     return sealEnvelope(
       { workspaceId: this.workspaceId, docId: o.docId, deviceId: o.deviceId ?? d.deviceId, epoch, seq: o.seq, leaseId, claimedTime: this.now(), sessionNonce: nonce, logIndex: log.index, logHead: log.head, changes },
@@ -77,7 +82,7 @@ export class Mallory {
         ? ['bad_signature', 'wrong_device', 'actor_mismatch', 'seq_replay']
         : ['bad_signature', 'wrong_device', 'actor_mismatch'];
     const kind = rng.pick(kinds);
-    const fresh = () => parseAutomergeUrl(generateAutomergeUrl()).documentId as string;
+    const fresh = (): string => newDocumentId();
     const c = await this.connection();
     // a fresh lease each time (the relay's clock may have jumped), so forgeries meet their own refusal
     let leaseId = c.leases.get(this.workspaceId)?.lease.leaseId ?? '';

@@ -1,7 +1,8 @@
 // Forged envelopes for scenario `forge` steps, pushed by a real member over her own authenticated
 // connection (like src/cli/sim/malicious.ts, but with the kind named by the scenario, not drawn).
 import * as A from '@automerge/automerge';
-import { generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo';
+import { newDocumentId } from '../../../docs/newDocumentId.ts';
+import { forgedDoc } from '../malicious.ts';
 import type { PublicKey } from '../../../crypto/keys.ts';
 import { actorFor, newSessionNonce } from '../../../docs/actor.ts';
 import { sealEnvelope } from '../../../docs/envelope/sealEnvelope.ts';
@@ -18,7 +19,7 @@ export function forgeEnvelope(kind: ForgeKind, author: SimUser, open: OpenReplic
   const d = author.vault.device;
   const live = open.s.live;
   const epoch = live.epoch;
-  const docId = parseAutomergeUrl(generateAutomergeUrl()).documentId as string;
+  const docId: string = newDocumentId();
   const key = live.documentKey(epoch, docId);
   if (!key) throw new Error(`${author.name} holds no key for the current epoch`);
   const nonce = newSessionNonce();
@@ -26,7 +27,7 @@ export function forgeEnvelope(kind: ForgeKind, author: SimUser, open: OpenReplic
   const v = victim.vault.device;
   const impersonate = kind === 'wrong_device';
   const actor = actorFor((impersonate ? v.signingPub : d.signingPub) as PublicKey, nonce);
-  const doc = A.from({ title: `forged ${kind}`, notes: `forged ${kind}` }, { actor });
+  const doc = forgedDoc({ title: `forged ${kind}`, notes: `forged ${kind}` }, actor, claimedTime);
   const sealed = sealEnvelope(
     {
       workspaceId,
