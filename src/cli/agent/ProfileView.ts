@@ -159,12 +159,11 @@ export class ProfileView {
       if (!handle.isReady()) return 'reopen'; // e.g. listed before it arrived: let a fresh Repo find it
       const reader = await this.#storage();
       if (!reader) return 'reopen';
-      const bad = new Set<string>();
-      const chunks = (await reader.loadRange([docId])).filter(c => {
-        const name = hashStorageKey(this.#nameKey, c.key);
-        return c.key[1] !== 'sync-state' && paths.has(`${name[0]!.slice(0, 2)}/${name[0]!.slice(2)}/${name.slice(1).join('/')}`);
-      });
-      for (const p of paths) if (!chunks.some(c => pathOf(hashStorageKey(this.#nameKey, c.key)) === p)) bad.add(p);
+      const all = await reader.loadRange([docId]);
+      const opened = new Set(all.map(c => pathOf(hashStorageKey(this.#nameKey, c.key))));
+      const chunks = all.filter(c => c.key[1] !== 'sync-state' && paths.has(pathOf(hashStorageKey(this.#nameKey, c.key))));
+      // Listed but not opened: half-written by another process (or removed by its compaction meanwhile).
+      const bad = [...paths].filter(p => !opened.has(p));
       if (chunks.length) {
         try {
           handle.update(doc => chunks.reduce((d, c) => A.loadIncremental(d, c.data!), doc));

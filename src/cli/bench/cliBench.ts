@@ -1,8 +1,10 @@
 // CLI start-up (issue 13, "a fast CLI"): what one `cloister` command costs a person, measured by
 // spawning bin/cloister.js as they do, side by side in one run with `node -e 0` (Node's own start-up)
 // and with Argon2id's own time at the default parameters, which every command that unlocks pays:
-// so the note can read "record list = Argon2id + X ms". Profiles are made with the library, not
-// the CLI. Opt-in (`cloister bench --only cli`): setting up 1,000 records and the runs take ~30 s.
+// so the note can read "record list = Argon2id + X ms". `cli_record_list_agent_ms` is the same list
+// while `cloister agent` holds the profile (no password, no loading), interleaved with the runs
+// without it (--no-agent), so the agent also follows their writes. Profiles are made with the
+// library, not the CLI. Opt-in (`cloister bench --only cli`): setting up 1,000 records and the runs take ~30 s.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
