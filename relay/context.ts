@@ -140,6 +140,13 @@ export interface RelayContext {
   seqLock: KeyedLock;
   /** Sim only (relay/defences.ts): defences switched off for this in-process run. Absent: all on. */
   defencesOff?: ReadonlySet<string>;
+  /**
+   * Sim only (docs/SIM.md → Semantics): how a push from a device no longer active is judged. 'push'
+   * (the product's, and the default): by the log as the relay holds it now. 'causal': by the log as its
+   * author had it when sealing (the envelope's logIndex/logHead), so an edit made before the author
+   * could know of its removal is accepted.
+   */
+  removalJudgement?: 'push' | 'causal';
   /** workspaceId → subscribed connections */
   subscribers: Map<string, Set<Subscriber>>;
   /** Who may create workspaces (relay/admission.ts). */

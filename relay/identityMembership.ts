@@ -38,5 +38,10 @@ export function identityMembership(): MembershipModel<WorkspaceState> {
     },
     policy: (state) => policy(state),
     epochOf: (state) => state.epoch,
+    prefix: (state, length) => {
+      if (length < 1 || length > state.links.length) return undefined;
+      const r = replayLog(state.links.slice(0, length));
+      return r.ok ? r.value : undefined;
+    },
   };
 }

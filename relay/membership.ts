@@ -46,4 +46,6 @@ export interface MembershipModel<S = unknown> {
   policy(state: S): WorkspacePolicy;
   /** The workspace's current key epoch; an envelope claiming a later one is refused (unknown_epoch). */
   epochOf(state: S): number;
+  /** The state the first `length` entries reduce to (the log as it stood then), if the chain is that long. */
+  prefix(state: S, length: number): S | undefined;
 }

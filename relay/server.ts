@@ -48,6 +48,8 @@ export interface StartRelayOptions {
   cluster?: RelayCluster;
   /** Sim only (relay/defences.ts, docs/SCENARIOS.md): defences switched off for this run. Default: none. */
   defencesOff?: ReadonlySet<RelayDefence>;
+  /** Sim only (RelayContext.removalJudgement, docs/SIM.md → Semantics). Default 'push'. */
+  removalJudgement?: 'push' | 'causal';
 }
 
 export interface RunningRelay {
@@ -108,6 +110,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     subscribers: new Map(),
     admission: opts.admission ?? 'open',
     ...(opts.defencesOff?.size ? { defencesOff: opts.defencesOff } : {}),
+    ...(opts.removalJudgement === 'causal' ? { removalJudgement: 'causal' as const } : {}),
   };
   // ---- admission, quotas, pruning (relay/admission.ts) ----
   registerUsageMetrics(metrics.registry, (t) => store.usageTotals(t), limits.quotaBytes, QUOTA_WARN_RATIO);

@@ -35,8 +35,9 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   // No envelope can be written under an epoch the log has not reached (its key does not exist yet).
   if (h.epoch > ctx.model.epochOf(state)) return reject('unknown_epoch', `epoch ${h.epoch}, workspace at ${ctx.model.epochOf(state)}`);
   if (on('relay.membership')) {
-    if (!ctx.model.isActiveDevice(state, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
-    if (!ctx.model.canWrite(state, h.deviceId)) return reject('no_write_permission');
+    const judged = ctx.removalJudgement === 'causal' && !ctx.model.isActiveDevice(state, h.deviceId) ? authorsLog(ctx, state, h) : state;
+    if (!ctx.model.isActiveDevice(judged, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
+    if (!ctx.model.canWrite(judged, h.deviceId)) return reject('no_write_permission');
   }
   // DESIGN → Fork detection in the data plane: the author's log position must be on our chain (held ones too).
   if (ctx.model.entryIdAt(state, h.logIndex) !== toBase64url(h.logHead)) return reject('log_position_unknown', `index ${h.logIndex}`);
@@ -87,4 +88,14 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
     }
     return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
   });
+}
+
+/**
+ * Causal removal judgement (sim only): the log as the envelope's author had it, when the envelope names
+ * an entry of this chain (logHead at logIndex); else the log as it is now. A removed member can name
+ * an old head forever, which is why the product judges at push.
+ */
+function authorsLog(ctx: RelayContext, state: unknown, h: { logIndex: number; logHead: Uint8Array }): unknown {
+  if (ctx.model.entryIdAt(state, h.logIndex) !== toBase64url(h.logHead)) return state;
+  return ctx.model.prefix(state, h.logIndex + 1) ?? state;
 }

@@ -89,6 +89,23 @@ describe('cloister sim: shrinking', () => {
   });
 });
 
+describe('cloister sim: semantics switches', () => {
+  it('removal judged by causal order keeps the offline edits a removed member made before it knew; judged at push refuses them', async () => {
+    const o = { replicas: 3, ops: 120, seed: 4, faults: 'removal', memory: true };
+    const push = keep(await runSim({ ...o, removal: 'push' }));
+    const causal = keep(await runSim({ ...o, removal: 'causal' }));
+    expect(push.semantics).toEqual({ removal: 'push' });
+    expect(causal.semantics).toEqual({ removal: 'causal' });
+    expect(push.converged && causal.converged).toBe(true);
+    expect(push.rejected.relay.not_a_member).toBeGreaterThan(0);
+    expect(push.edits.byRemovedMemberPresent).toBeLessThan(push.edits.byRemovedMember);
+    expect(causal.rejected.relay.not_a_member ?? 0).toBe(0);
+    expect(causal.edits.byRemovedMemberPresent).toBe(causal.edits.byRemovedMember);
+    // the same plan either way: only the judgement differs
+    expect(causal.edits.byRemovedMember).toBe(push.edits.byRemovedMember);
+  });
+});
+
 describe('cloister sim: many seeds', () => {
   it('--runs on two worker threads gives each seed the outcome it has alone', async () => {
     const o = { replicas: 2, ops: 40, faults: 'duplicate', memory: true };

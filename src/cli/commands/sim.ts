@@ -30,11 +30,16 @@ function pairs<K extends string>(flag: string, spec: string, known: readonly K[]
   return out;
 }
 
+function removalOf(v: string): 'push' | 'causal' {
+  if (v !== 'push' && v !== 'causal') throw new SimUsageError('--removal must be push or causal');
+  return v;
+}
+
 function summary(r: SimReport): string {
   const rej = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   const heals = r.timeline.convergenceAfterHeal.map(h => (h.reached ? `${h.ops} ops` : 'never')).join(', ');
   return [
-    `${r.converged ? 'converged' : 'NOT converged'}: ${r.replicas} replicas, ${r.ops} ops, seed ${r.seed}, faults ${r.faults.join(',') || 'none'}`,
+    `${r.converged ? 'converged' : 'NOT converged'}: ${r.replicas} replicas, ${r.ops} ops, seed ${r.seed}, faults ${r.faults.join(',') || 'none'}, removal judged ${r.semantics.removal === 'push' ? 'at push' : 'by causal order'}`,
     `edits: ${r.edits.present}/${r.edits.made} present everywhere${r.edits.byRemovedMember ? ` (+${r.edits.byRemovedMember} by removed members, ${r.edits.byRemovedMemberPresent} kept)` : ''}`,
     `rejected by the relay: ${rej(r.rejected.relay)}; by replicas: ${rej(r.rejected.replicas)}${r.timeline.refusals.addsUp ? '' : ' (counters do not add up)'}`,
     `heads: ${[...new Set(r.heads.filter(h => !h.removed).map(h => h.digest))].join(' ')}`,
@@ -67,6 +72,7 @@ interface SimFlags {
   pushWindow?: string;
   pullLimit?: string;
   applyBatch?: string;
+  removal?: string;
 }
 
 export function register(program: Command): void {
@@ -87,6 +93,7 @@ export function register(program: Command): void {
     .option('--defence-off <list>', 'with --scenario: defences switched off for this run (docs/SCENARIOS.md → Defences)')
     .option('--html <file>', 'write a self-contained HTML report with plots of lag, queue depth and refusals')
     .option('--elle <file>', 'write the history for Elle-style checkers (EDN; docs/SIM-HISTORY.md)')
+    .option('--removal <semantics>', "how a removed member's envelopes are judged: push (the product's) or causal (docs/SIM.md → Semantics)")
     .option('--weights <list>', 'op mix, e.g. set_field=30,sync=32 (the others keep their defaults)')
     .option('--rates <list>', 'fault rates in [0,1], e.g. partition=0.03,drop=0.06,duplicate=0.1')
     .option('--push-window <n>', 'envelopes pushed without waiting for acks (default 256)')
@@ -137,12 +144,13 @@ async function simOptionsOf(o: SimFlags): Promise<SimOptions> {
     ...(o.weights ? { weights: pairs('weights', o.weights, ACTIONS, 0, 1e6) as Record<Action, number> } : {}),
     ...(o.rates ? { rates: pairs('rates', o.rates, RATE_NAMES, 0, 1) as Partial<FaultRates> } : {}),
     ...(Object.keys(sync).length ? { sync } : {}),
+    ...(o.removal !== undefined ? { removal: removalOf(o.removal) } : {}),
   };
   if (o.replay) {
     if (o.replicas || o.ops || o.seed || o.faults) throw new SimUsageError('--replay takes the replicas, ops, seed and faults from the trace');
     const { readTrace } = await import('../sim/traceFile.ts');
     const t = readTrace(o.replay);
-    const so: SimOptions = { replicas: t.replicas, ops: t.plan.length, seed: t.seed, faults: t.faults, plan: t.plan, memory: t.memory || !!o.memory, ...(t.rates ? { rates: t.rates } : {}), ...(t.weights ? { weights: { ...(await import('../sim/ops.ts')).DEFAULT_WEIGHTS, ...t.weights } } : {}), trace: o.trace, keep: !!o.keep, ...tuning };
+    const so: SimOptions = { replicas: t.replicas, ops: t.plan.length, seed: t.seed, faults: t.faults, plan: t.plan, memory: t.memory || !!o.memory, removal: t.removal, ...(t.rates ? { rates: t.rates } : {}), ...(t.weights ? { weights: { ...(await import('../sim/ops.ts')).DEFAULT_WEIGHTS, ...t.weights } } : {}), trace: o.trace, keep: !!o.keep, ...tuning };
     validateSimOptions(so);
     return so;
   }

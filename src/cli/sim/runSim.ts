@@ -57,6 +57,12 @@ export interface SimOptions {
   /** The op mix (relative weights) and fault rates; defaults DEFAULT_WEIGHTS and DEFAULT_RATES (ops.ts). */
   weights?: Readonly<Record<Action, number>>;
   rates?: Partial<FaultRates>;
+  /**
+   * Removal semantics (named in the report): 'push', the product's, judges a removed member's envelopes
+   * by the log as the relay holds it when they arrive; 'causal' by the log as their author had it when
+   * sealing them (relay RemovalJudgement). Default 'push'.
+   */
+  removal?: 'push' | 'causal';
   /** Sync engine tuning for every replica (batch sizes, pull limit); the engine's defaults otherwise. */
   sync?: Pick<SyncEngineOptions, 'pushWindow' | 'pullLimit' | 'applyBatch'>;
   /**
@@ -90,6 +96,8 @@ export interface SimReport {
   replicas: number;
   ops: number;
   faults: Fault[];
+  /** The semantics the run used: how removal is judged ('push', the product's, or 'causal'). */
+  semantics: { removal: 'push' | 'causal' };
   /** Envelopes refused, by reason: by the relay (pushes) and by replicas (pulled envelopes they quarantined). */
   rejected: { relay: Record<string, number>; replicas: Record<string, number> };
   /** Edits whose call resolved, and how many of them every remaining replica holds at the end. */
@@ -221,7 +229,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   const rates: FaultRates = { ...DEFAULT_RATES, ...o.rates };
   // the plan from its own stream: a replayed or shrunk plan leaves every other draw of the seed alone
   const plan: Step[] = o.plan ? [...o.plan] : drawPlan(rng.fork('plan'), { replicas: o.replicas, ops: o.ops, faults, rates, ...(o.weights ? { weights: o.weights } : {}) });
-  emit({ t: 'start', seed: o.seed, replicas: o.replicas, ops: plan.length, faults, memory: !!o.memory, rates, ...(o.weights ? { weights: o.weights } : {}) });
+  emit({ t: 'start', seed: o.seed, replicas: o.replicas, ops: plan.length, faults, memory: !!o.memory, removal: o.removal ?? 'push', rates, ...(o.weights ? { weights: o.weights } : {}) });
 
   const { startRelay } = await import('../../../relay/server.ts');
   const { SqliteStore } = await import('../../../relay/store/SqliteStore.ts');
@@ -233,7 +241,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
   let simTime = SIM_EPOCH_MS;
   const simNow = () => simTime;
   const relayNow = () => simTime + relayOffset;
-  const relay = await startRelay({ store: new SqliteStore(o.memory ? ':memory:' : pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }), limits: SIM_RELAY_LIMITS });
+  const relay = await startRelay({ store: new SqliteStore(o.memory ? ':memory:' : pathJoin(dir, 'relay', 'relay.sqlite')), port: 0, now: relayNow, logger: pino({ level: 'silent' }), limits: SIM_RELAY_LIMITS, removalJudgement: o.removal ?? 'push' });
 
   const replicas: Replica[] = [];
   let mallory: Mallory | undefined;
@@ -794,6 +802,7 @@ async function runSeeded(o: SimOptions): Promise<SimReport> {
       replicas: o.replicas,
       ops: o.ops,
       faults,
+      semantics: { removal: o.removal ?? 'push' },
       rejected,
       edits: editsReport,
       heads,

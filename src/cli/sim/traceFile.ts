@@ -53,6 +53,7 @@ const start = z.object({
   replicas: z.number().int().min(1).max(SIM_LIMITS.maxReplicas),
   faults: z.array(z.enum(FAULTS)),
   memory: z.boolean().optional(),
+  removal: z.enum(['push', 'causal']).optional(),
   rates: z.object({ partition: rate, drop: rate, replay: rate, forge: rate, duplicate: rate, cut: rate, reorder: rate }).partial().optional(),
   weights: z.record(z.enum(ACTIONS), z.number().min(0).max(1e6)).optional(),
 });
@@ -62,6 +63,7 @@ export interface TracedRun {
   replicas: number;
   faults: (typeof FAULTS)[number][];
   memory: boolean;
+  removal: 'push' | 'causal';
   rates?: Partial<FaultRates>;
   weights?: Partial<Record<(typeof ACTIONS)[number], number>>;
   plan: Step[];
@@ -88,7 +90,7 @@ export function readTrace(path: string): TracedRun {
     if (kind === 'start') {
       const s = start.safeParse(line);
       if (!s.success) throw new TraceError('trace_bad_start', `line ${n + 1}: ${s.error.issues[0]?.path.join('.') || 'start'}: ${s.error.issues[0]?.message}`);
-      run = { seed: s.data.seed, replicas: s.data.replicas, faults: s.data.faults, memory: !!s.data.memory, ...(s.data.rates ? { rates: s.data.rates } : {}), ...(s.data.weights ? { weights: s.data.weights } : {}), plan: [] };
+      run = { seed: s.data.seed, replicas: s.data.replicas, faults: s.data.faults, memory: !!s.data.memory, removal: s.data.removal ?? 'push', ...(s.data.rates ? { rates: s.data.rates } : {}), ...(s.data.weights ? { weights: s.data.weights } : {}), plan: [] };
     } else if (kind === 'step') {
       if (!run) throw new TraceError('trace_no_start', `line ${n + 1}: a step before the start line`);
       const s = step.safeParse(line);
