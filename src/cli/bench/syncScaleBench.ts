@@ -8,7 +8,7 @@
 // the relay then holds the same envelopes (a record and its index entry each) and the join is the same code.
 // Opt-in (`cloister bench --only sync-scale`): the setup creates 6,000 records and takes minutes.
 import * as A from '@automerge/automerge';
-import { Repo, type AnyDocumentId, type DocumentId } from '@automerge/automerge-repo';
+import { Repo, type AnyDocumentId, type DocHandle, type DocumentId } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket';
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,7 +43,7 @@ const recordInput = (i: number) => ({ title: `record ${i}`, fields: { kind: 'vis
  * invitation A made earlier, and syncs until every record is readable (timed from the join). With
  * `syncEvery`, A is online instead: it syncs after every `syncEvery` records (its last sync is not a first sync).
  */
-async function cloisterRun(n: number, log: (m: string) => void, around: Around, syncEvery = Infinity): Promise<{ firstSyncMs: number; coldJoinMs: number; envelopes: number; createMs: number }> {
+export async function cloisterRun(n: number, log: (m: string) => void, around: Around, syncEvery = Infinity): Promise<{ firstSyncMs: number; coldJoinMs: number; envelopes: number; createMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-syncscale-'));
   const relay = await startRelay({
     store: new SqliteStore(join(dir, 'relay.sqlite')),
@@ -115,6 +115,21 @@ async function cloisterRun(n: number, log: (m: string) => void, around: Around, 
 type Rec = { title: string; fields: Record<string, string>; notes: string; deleted: boolean };
 type Index = Record<string, true>;
 
+/**
+ * repo.find, asked again when automerge-repo gives up on a document the server holds (it marks the
+ * handle unavailable when its request goes unanswered in time, as on a loaded machine). The anchor is
+ * timed until every record is loaded, as a user of automerge-repo would wait for it.
+ */
+async function findRetrying<T>(repo: Repo, id: AnyDocumentId, attempts = 5): Promise<DocHandle<T>> {
+  const h = await repo.find<T>(id, { allowableStates: ['ready', 'unavailable'] });
+  for (let i = 1; !h.isReady(); i++) {
+    if (i >= attempts) throw new Error(`automerge-repo anchor: document ${id} stays unavailable`);
+    h.request();
+    await Promise.race([h.whenReady(['ready']), new Promise(r => setTimeout(r, 10_000))]);
+  }
+  return h;
+}
+
 async function until(check: () => boolean, what: string, ms = 600_000): Promise<void> {
   const deadline = performance.now() + ms;
   while (!check()) {
@@ -165,10 +180,10 @@ async function automergeRepoRun(n: number): Promise<{ firstSyncMs: number; coldJ
     const t1 = performance.now();
     repoC = new Repo({ network: [new WebSocketClientAdapter(url)], storage: new NodeFSStorageAdapter(join(dir, 'c')) });
     await repoC.networkSubsystem.whenReady();
-    const indexC = await repoC.find<Index>(index.url as AnyDocumentId);
+    const indexC = await findRetrying<Index>(repoC, index.url as AnyDocumentId);
     const listed = Object.keys(indexC.doc());
     if (listed.length !== n) throw new Error(`automerge-repo anchor: index lists ${listed.length} of ${n}`);
-    const docs = await Promise.all(listed.map(id => repoC!.find<Rec>(id as AnyDocumentId)));
+    const docs = await Promise.all(listed.map(id => findRetrying<Rec>(repoC!, id as AnyDocumentId)));
     if (docs.some(h => typeof h.doc().title !== 'string')) throw new Error('automerge-repo anchor: a record did not load');
     await repoC.flush();
     return { firstSyncMs, coldJoinMs: performance.now() - t1 };
