@@ -125,7 +125,8 @@ async function findRetrying<T>(repo: Repo, id: AnyDocumentId, attempts = 5): Pro
   for (let i = 1; !h.isReady(); i++) {
     if (i >= attempts) throw new Error(`automerge-repo anchor: document ${id} stays unavailable`);
     h.request();
-    await Promise.race([h.whenReady(['ready']), new Promise(r => setTimeout(r, 10_000))]);
+    // whenReady rejects after automerge-repo's own timeout: that is one more failed attempt, not an error.
+    await Promise.race([h.whenReady(['ready']).catch(() => undefined), new Promise(r => setTimeout(r, 10_000))]);
   }
   return h;
 }
@@ -144,7 +145,7 @@ async function until(check: () => boolean, what: string, ms = 600_000): Promise<
  * with no network, then connects; timed until the server holds every document at A's heads. Cold join:
  * a fresh repo C finds the index and then every record, timed until every record is loaded.
  */
-async function automergeRepoRun(n: number): Promise<{ firstSyncMs: number; coldJoinMs: number }> {
+export async function automergeRepoRun(n: number): Promise<{ firstSyncMs: number; coldJoinMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-syncscale-am-'));
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>(r => wss.once('listening', () => r()));
