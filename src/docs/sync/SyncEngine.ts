@@ -6,7 +6,7 @@
 // ones go to quarantine with the relay's reason, transient refusals stay in the outbox for the next pass.
 import { equalBytes, fromBase64url, toBase64url } from '../../crypto/bytes.ts';
 import type { PushRejection, WireEnvelope } from '../../protocol/messages.ts';
-import type { ApplyReport } from '../DocSession.ts';
+import { RETRY_AFTER_LOG_SYNC, type ApplyReport } from '../DocSession.ts';
 import type { OutboxEntry } from '../outbox.ts';
 import { Mutex } from '../seqLock.ts';
 import { forkMessage, syncMembershipLog } from './syncMembershipLog.ts';
@@ -557,8 +557,10 @@ export class SyncEngine {
     const report = await this.#s.docs.applyRemote(envelopes);
     this.#count(report, s);
     await this.#forkAlarm(report);
-    // An author ahead of us named a log index we lack: fetch the log; the retry after it applies them.
-    if (this.#running && report.rejected.some(r => r.reason === 'log_position_unknown')) this.#scheduleLog();
+    // An author ahead of us: a log index we lack, a device whose join we have not seen (it joined
+    // before this connection subscribed, so its log entry never came live), a key epoch we lack. Fetch
+    // the log; the retry after it applies them.
+    if (this.#running && report.rejected.some(r => RETRY_AFTER_LOG_SYNC.has(r.reason))) this.#scheduleLog();
   }
 
   #count(report: ApplyReport, s: SyncSummary): void {
