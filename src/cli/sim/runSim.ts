@@ -30,6 +30,7 @@ import { TypedValues, UNKNOWN_RECORD } from './typedValues.ts';
 import { inProcessLink, NO_FAULTS, startWireProxy, type WireProxy } from './wireProxy.ts';
 
 import { SIM_LIMITS } from './limits.ts';
+import { add, quiet } from './counters.ts';
 
 export { SIM_LIMITS };
 /** Under the expired-lease fault the workspace's offline leases last this long (relay clock), policy reject. */
@@ -178,10 +179,6 @@ interface Replica {
 }
 
 
-const add = (m: Record<string, number>, k: string, n = 1) => {
-  if (n) m[k] = (m[k] ?? 0) + n;
-};
-const quiet = (s: SyncSummary) => s.acked + s.applied + s.logReceived + s.logSent + s.keysShared === 0 && s.outbox === 0;
 
 export function validateSimOptions(o: SimOptions): Fault[] {
   const int = (name: string, v: number, lo: number, hi: number) => {

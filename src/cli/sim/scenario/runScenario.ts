@@ -22,6 +22,7 @@ import { NO_FAULTS, startWireProxy, type WireProxy } from '../wireProxy.ts';
 import { forgeEnvelope } from './forge.ts';
 import { addIntent } from './intents.ts';
 import { parseDefences, parseScenario, ScenarioError, type AssertStep, type Defence, type FaultStep, type OpStep, type Scenario, type Step } from './schema.ts';
+import { add, quiet } from '../counters.ts';
 
 export interface ScenarioOptions {
   /** Progress lines (stderr in the CLI). */
@@ -74,10 +75,6 @@ interface Replica {
   skewMs: number;
 }
 
-const add = (m: Record<string, number>, k: string, n = 1) => {
-  if (n) m[k] = (m[k] ?? 0) + n;
-};
-const quiet = (s: SyncSummary) => s.acked + s.applied + s.logReceived + s.logSent + s.keysShared === 0 && s.outbox === 0;
 const codeOf = (e: unknown) => (e as { code?: string }).code ?? 'error';
 const fail = (code: string, message: string) => Object.assign(new Error(message), { code });
 
