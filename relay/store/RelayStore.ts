@@ -24,6 +24,33 @@ export type InsertEnvelopeResult =
   /** Different bytes already hold (workspace, device, doc, seq), or these bytes are stored elsewhere. */
   | { status: 'conflict' };
 
+/** A stored snapshot (src/protocol/snapshot.ts): ciphertext plus the header fields the relay reads. */
+export interface StoredSnapshot {
+  workspaceId: string;
+  docId: string;
+  /** The author device. */
+  deviceId: string;
+  /** Per-workspace, ascending, starting at 1: the snapshot_list cursor (not gapless: old ones are dropped). */
+  snapshotSeq: number;
+  /** Hex of the header's snapshotId (a keyed hash of the heads): unique per (workspace, doc). */
+  snapshotId: string;
+  /** From the header: per device, the highest envelope seq the snapshot covers. */
+  covers: { deviceId: string; seq: number }[];
+  /** SHA-256 of `bytes`, hex. */
+  hash: string;
+  bytes: Uint8Array;
+  receivedAt: number;
+  /** When the envelopes it covers were pruned (relay clock); undefined while not yet. */
+  prunedAt?: number;
+}
+
+export type NewSnapshot = Omit<StoredSnapshot, 'snapshotSeq' | 'prunedAt'>;
+
+export type InsertSnapshotResult =
+  | { status: 'inserted'; snapshotSeq: number }
+  /** The same snapshotId (or the same bytes) is already stored for this document. */
+  | { status: 'duplicate'; snapshotSeq: number };
+
 export interface LeaseRecord {
   leaseId: string;
   workspaceId: string;
@@ -75,7 +102,7 @@ export type SignupTokenUse = 'ok' | 'unknown' | 'used_up' | 'expired';
 
 /** Storage use over all workspaces (for /metrics: no per-workspace series). */
 export interface UsageTotals {
-  /** Bytes of envelopes, held envelopes and log links over all workspaces. */
+  /** Bytes of envelopes, held envelopes, snapshots and log links over all workspaces. */
   totalBytes: number;
   /** Workspaces with any stored bytes. */
   workspaces: number;
@@ -108,6 +135,27 @@ export interface RelayStore {
   listEnvelopes(workspaceId: string, cursor: number, limit: number): Promise<StoredEnvelope[]>;
   /** The highest relay seq of the workspace, 0 if none. */
   headRelaySeq(workspaceId: string): Promise<number>;
+
+  /**
+   * Stores a snapshot under the workspace's next snapshot seq, then drops all but the newest `keepPerDoc`
+   * of its document (counting usage in the same transaction). Idempotent per (workspace, doc, snapshotId).
+   */
+  insertSnapshot(s: NewSnapshot, keepPerDoc: number): Promise<InsertSnapshotResult>;
+  /**
+   * Without docId: the newest snapshot of each document whose snapshotSeq > after, ascending by
+   * snapshotSeq, at most `limit`. With docId: every stored snapshot of that document, newest first.
+   */
+  listSnapshots(workspaceId: string, after: number, limit: number, docId?: string): Promise<StoredSnapshot[]>;
+  /** Snapshots received at or before `receivedBefore` whose covered envelopes are not pruned yet, oldest first, at most `limit`. */
+  snapshotsDueForPruning(receivedBefore: number, limit: number): Promise<StoredSnapshot[]>;
+  /**
+   * Deletes the envelopes of (workspace, snapshot's doc) that the snapshot covers (seq <= covers[device])
+   * except the newest stored envelope of each (device, doc), and marks the snapshot pruned at `now`, in
+   * one transaction (usage counted). Returns how many envelopes were deleted.
+   */
+  pruneCoveredEnvelopes(s: StoredSnapshot, now: number): Promise<number>;
+  /** The highest seq of (workspace, device, doc) whose envelope was pruned, 0 if none (a re-send at or below it is covered, not a replay). */
+  prunedThrough(workspaceId: string, deviceId: string, docId: string): Promise<number>;
 
   /** Records an issued lease. */
   putLease(lease: LeaseRecord): Promise<void>;

@@ -9,10 +9,12 @@ export const DOMAIN = {
   workspaceStore: 'cloister/workspace-store/v1',
   sealedName: 'cloister/sealed-name/v1',
   envelopeBody: 'cloister/envelope-body/v1',
+  snapshotBody: 'cloister/snapshot-body/v1',
   epochChain: 'cloister/epoch-chain/v1',
   deviceLinkMailbox: 'cloister/device-link-mailbox/v1',
   // Signature prefixes
   change: 'cloister/change/v1',
+  snapshot: 'cloister/snapshot/v1',
   membership: 'cloister/membership/v1',
   logCountersign: 'cloister/log-countersign/v1',
   relayChallenge: 'cloister/relay-challenge/v1',
@@ -28,6 +30,7 @@ export const DOMAIN = {
   workspaceStoreName: 'cloister/workspace-store-name/v1',
   // Public identifiers derived by hashing (docs)
   indexDocId: 'cloister/index-doc-id/v1',
+  snapshotId: 'cloister/snapshot-id/v1',
   // Identifier derivation
   deviceId: 'cloister/device-id/v1',
   // AEAD key commitment

@@ -40,6 +40,31 @@ export const PUSH_REJECTION_REASONS = [
 ] as const;
 export type PushRejection = (typeof PUSH_REJECTION_REASONS)[number];
 
+/**
+ * Why a snapshot was refused (snapshot_rejected.reason). Stable codes (docs/SNAPSHOTS.md). The relay
+ * judges a snapshot as it judges a push: the author is the authenticated device, a current member with
+ * write rights, at a log position the relay has; and it may cover only envelopes the relay has stored.
+ */
+export const SNAPSHOT_REJECTION_REASONS = [
+  'snapshot_malformed',
+  'snapshot_version_unsupported',
+  'snapshot_too_large',
+  'wrong_device',
+  'unknown_workspace',
+  'unknown_device',
+  'bad_signature',
+  'not_a_member',
+  'device_revoked',
+  'no_write_permission',
+  'log_position_unknown',
+  'unknown_epoch',
+  'snapshot_covers_unknown', // a cover names a (device, seq) beyond what the relay has stored for this document
+  'rate_limited',
+  'quota_exceeded',
+  'internal',
+] as const;
+export type SnapshotRejection = (typeof SNAPSHOT_REJECTION_REASONS)[number];
+
 /** error.code values: replies to requests that could not be served, or to frames that were not requests. */
 export const ERROR_CODES = [
   'malformed_message', // not CBOR, or fails the schema
@@ -106,6 +131,13 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('held_list'), id, workspaceId: wsId }),
   z.object({ t: z.literal('held_approve'), id, workspaceId: wsId, heldId: z.number().int().nonnegative() }),
   z.object({ t: z.literal('ping'), id }),
+  /** Store a snapshot (src/protocol/snapshot.ts). Identical bytes, or the same snapshot id for the document, are acknowledged as duplicates. */
+  z.object({ t: z.literal('snapshot_put'), id, snapshot: bytes }),
+  /**
+   * Snapshots of a workspace with snapshotSeq > `after`, ascending, at most `limit`: without `docId` only
+   * the newest of each document; with `docId` every one kept for that document (newest first, `after` ignored).
+   */
+  z.object({ t: z.literal('snapshot_list'), id, workspaceId: wsId, after: cursor.default(0), limit: z.number().int().min(1).max(1000).default(200), docId: z.string().min(1).max(128).optional() }),
   /** Store one sealed item in a device-link mailbox slot (write once; 'request' opens the mailbox). */
   z.object({ t: z.literal('mailbox_put'), id, box: mailboxId, slot: mailboxSlot, data: bytes }),
   /** Read a mailbox slot (empty if nothing is there yet, or the mailbox expired). */
@@ -157,6 +189,9 @@ export const RelayMessage = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('held_approved'), id, relaySeq: cursor }),
   z.object({ t: z.literal('pong'), id, time: z.number() }),
+  z.object({ t: z.literal('snapshot_stored'), id, snapshotSeq: cursor, duplicate: z.boolean() }),
+  z.object({ t: z.literal('snapshot_rejected'), id, reason: z.enum(SNAPSHOT_REJECTION_REASONS), detail: z.string().max(500).optional() }),
+  z.object({ t: z.literal('snapshots'), id, workspaceId: wsId, snapshots: z.array(z.object({ snapshotSeq: cursor, snapshot: bytes })), next: cursor, more: z.boolean() }),
   /** The item is stored; the whole mailbox expires at expiresAt (relay clock). */
   z.object({ t: z.literal('mailbox_stored'), id, box: mailboxId, slot: mailboxSlot, expiresAt: z.number() }),
   /** The slot's item, or no data if it is empty or the mailbox expired. */
