@@ -47,6 +47,7 @@ export const INFO = {
   lockboxKey: 'cloister/hkdf/lockbox-key/v1',
   invitationKey: 'cloister/hkdf/invitation-key/v1',
   outboxKey: 'cloister/hkdf/outbox-key/v1',
+  snapshotIdKey: 'cloister/hkdf/snapshot-id-key/v1',
   vaultRecoveryKek: 'cloister/hkdf/vault-recovery-kek/v1',
 } as const;
 

@@ -15,7 +15,7 @@ import {
   type Repo,
   type StorageAdapterInterface,
 } from '@automerge/automerge-repo';
-import { equalBytes } from '../crypto/bytes.ts';
+import { equalBytes, toHex } from '../crypto/bytes.ts';
 import { newDocumentId } from './newDocumentId.ts';
 import { applyContained } from './applyContained.ts';
 import { DamagedDocumentError } from './DamagedDocumentError.ts';
@@ -24,6 +24,9 @@ import type { DeviceSigningKey, PublicKey } from '../crypto/keys.ts';
 import { decodeEnvelope, type EnvelopeHeader } from '../protocol/envelope.ts';
 import { actorFor, newSessionNonce } from './actor.ts';
 import { SeqCursors } from './cursors.ts';
+import type { SnapshotCover } from '../protocol/snapshot.ts';
+import type { OpenedSnapshot } from './snapshots/openSnapshot.ts';
+import { sealSnapshot as sealSnapshotBytes } from './snapshots/sealSnapshot.ts';
 import type { EnvelopeAuthority } from './envelope/authority.ts';
 import { changeHashOf } from './envelope/changeHash.ts';
 import { changeActorHex, readChangeHeader } from './envelope/changeHeader.ts';
@@ -111,6 +114,8 @@ export interface ApplyReport {
   duplicates: number;
   held: { docId: string; deviceId: string; seq: number; why: 'seq_gap' | 'missing_deps' | 'doc_damaged' }[];
   rejected: { reason: string; detail?: string; quarantineId: string }[];
+  /** Envelopes a loaded snapshot claimed to cover but whose changes it lacked (applied from the envelope). */
+  snapshotOmitted?: number;
 }
 
 interface Tracked {
@@ -165,6 +170,11 @@ export class DocSession {
   get device(): SessionDevice {
     return this.o.device;
   }
+  /** Who may write what, and the keys: what envelopes and snapshots are judged against. */
+  get authority(): EnvelopeAuthority {
+    return this.o.authority;
+  }
+
   get repo(): Repo {
     return this.o.repo;
   }
@@ -455,7 +465,7 @@ export class DocSession {
       await this.cursors.save();
       await this.provenance.put({
         docId, envelopeHash: env.envelopeHash, deviceId, userId, seq, claimedTime,
-        actor, seqs: changes.map(seqOf),
+        actor, seqs: changes.map(seqOf), sessionNonce: toHex(sessionNonce),
       });
     });
     for (const l of this.#sealedListeners) l(docId, this.cursors.lastSeq(deviceId, docId));
@@ -619,6 +629,7 @@ export class DocSession {
 
     const accepted = new Map<string, OpenedEnvelope[]>();
     const ownDuplicates = new Map<string, OpenedEnvelope[]>();
+    const coveredByDoc = new Map<string, OpenedEnvelope[]>();
     const seen = new Set<string>();
     const parkedForGap = new Set<string>();
     for (const item of items) {
@@ -645,7 +656,12 @@ export class DocSession {
         continue;
       }
       seen.add(env.envelopeHash);
-      if (env.order === 'duplicate') {
+      if (env.order === 'covered') {
+        // A snapshot said it holds these changes; the signed envelope is the check (below).
+        if (item.held) await this.pending.remove('gap', h.docId, env.envelopeHash);
+        if (!coveredByDoc.has(h.docId)) coveredByDoc.set(h.docId, []);
+        coveredByDoc.get(h.docId)!.push(env);
+      } else if (env.order === 'duplicate') {
         report.duplicates++;
         if (item.held) await this.pending.remove('gap', h.docId, env.envelopeHash);
         // Our own envelope coming back: a crashed process may have sealed (and pushed) it without its
@@ -687,6 +703,21 @@ export class DocSession {
       const doc = t.handle.doc();
       const lost = envs.filter(e => !A.hasHeads(doc, e.changes.map(changeHashOf)));
       if (lost.length) accepted.set(docId, [...lost, ...(accepted.get(docId) ?? [])]);
+    }
+    // Envelopes a loaded snapshot said it covers: those whose changes are there only gain verified
+    // provenance; any the snapshot left out are applied now (its author omitted them, or lied).
+    const confirmed: { docId: string; env: OpenedEnvelope }[] = [];
+    for (const [docId, envs] of coveredByDoc) {
+      const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, true))!;
+      const doc = t.handle.doc();
+      for (const env of envs) {
+        if (A.hasHeads(doc, env.changes.map(changeHashOf))) confirmed.push({ docId, env });
+        else {
+          report.snapshotOmitted = (report.snapshotOmitted ?? 0) + 1;
+          accepted.set(docId, [...(accepted.get(docId) ?? []), env]);
+        }
+      }
+      report.duplicates += envs.length;
     }
     const flushed: DocumentId[] = [];
     const applied: { docId: string; env: OpenedEnvelope; retried: boolean }[] = [];
@@ -737,17 +768,119 @@ export class DocSession {
     // The Repo must hold the changes before provenance and cursors say they were applied. One flush
     // and one group of small-file writes for the whole batch, not one per document.
     if (flushed.length) await this.o.repo.flush(flushed);
+    await inGroups(confirmed, ({ docId, env }) => this.#putProvenance(docId, env));
     await inGroups(applied, async ({ docId, env, retried }) => {
       const h = env.header;
       if (retried) await this.pending.remove('deps', docId, env.envelopeHash);
-      await this.provenance.put({
-        docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
-        claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs,
-      });
+      await this.#putProvenance(docId, env);
     });
     for (const { docId, env } of applied) report.applied.push({ docId, deviceId: env.header.deviceId, seq: env.header.seq, changes: env.changes.length });
     await this.cursors.save();
     return report;
+  }
+
+  /**
+   * Seal a snapshot of this document as it stands (docs/SNAPSHOTS.md), or undefined when it can't
+   * honestly cover anything: a local edit not yet sealed, an envelope of ours the relay has not acked
+   * (the relay refuses a cover beyond what it stores), or envelopes parked for a gap or missing
+   * dependencies (their seqs count as judged, but their changes are not in the document).
+   * `covers` comes from the seq cursors of every device the document's provenance names.
+   */
+  async sealSnapshot(docId: string): Promise<{ bytes: Uint8Array; covers: SnapshotCover[] } | undefined> {
+    return this.o.lock.run(async () => {
+      const t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false).catch(() => undefined));
+      if (!t) return undefined;
+      const doc = t.handle.doc();
+      if (!sameHeads(A.getHeads(doc), t.flushedHeads) || t.waiters.length > 0) return undefined;
+      if ((await this.outbox.pending(docId)).length > 0 || (await this.pending.list(docId)).length > 0) return undefined;
+      const epoch = this.o.currentEpoch();
+      const key = this.o.authority.documentKey(epoch, docId);
+      if (!key) return undefined;
+      const provenance = (await this.provenance.list(docId)).filter(p => p.sessionNonce);
+      const devices = [...new Set(provenance.map(p => p.deviceId))];
+      await this.cursors.load(devices.map(deviceId => ({ deviceId, docId })));
+      const covers = devices.map(deviceId => ({ deviceId, seq: this.cursors.lastSeq(deviceId, docId) })).filter(c => c.seq > 0);
+      if (covers.length === 0) return undefined;
+      const log = this.o.logPosition();
+      const { bytes } = sealSnapshotBytes(
+        {
+          workspaceId: this.workspaceId, docId, deviceId: this.o.device.deviceId, epoch, claimedTime: this.#now(), logIndex: log.index, logHead: log.head, covers,
+          body: {
+            heads: [...A.getHeads(doc)],
+            doc: A.save(doc),
+            provenance: provenance.map(p => ({ deviceId: p.deviceId, seq: p.seq, claimedTime: p.claimedTime, sessionNonce: p.sessionNonce!, seqs: p.seqs ?? [] })),
+          },
+        },
+        key,
+        this.o.device.signingKey,
+      );
+      return { bytes, covers };
+    });
+  }
+
+  /**
+   * Take in snapshots opened (and so verified) by openSnapshot. A document new here starts from the
+   * snapshot; one held here is merged only if the snapshot holds every change this reader has from
+   * other devices (its own not-yet-shared changes may be missing): otherwise it is refused as
+   * snapshot_incomplete. The covered seqs then count as applied, so their envelopes (if still
+   * delivered) are only checked against the document, never applied twice.
+   */
+  async adoptSnapshots(snapshots: readonly OpenedSnapshot[]): Promise<{ adopted: string[]; refused: { docId: string; reason: string; detail?: string }[] }> {
+    return this.o.lock.run(async () => {
+      const adopted: string[] = [];
+      const refused: { docId: string; reason: string; detail?: string }[] = [];
+      const ownActors = async (docId: string) =>
+        new Set([this.actor, ...(await this.provenance.list(docId)).filter(p => p.deviceId === this.o.device.deviceId).map(p => p.actor)]);
+      for (const s of snapshots) {
+        const docId = s.header.docId;
+        let t: Tracked | undefined;
+        try {
+          t = this.#docs.get(docId) ?? (await this.#openTracked(docId, false));
+        } catch (e) {
+          refused.push({ docId, reason: 'doc_damaged', detail: e instanceof Error ? e.message : String(e) });
+          continue;
+        }
+        if (!t) {
+          const handle = this.o.repo.import<unknown>(s.docBytes, { docId: docId as DocumentId });
+          markReady(handle);
+          await this.o.state.save([KNOWN_PREFIX, docId], new Uint8Array([1]));
+          this.#track(docId, handle, A.getHeads(handle.doc()));
+        } else {
+          const local = t.handle.doc();
+          if (!A.hasHeads(s.doc, A.getHeads(local))) {
+            const mine = await ownActors(docId);
+            const foreign = A.getChanges(s.doc, local).map(c => A.decodeChange(c)).filter(c => !mine.has(c.actor));
+            if (foreign.length > 0) {
+              refused.push({ docId, reason: 'snapshot_incomplete', detail: `${foreign.length} change(s) this device holds from others are not in it` });
+              continue;
+            }
+          }
+          const before = A.getHeads(local);
+          const unsealed = !sameHeads(before, t.flushedHeads) || t.waiters.length > 0;
+          t.handle.update(d => A.loadIncremental(d, s.docBytes));
+          if (!unsealed) t.flushedHeads = A.getHeads(t.handle.doc());
+        }
+        await this.cursors.load(s.header.covers.map(c => ({ deviceId: c.deviceId, docId })));
+        for (const c of s.header.covers) this.cursors.cover(c.deviceId, docId, c.seq);
+        adopted.push(docId);
+      }
+      if (adopted.length) await this.o.repo.flush(adopted as DocumentId[]);
+      const took = new Set(adopted);
+      const provenance = snapshots.filter(s => took.has(s.header.docId)).flatMap(s => s.provenance);
+      await inGroups(provenance, p => this.provenance.put(p));
+      await this.cursors.save();
+      return { adopted, refused };
+    });
+  }
+
+  /** Record who made an accepted envelope's changes (replacing what a snapshot said about the same envelope). */
+  async #putProvenance(docId: string, env: OpenedEnvelope): Promise<void> {
+    const h = env.header;
+    await this.provenance.put({
+      docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
+      claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs, sessionNonce: toHex(h.sessionNonce),
+    });
+    if (this.cursors.coveredThrough(h.deviceId, docId) >= h.seq) await this.provenance.remove(docId, `snapshot:${h.deviceId}:${h.seq}`);
   }
 
   /**

@@ -15,6 +15,8 @@ const seqPart = (seq: number): string => String(seq).padStart(16, '0');
 
 interface Cursor {
   last: number;
+  /** Seqs up to here came in a snapshot (docs/SNAPSHOTS.md): applied, but with no envelope hash to compare. */
+  covered: number;
   /** seq → envelope hash, for the seqs loaded or advanced in this process */
   hashes: Map<number, string>;
 }
@@ -42,11 +44,13 @@ export class SeqCursors implements SeqView {
     }
     for (const [k, { deviceId, docId, seqs }] of byPair) {
       let last = 0;
+      let covered = 0;
       const bytes = await this.storage.load([PREFIX, deviceId, docId]);
       if (bytes) {
         try {
-          const parsed = JSON.parse(fromUtf8(bytes)) as { last?: unknown };
+          const parsed = JSON.parse(fromUtf8(bytes)) as { last?: unknown; covered?: unknown };
           if (Number.isSafeInteger(parsed.last)) last = parsed.last as number;
+          if (Number.isSafeInteger(parsed.covered)) covered = Math.min(parsed.covered as number, last);
         } catch {
           // A damaged cursor reads as 0: later envelopes then look like gaps or replays, never applied twice.
         }
@@ -57,7 +61,7 @@ export class SeqCursors implements SeqView {
         const h = await this.storage.load([HASH_PREFIX, deviceId, docId, seqPart(seq)]);
         if (h) hashes.set(seq, fromUtf8(h));
       }
-      this.#cursors.set(k, { last, hashes });
+      this.#cursors.set(k, { last, covered, hashes });
       this.#dirty.delete(k);
     }
   }
@@ -70,10 +74,26 @@ export class SeqCursors implements SeqView {
     return this.#cursors.get(pairKey(deviceId, docId))?.hashes.get(seq);
   }
 
+  /** The highest seq of (device, doc) taken from a snapshot rather than from its envelope; 0 if none. */
+  coveredThrough(deviceId: string, docId: string): number {
+    return this.#cursors.get(pairKey(deviceId, docId))?.covered ?? 0;
+  }
+
+  /** A loaded snapshot holds (device, doc)'s envelopes up to seq: they count as applied, without hashes. */
+  cover(deviceId: string, docId: string, seq: number): void {
+    const k = pairKey(deviceId, docId);
+    const c = this.#cursors.get(k) ?? { last: 0, covered: 0, hashes: new Map() };
+    if (seq <= c.last) return;
+    c.last = seq;
+    c.covered = seq;
+    this.#cursors.set(k, c);
+    if (!this.#dirty.has(k)) this.#dirty.set(k, new Set());
+  }
+
   /** Record an envelope at seq (next in line for others' envelopes; freshly allocated for our own). */
   advance(deviceId: string, docId: string, seq: number, envelopeHash: string): void {
     const k = pairKey(deviceId, docId);
-    const c = this.#cursors.get(k) ?? { last: 0, hashes: new Map() };
+    const c = this.#cursors.get(k) ?? { last: 0, covered: 0, hashes: new Map() };
     c.last = Math.max(c.last, seq);
     c.hashes.set(seq, envelopeHash);
     this.#cursors.set(k, c);
@@ -91,7 +111,7 @@ export class SeqCursors implements SeqView {
     // commits their fsyncs in a group, where one after the other cost one disk flush each).
     const hashes = dirty.flatMap(({ deviceId, docId, seqs, c }) => [...seqs].map(seq => ({ key: [HASH_PREFIX, deviceId, docId, seqPart(seq)], value: c.hashes.get(seq)! })));
     await inGroups(hashes, h => this.storage.save(h.key, utf8(h.value)));
-    await inGroups(dirty, ({ deviceId, docId, c }) => this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify({ last: c.last }))));
+    await inGroups(dirty, ({ deviceId, docId, c }) => this.storage.save([PREFIX, deviceId, docId], utf8(JSON.stringify(c.covered ? { last: c.last, covered: c.covered } : { last: c.last }))));
     this.#dirty.clear();
   }
 }

@@ -16,6 +16,10 @@ export interface Provenance {
   /** The Automerge actor of the envelope's changes, and each change's seq: (actor, seq) names a change. */
   actor: string;
   seqs: number[];
+  /** Hex of the envelope's session nonce: lets a snapshot reader recompute actor = actorFor(devicePub, nonce). */
+  sessionNonce?: string;
+  /** Learnt from a snapshot, not from the envelope itself: the snapshot's author device (trusted as far as that author). */
+  viaSnapshot?: string;
 }
 
 export class ProvenanceStore {

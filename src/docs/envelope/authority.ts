@@ -41,4 +41,6 @@ export interface SeqView {
   lastSeq(deviceId: string, docId: string): number;
   /** The hash of the envelope applied at this seq, if remembered (to tell re-delivery from replay). */
   envelopeHashAt(deviceId: string, docId: string, seq: number): string | undefined;
+  /** Optional: the highest seq of (device, doc) whose changes came in a snapshot, with no envelope hash kept. */
+  coveredThrough?(deviceId: string, docId: string): number;
 }

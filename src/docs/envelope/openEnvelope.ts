@@ -16,7 +16,8 @@ import { decodeChanges } from './changesCodec.ts';
 import { envelopeHashOf } from './envelopeHash.ts';
 
 /** next: seq == last+1, apply it. gap: seq > last+1, hold it. duplicate: the same envelope again, a no-op. */
-export type EnvelopeOrder = 'next' | 'gap' | 'duplicate';
+/** covered: at or below a seq a loaded snapshot stood in for (docs/SNAPSHOTS.md). */
+export type EnvelopeOrder = 'next' | 'gap' | 'duplicate' | 'covered';
 
 export interface OpenedEnvelope {
   header: EnvelopeHeader;
@@ -87,8 +88,11 @@ export function openEnvelope(
   if (!options.skipSequence) {
     const last = seqView.lastSeq(h.deviceId, h.docId);
     if (h.seq <= last) {
-      if (seqView.envelopeHashAt(h.deviceId, h.docId, h.seq) !== envelopeHash) return fail('seq_replay', `seq ${h.seq} <= ${last}`);
-      order = 'duplicate';
+      const known = seqView.envelopeHashAt(h.deviceId, h.docId, h.seq);
+      // A seq a snapshot stood in for: its changes should be there already; the caller checks them.
+      if (known === undefined && h.seq <= (seqView.coveredThrough?.(h.deviceId, h.docId) ?? 0)) order = 'covered';
+      else if (known !== envelopeHash) return fail('seq_replay', `seq ${h.seq} <= ${last}`);
+      else order = 'duplicate';
     } else if (h.seq > last + 1) order = 'gap';
   }
   return ok({ header: h, device, changes: changes.value, actor, seqs, envelopeHash, order });

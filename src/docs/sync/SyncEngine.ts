@@ -15,6 +15,7 @@ import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { RelayClient, RelayRequestError } from './relayClient.ts';
 import { resealUnleased } from './resealUnleased.ts';
 import { settleResubmitted } from './resubmit.ts';
+import { loadSnapshots, sealDueSnapshots, SNAPSHOT_EVERY } from './snapshotSync.ts';
 
 export { SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary, type WorkspaceStorePort } from './syncTypes.ts';
 import { bump, SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary } from './syncTypes.ts';
@@ -25,7 +26,7 @@ const TRANSIENT: ReadonlySet<PushRejection> = new Set<PushRejection>(['rate_limi
 const emptySummary = (workspaceId: string, relay: string): SyncSummary => ({
   workspaceId, relay, pushed: 0, acked: 0, duplicates: 0, held: 0, rejected: {}, retry: 0, pulled: 0, applied: 0, alreadyHad: 0, heldRemote: 0,
   quarantinedRemote: {}, logReceived: 0, logSent: 0, logRejected: {}, keysShared: 0, access: 'member', cursor: 0, outbox: 0,
-  offlineRemainingMs: 0, ms: 0,
+  offlineRemainingMs: 0, snapshots: { loaded: 0, refused: {}, sealed: 0 }, ms: 0,
 });
 
 /**
@@ -73,6 +74,8 @@ export class SyncEngine {
   #ackedHigh = 0;
   /** Envelopes sealed by this session so far. */
   #sealed = 0;
+  /** Envelopes per document applied or acked since the last snapshot step (snapshotSync.ts). */
+  readonly #touched = new Map<string, number>();
   #liveQueue: WireEnvelope[] = [];
   #liveScheduled = false;
   #pushScheduled = false;
@@ -140,6 +143,7 @@ export class SyncEngine {
       await this.#ensureLease(client);
       await this.#push(client, s);
       await this.#pull(client, s);
+      await this.#sealSnapshots(client, s);
       await this.#finish(s, t0);
       this.#emit('synced', s);
       return s;
@@ -468,7 +472,10 @@ export class SyncEngine {
       if (r.relaySeq > this.#ackedHigh) this.#ackedHigh = r.relaySeq;
       retire(e);
       if (r.duplicate) s.duplicates++;
-      else s.acked++;
+      else {
+        s.acked++;
+        this.#touch(e.docId);
+      }
       return;
     }
     if (r.status === 'held') {
@@ -500,6 +507,15 @@ export class SyncEngine {
 
   async #pull(client: RelayClient, s: SyncSummary): Promise<void> {
     let cursor = await this.#loadCursor();
+    if (cursor === 0 && this.#o.loadSnapshots !== false) {
+      try {
+        await loadSnapshots(client, this.#s.docs, this.workspaceId, s.snapshots, (l, m, d) => this.#log(l, m, d));
+      } catch (e) {
+        // Access refusals are the pull's to report; anything else: the envelopes alone still get there.
+        if (!(e instanceof RelayRequestError)) throw e;
+        this.#log('warn', 'snapshots could not be listed; reading every envelope instead', { code: e.code });
+      }
+    }
     const ownAcked = Math.max((await this.#s.syncState.load()).ownAcked ?? 0, this.#ackedHigh);
     let own = false;
     const limit = this.#o.pullLimit ?? 1000;
@@ -563,7 +579,18 @@ export class SyncEngine {
     if (this.#running && report.rejected.some(r => RETRY_AFTER_LOG_SYNC.has(r.reason))) this.#scheduleLog();
   }
 
+  #touch(docId: string): void {
+    this.#touched.set(docId, (this.#touched.get(docId) ?? 0) + 1);
+  }
+
+  /** After a pass: seal snapshots of documents that have gained enough envelopes (snapshotSync.ts). */
+  async #sealSnapshots(client: RelayClient, s: SyncSummary): Promise<void> {
+    if (s.access !== 'member' || client.closed) return;
+    await sealDueSnapshots(client, this.#s.docs, this.#s.syncState, this.#touched, this.#o.snapshotEvery ?? SNAPSHOT_EVERY, s.snapshots, (l, m, d) => this.#log(l, m, d));
+  }
+
   #count(report: ApplyReport, s: SyncSummary): void {
+    for (const a of report.applied) this.#touch(a.docId);
     s.applied += report.applied.length;
     s.alreadyHad += report.duplicates;
     s.heldRemote += report.held.length;
@@ -717,6 +744,7 @@ export class SyncEngine {
           const t0 = performance.now();
           const s = emptySummary(this.workspaceId, this.relayUrl);
           await fn(client, s);
+          if (flag !== '#log') await this.#sealSnapshots(client, s);
           await this.#finish(s, t0);
           this.#emit('synced', s);
         })

@@ -12,7 +12,7 @@ import { verifyReceipt } from '../../protocol/receipt.ts';
 import { openReply, type ReplyFailure } from '../../protocol/signedReply.ts';
 import { verifyLease, type Lease } from '../../protocol/lease.ts';
 import {
-  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type ReplyMessage, type WireEnvelope, type MailboxSlot,
+  decodeRelayMessage, encodeMessage, type ClientMessageInput, type ErrorCode, type PushRejection, type RelayMessage, type ReplyMessage, type SnapshotRejection, type WireEnvelope, type MailboxSlot,
 } from '../../protocol/messages.ts';
 
 /** The subset of the WebSocket API used here (browser WebSocket and `ws` both provide it). */
@@ -285,6 +285,20 @@ export class RelayClient {
   async pull(workspaceId: string, cursor: number, limit = 500, own = false): Promise<{ envelopes: WireEnvelope[]; nextCursor: number; more: boolean; ownSkipped?: number }> {
     const m = await this.expect({ t: 'pull', workspaceId, cursor, limit, ...(own ? { own } : {}) }, 'batch');
     return { envelopes: m.envelopes, nextCursor: m.nextCursor, more: m.more, ...(m.ownSkipped !== undefined ? { ownSkipped: m.ownSkipped } : {}) };
+  }
+
+  /** Store a snapshot (docs/SNAPSHOTS.md). Refusals are results, with the relay's reason code. */
+  async putSnapshot(snapshot: Uint8Array): Promise<{ status: 'stored'; snapshotSeq: number; duplicate: boolean } | { status: 'rejected'; reason: SnapshotRejection; detail?: string }> {
+    const m = await this.request({ t: 'snapshot_put', snapshot });
+    if (m.t === 'snapshot_stored') return { status: 'stored', snapshotSeq: m.snapshotSeq, duplicate: m.duplicate };
+    if (m.t === 'snapshot_rejected') return { status: 'rejected', reason: m.reason, ...(m.detail ? { detail: m.detail } : {}) };
+    throw new RelayRequestError('protocol', `unexpected ${m.t}`);
+  }
+
+  /** A page of snapshots: the newest of each document after `after`, or every one kept for `docId` (newest first). */
+  async listSnapshots(workspaceId: string, after = 0, limit = 200, docId?: string): Promise<{ snapshots: { snapshotSeq: number; snapshot: Uint8Array }[]; next: number; more: boolean }> {
+    const m = await this.expect({ t: 'snapshot_list', workspaceId, after, limit, ...(docId ? { docId } : {}) }, 'snapshots');
+    return { snapshots: m.snapshots, next: m.next, more: m.more };
   }
 
   /** Receive live 'envelope' and 'log_entry' events for this workspace. Returns the relay's head seq at subscription. */

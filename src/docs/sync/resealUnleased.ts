@@ -3,6 +3,7 @@
 // hand, such outbox envelopes — never pushed, since pushing needs a lease — are sealed again with the
 // same seq, epoch, time and changes under that lease, and the own-device cursor takes the new hash.
 // Envelopes that carry a real lease are never touched: a lapsed lease is the relay's to judge.
+import { toHex } from '../../crypto/bytes.ts';
 import { decodeEnvelope } from '../../protocol/envelope.ts';
 import type { DocSession } from '../DocSession.ts';
 import { openEnvelope } from '../envelope/openEnvelope.ts';
@@ -38,7 +39,7 @@ export async function resealUnleased(docs: DocSession, live: LiveWorkspace, leas
       await docs.provenance.remove(h.docId, opened.value.envelopeHash);
       await docs.provenance.put({
         docId: h.docId, envelopeHash: env.envelopeHash, deviceId, userId: docs.device.userId, seq: h.seq, claimedTime: h.claimedTime,
-        actor: opened.value.actor, seqs: opened.value.seqs,
+        actor: opened.value.actor, seqs: opened.value.seqs, sessionNonce: toHex(h.sessionNonce),
       });
       n++;
     }

@@ -11,6 +11,7 @@
 //   and a fresh refusal quarantines them again with the relay's reason. This also undoes what a forged
 //   push_rejected did to clients before replies were signed (issue 10).
 // Nothing is dropped on the way.
+import { toHex } from '../../crypto/bytes.ts';
 import { decodeEnvelope, type EnvelopeHeader } from '../../protocol/envelope.ts';
 import type { DocSession } from '../DocSession.ts';
 import { openEnvelope } from '../envelope/openEnvelope.ts';
@@ -147,7 +148,7 @@ export async function resubmitQuarantined(
       await docs.provenance.remove(h.docId, opened.value.envelopeHash);
       await docs.provenance.put({
         docId: h.docId, envelopeHash: env.envelopeHash, deviceId, userId, seq: h.seq, claimedTime: h.claimedTime,
-        actor: opened.value.actor, seqs: opened.value.seqs,
+        actor: opened.value.actor, seqs: opened.value.seqs, sessionNonce: toHex(h.sessionNonce),
       });
       return { header: h, envelopeHash: env.envelopeHash };
     };

@@ -31,6 +31,16 @@ export interface SyncState {
    * docs/SYNC.md → Own envelopes.
    */
   ownAcked?: number;
+  /** Per document, envelopes applied or acked since its last snapshot from this device (docs/SNAPSHOTS.md). */
+  snapshotDue?: Record<string, number>;
+}
+
+/** Only well-formed counts survive a load; anything else is forgotten (the next snapshot just comes later). */
+function snapshotDueOf(v: unknown): Record<string, number> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v)) if (k.length <= 128 && Number.isSafeInteger(n) && (n as number) > 0) out[k] = n as number;
+  return Object.keys(out).length ? out : undefined;
 }
 
 export const emptySyncState = (): SyncState => ({ relayCursor: 0, lastSeen: 0 });
@@ -50,6 +60,7 @@ export class SyncStateStore {
         lastSeen: Number.isSafeInteger(v.lastSeen) ? v.lastSeen! : 0,
         ...(isForkEvidence(v.fork) ? { fork: v.fork } : {}),
         ...(Number.isSafeInteger(v.ownAcked) && v.ownAcked! > 0 ? { ownAcked: v.ownAcked! } : {}),
+        ...(snapshotDueOf(v.snapshotDue) ? { snapshotDue: snapshotDueOf(v.snapshotDue)! } : {}),
       };
     } catch {
       return emptySyncState(); // a damaged record re-pulls from 0 (duplicates are no-ops) and re-pins on next connect

@@ -52,6 +52,10 @@ export interface SyncEngineOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, detail?: Record<string, unknown>) => void;
   /** Random source for jitter (default Math.random). */
   random?: () => number;
+  /** Envelopes on one document between this device's snapshots of it (default 64; 0: never seal snapshots). */
+  snapshotEvery?: number;
+  /** A device that has never pulled starts from the relay's snapshots (default true). */
+  loadSnapshots?: boolean;
   /** Called with each batch of pulled envelopes before it is applied (the browser pre-verifies signatures). */
   beforeApply?: (envelopes: readonly Uint8Array[]) => Promise<unknown>;
 }
@@ -87,6 +91,8 @@ export interface SyncSummary {
   cursor: number;
   outbox: number;
   offlineRemainingMs: number;
+  /** Snapshots (docs/SNAPSHOTS.md): adopted on a cold join, refused (by reason), sealed and stored this pass. */
+  snapshots: { loaded: number; refused: Record<string, number>; sealed: number };
   ms: number;
 }
 
