@@ -7,9 +7,10 @@
 // connects and closes.
 import pg from 'pg';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope, RelayStore,
-  SignupTokenRecord, SignupTokenUse, StoredEnvelope, UsageTotals,
+  HeldEnvelope, InsertEnvelopeResult, InsertSnapshotResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope,
+  NewSnapshot, RelayStore, SignupTokenRecord, SignupTokenUse, StoredEnvelope, StoredSnapshot, UsageTotals,
 } from './RelayStore.ts';
+import { decodeCovers, effectiveCovers } from './snapshotCovers.ts';
 
 /** Migration 1: the original schema (CREATE … IF NOT EXISTS, so a database from before migrations adopts it). */
 const M1 = `
@@ -54,8 +55,29 @@ CREATE TABLE signup_tokens (
 CREATE TABLE admission_keys (device_id TEXT PRIMARY KEY, added_at BIGINT NOT NULL);
 `;
 
+/**
+ * Migration 3: document snapshots (issue 13). snapshot_heads hands out the per-workspace snapshot seq
+ * (row-locked by its upsert, as relay_heads does for envelopes); pruned_through remembers, per
+ * (workspace, device, doc), the highest envelope seq pruned under a snapshot.
+ */
+const M3 = `
+CREATE TABLE snapshots (
+  workspace_id TEXT NOT NULL, snapshot_seq BIGINT NOT NULL,
+  doc_id TEXT NOT NULL, device_id TEXT NOT NULL, snapshot_id TEXT NOT NULL,
+  covers TEXT NOT NULL, hash TEXT NOT NULL, bytes BYTEA NOT NULL,
+  received_at BIGINT NOT NULL, pruned_at BIGINT,
+  PRIMARY KEY (workspace_id, snapshot_seq),
+  UNIQUE (workspace_id, doc_id, snapshot_id));
+CREATE INDEX snapshots_by_doc ON snapshots (workspace_id, doc_id, snapshot_seq);
+CREATE INDEX snapshots_due ON snapshots (received_at) WHERE pruned_at IS NULL;
+CREATE TABLE snapshot_heads (workspace_id TEXT PRIMARY KEY, head BIGINT NOT NULL);
+CREATE TABLE pruned_through (
+  workspace_id TEXT NOT NULL, device_id TEXT NOT NULL, doc_id TEXT NOT NULL, seq BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, device_id, doc_id));
+`;
+
 /** Numbered migrations: PG_MIGRATIONS[i] takes the schema from version i to i + 1. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [M1, M2];
+export const PG_MIGRATIONS: readonly string[] = [M1, M2, M3];
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 const MIGRATION_LOCK = 724311;
 
@@ -98,6 +120,12 @@ const toEnvelope = (r: Row): StoredEnvelope => ({
 const toHeld = (r: Row): HeldEnvelope => ({
   heldId: num(r.held_id), workspaceId: r.workspace_id as string, deviceId: r.device_id as string, docId: r.doc_id as string,
   seq: num(r.seq), hash: r.hash as string, bytes: bytes(r.bytes), receivedAt: num(r.received_at), reason: r.reason as string,
+});
+
+const toSnapshot = (r: Row): StoredSnapshot => ({
+  workspaceId: r.workspace_id as string, docId: r.doc_id as string, deviceId: r.device_id as string, snapshotSeq: num(r.snapshot_seq),
+  snapshotId: r.snapshot_id as string, covers: decodeCovers(r.covers as string), hash: r.hash as string, bytes: bytes(r.bytes),
+  receivedAt: num(r.received_at), ...(r.pruned_at !== null && r.pruned_at !== undefined ? { prunedAt: num(r.pruned_at) } : {}),
 });
 
 /** Adds `delta` bytes to a workspace's usage counter, inside the caller's transaction. */
@@ -255,6 +283,112 @@ export class PostgresStore implements RelayStore {
   async headRelaySeq(workspaceId: string): Promise<number> {
     const r = await this.pool.query('SELECT COALESCE(MAX(relay_seq), 0) AS h FROM envelopes WHERE workspace_id = $1', [workspaceId]);
     return num(r.rows[0].h);
+  }
+
+  /** The stored snapshot of s's document with s's snapshot id or bytes, if any. */
+  private async sameSnapshot(c: pg.PoolClient | pg.Pool, s: NewSnapshot): Promise<InsertSnapshotResult | undefined> {
+    const r = await c.query('SELECT snapshot_seq FROM snapshots WHERE workspace_id = $1 AND doc_id = $2 AND (snapshot_id = $3 OR hash = $4) LIMIT 1', [
+      s.workspaceId, s.docId, s.snapshotId, s.hash,
+    ]);
+    return r.rows.length ? { status: 'duplicate', snapshotSeq: num(r.rows[0].snapshot_seq) } : undefined;
+  }
+
+  async insertSnapshot(s: NewSnapshot, keepPerDoc: number): Promise<InsertSnapshotResult> {
+    try {
+      return await this.tx(async (c) => {
+        const prior = await this.sameSnapshot(c, s);
+        if (prior) return prior;
+        // Row-locked until commit: concurrent inserts into one workspace take seqs (and drop old ones) in turn.
+        const head = await c.query(
+          'INSERT INTO snapshot_heads (workspace_id, head) VALUES ($1, 1) ON CONFLICT (workspace_id) DO UPDATE SET head = snapshot_heads.head + 1 RETURNING head',
+          [s.workspaceId],
+        );
+        const snapshotSeq = num(head.rows[0].head);
+        await c.query(
+          'INSERT INTO snapshots (workspace_id, snapshot_seq, doc_id, device_id, snapshot_id, covers, hash, bytes, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+          [s.workspaceId, snapshotSeq, s.docId, s.deviceId, s.snapshotId, JSON.stringify(s.covers), s.hash, buf(s.bytes), s.receivedAt],
+        );
+        await addUsage(c, s.workspaceId, s.bytes.length);
+        const dropped = await c.query(
+          `DELETE FROM snapshots WHERE workspace_id = $1 AND doc_id = $2 AND snapshot_seq IN (
+             SELECT snapshot_seq FROM snapshots WHERE workspace_id = $1 AND doc_id = $2 ORDER BY snapshot_seq DESC OFFSET $3)
+           RETURNING octet_length(bytes) AS n`,
+          [s.workspaceId, s.docId, Math.max(1, keepPerDoc)],
+        );
+        await addUsage(c, s.workspaceId, -dropped.rows.reduce((a: number, r: Row) => a + num(r.n), 0));
+        return { status: 'inserted' as const, snapshotSeq };
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // Lost a race with the same snapshot: report the stored one.
+      const prior = await this.sameSnapshot(this.pool, s);
+      if (prior) return prior;
+      throw err;
+    }
+  }
+
+  async listSnapshots(workspaceId: string, after: number, limit: number, docId?: string): Promise<StoredSnapshot[]> {
+    if (docId !== undefined)
+      return (await this.pool.query('SELECT * FROM snapshots WHERE workspace_id = $1 AND doc_id = $2 ORDER BY snapshot_seq DESC LIMIT $3', [
+        workspaceId, docId, limit,
+      ])).rows.map(toSnapshot);
+    const r = await this.pool.query(
+      `SELECT * FROM snapshots s WHERE s.workspace_id = $1 AND s.snapshot_seq > $2
+         AND NOT EXISTS (SELECT 1 FROM snapshots t WHERE t.workspace_id = s.workspace_id AND t.doc_id = s.doc_id AND t.snapshot_seq > s.snapshot_seq)
+       ORDER BY s.snapshot_seq LIMIT $3`,
+      [workspaceId, after, limit],
+    );
+    return r.rows.map(toSnapshot);
+  }
+
+  async snapshotsDueForPruning(receivedBefore: number, limit: number): Promise<StoredSnapshot[]> {
+    const r = await this.pool.query(
+      'SELECT * FROM snapshots WHERE pruned_at IS NULL AND received_at <= $1 ORDER BY received_at, workspace_id, snapshot_seq LIMIT $2',
+      [receivedBefore, limit],
+    );
+    return r.rows.map(toSnapshot);
+  }
+
+  async pruneCoveredEnvelopes(s: StoredSnapshot, now: number): Promise<number> {
+    return this.tx(async (c) => {
+      // Several instances may prune the same snapshot: the UPDATE row-locks it, and only the transaction
+      // that flips pruned_at from NULL deletes; the other waits, re-reads, matches nothing and returns 0.
+      const flipped = await c.query(
+        'UPDATE snapshots SET pruned_at = $1 WHERE workspace_id = $2 AND snapshot_seq = $3 AND pruned_at IS NULL RETURNING doc_id, covers',
+        [now, s.workspaceId, s.snapshotSeq],
+      );
+      if (!flipped.rows.length) return 0;
+      const docId = flipped.rows[0].doc_id as string;
+      const newer = (await c.query('SELECT covers FROM snapshots WHERE workspace_id = $1 AND doc_id = $2 AND snapshot_seq > $3', [
+        s.workspaceId, docId, s.snapshotSeq,
+      ])).rows.map((r: Row) => decodeCovers(r.covers as string));
+      let deleted = 0;
+      for (const cv of effectiveCovers(decodeCovers(flipped.rows[0].covers as string), newer)) {
+        // Never the newest envelope of (device, doc) (lastSeq stays right for the push checks), nor the
+        // workspace's highest relay seq (headRelaySeq must not move back).
+        const gone = await c.query(
+          `DELETE FROM envelopes WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3 AND seq <= $4
+             AND seq < (SELECT MAX(seq) FROM envelopes WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3)
+             AND relay_seq < (SELECT MAX(relay_seq) FROM envelopes WHERE workspace_id = $1)
+           RETURNING seq, octet_length(bytes) AS n`,
+          [s.workspaceId, cv.deviceId, docId, cv.seq],
+        );
+        if (!gone.rows.length) continue;
+        deleted += gone.rows.length;
+        await addUsage(c, s.workspaceId, -gone.rows.reduce((a: number, r: Row) => a + num(r.n), 0));
+        await c.query(
+          `INSERT INTO pruned_through (workspace_id, device_id, doc_id, seq) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (workspace_id, device_id, doc_id) DO UPDATE SET seq = GREATEST(pruned_through.seq, EXCLUDED.seq)`,
+          [s.workspaceId, cv.deviceId, docId, gone.rows.reduce((m: number, r: Row) => Math.max(m, num(r.seq)), 0)],
+        );
+      }
+      return deleted;
+    });
+  }
+
+  async prunedThrough(workspaceId: string, deviceId: string, docId: string): Promise<number> {
+    const r = await this.pool.query('SELECT seq FROM pruned_through WHERE workspace_id = $1 AND device_id = $2 AND doc_id = $3', [workspaceId, deviceId, docId]);
+    return r.rows.length ? num(r.rows[0].seq) : 0;
   }
 
   async putLease(l: LeaseRecord): Promise<void> {

@@ -152,6 +152,9 @@ export interface RelayStore {
    * Deletes the envelopes of (workspace, snapshot's doc) that the snapshot covers (seq <= covers[device])
    * except the newest stored envelope of each (device, doc), and marks the snapshot pruned at `now`, in
    * one transaction (usage counted). Returns how many envelopes were deleted.
+   * Also never deleted: an envelope a newer stored snapshot of the document does not cover (so the
+   * newest snapshot holds everything pruned), and the workspace's highest relay seq. Only the call that
+   * marks the snapshot deletes: a second (or concurrent) call for it, or one for a dropped snapshot, returns 0.
    */
   pruneCoveredEnvelopes(s: StoredSnapshot, now: number): Promise<number>;
   /** The highest seq of (workspace, device, doc) whose envelope was pruned, 0 if none (a re-send at or below it is covered, not a replay). */
@@ -186,7 +189,7 @@ export interface RelayStore {
   deleteExpiredLeases(before: number): Promise<number>;
 
   /**
-   * Storage accounting: bytes of envelopes + held envelopes + log links of one workspace, kept as a
+   * Storage accounting: bytes of envelopes + held envelopes + snapshots + log links of one workspace, kept as a
    * counter updated in the same transaction as every insert and delete (0 if unknown).
    */
   workspaceUsage(workspaceId: string): Promise<number>;

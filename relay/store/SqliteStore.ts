@@ -4,9 +4,10 @@
 // when the store opens; `cloister relay migrate` only opens and closes it.
 import Database from 'better-sqlite3';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope, RelayStore,
-  SignupTokenRecord, SignupTokenUse, StoredEnvelope, UsageTotals,
+  HeldEnvelope, InsertEnvelopeResult, InsertSnapshotResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope,
+  NewSnapshot, RelayStore, SignupTokenRecord, SignupTokenUse, StoredEnvelope, StoredSnapshot, UsageTotals,
 } from './RelayStore.ts';
+import { decodeCovers, effectiveCovers } from './snapshotCovers.ts';
 
 /** Migration 1: the original schema (CREATE … IF NOT EXISTS, so a database from before migrations adopts it). */
 const M1 = `
@@ -50,8 +51,29 @@ CREATE TABLE signup_tokens (
 CREATE TABLE admission_keys (device_id TEXT PRIMARY KEY, added_at INTEGER NOT NULL);
 `;
 
+/**
+ * Migration 3: document snapshots (issue 13). snapshot_heads hands out the per-workspace snapshot seq;
+ * pruned_through remembers, per (workspace, device, doc), the highest envelope seq pruned under a
+ * snapshot, so a re-send of it is told covered_by_snapshot rather than seq_replay.
+ */
+const M3 = `
+CREATE TABLE snapshots (
+  workspace_id TEXT NOT NULL, snapshot_seq INTEGER NOT NULL,
+  doc_id TEXT NOT NULL, device_id TEXT NOT NULL, snapshot_id TEXT NOT NULL,
+  covers TEXT NOT NULL, hash TEXT NOT NULL, bytes BLOB NOT NULL,
+  received_at INTEGER NOT NULL, pruned_at INTEGER,
+  PRIMARY KEY (workspace_id, snapshot_seq),
+  UNIQUE (workspace_id, doc_id, snapshot_id));
+CREATE INDEX snapshots_by_doc ON snapshots (workspace_id, doc_id, snapshot_seq);
+CREATE INDEX snapshots_due ON snapshots (received_at) WHERE pruned_at IS NULL;
+CREATE TABLE snapshot_heads (workspace_id TEXT PRIMARY KEY, head INTEGER NOT NULL);
+CREATE TABLE pruned_through (
+  workspace_id TEXT NOT NULL, device_id TEXT NOT NULL, doc_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, device_id, doc_id));
+`;
+
 /** Numbered migrations: MIGRATIONS[i] takes the schema from version i to i + 1. Append only. */
-export const SQLITE_MIGRATIONS: readonly string[] = [M1, M2];
+export const SQLITE_MIGRATIONS: readonly string[] = [M1, M2, M3];
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
 
 /** Runs the migrations the database lacks, each in its own transaction with its version row. */
@@ -79,6 +101,17 @@ interface HeldRow {
   held_id: number; workspace_id: string; device_id: string; doc_id: string; seq: number;
   hash: string; bytes: Buffer; received_at: number; reason: string;
 }
+
+interface SnapRow {
+  workspace_id: string; snapshot_seq: number; doc_id: string; device_id: string; snapshot_id: string;
+  covers: string; hash: string; bytes: Buffer; received_at: number; pruned_at: number | null;
+}
+
+const toSnapshot = (r: SnapRow): StoredSnapshot => ({
+  workspaceId: r.workspace_id, docId: r.doc_id, deviceId: r.device_id, snapshotSeq: r.snapshot_seq, snapshotId: r.snapshot_id,
+  covers: decodeCovers(r.covers), hash: r.hash, bytes: new Uint8Array(r.bytes), receivedAt: r.received_at,
+  ...(r.pruned_at !== null ? { prunedAt: r.pruned_at } : {}),
+});
 
 const toEnvelope = (r: EnvRow): StoredEnvelope => ({
   workspaceId: r.workspace_id, relaySeq: r.relay_seq, deviceId: r.device_id, docId: r.doc_id, seq: r.seq,
@@ -179,6 +212,90 @@ export class SqliteStore implements RelayStore {
   async headRelaySeq(workspaceId: string): Promise<number> {
     const r = this.db.prepare('SELECT COALESCE(MAX(relay_seq), 0) AS h FROM envelopes WHERE workspace_id = ?').get(workspaceId) as { h: number };
     return r.h;
+  }
+
+  async insertSnapshot(s: NewSnapshot, keepPerDoc: number): Promise<InsertSnapshotResult> {
+    return this.db.transaction((): InsertSnapshotResult => {
+      const existing = this.db
+        .prepare('SELECT snapshot_seq FROM snapshots WHERE workspace_id = ? AND doc_id = ? AND (snapshot_id = ? OR hash = ?) LIMIT 1')
+        .get(s.workspaceId, s.docId, s.snapshotId, s.hash) as { snapshot_seq: number } | undefined;
+      if (existing) return { status: 'duplicate', snapshotSeq: existing.snapshot_seq };
+      const { head } = this.db
+        .prepare('INSERT INTO snapshot_heads (workspace_id, head) VALUES (?, 1) ON CONFLICT (workspace_id) DO UPDATE SET head = head + 1 RETURNING head')
+        .get(s.workspaceId) as { head: number };
+      this.db
+        .prepare('INSERT INTO snapshots (workspace_id, snapshot_seq, doc_id, device_id, snapshot_id, covers, hash, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(s.workspaceId, head, s.docId, s.deviceId, s.snapshotId, JSON.stringify(s.covers), s.hash, Buffer.from(s.bytes), s.receivedAt);
+      this.addUsage(s.workspaceId, s.bytes.length);
+      // Keep the newest `keepPerDoc` of the document (never fewer than the one just stored).
+      const old = this.db
+        .prepare('SELECT snapshot_seq, LENGTH(bytes) AS n FROM snapshots WHERE workspace_id = ? AND doc_id = ? ORDER BY snapshot_seq DESC LIMIT -1 OFFSET ?')
+        .all(s.workspaceId, s.docId, Math.max(1, keepPerDoc)) as { snapshot_seq: number; n: number }[];
+      const drop = this.db.prepare('DELETE FROM snapshots WHERE workspace_id = ? AND snapshot_seq = ?');
+      for (const o of old) drop.run(s.workspaceId, o.snapshot_seq);
+      this.addUsage(s.workspaceId, -old.reduce((a, o) => a + o.n, 0));
+      return { status: 'inserted', snapshotSeq: head };
+    }).immediate();
+  }
+
+  async listSnapshots(workspaceId: string, after: number, limit: number, docId?: string): Promise<StoredSnapshot[]> {
+    if (docId !== undefined)
+      return (this.db.prepare('SELECT * FROM snapshots WHERE workspace_id = ? AND doc_id = ? ORDER BY snapshot_seq DESC LIMIT ?').all(workspaceId, docId, limit) as SnapRow[]).map(toSnapshot);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM snapshots s WHERE s.workspace_id = ? AND s.snapshot_seq > ?
+           AND NOT EXISTS (SELECT 1 FROM snapshots t WHERE t.workspace_id = s.workspace_id AND t.doc_id = s.doc_id AND t.snapshot_seq > s.snapshot_seq)
+         ORDER BY s.snapshot_seq LIMIT ?`,
+      )
+      .all(workspaceId, after, limit) as SnapRow[];
+    return rows.map(toSnapshot);
+  }
+
+  async snapshotsDueForPruning(receivedBefore: number, limit: number): Promise<StoredSnapshot[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM snapshots WHERE pruned_at IS NULL AND received_at <= ? ORDER BY received_at, workspace_id, snapshot_seq LIMIT ?')
+      .all(receivedBefore, limit) as SnapRow[];
+    return rows.map(toSnapshot);
+  }
+
+  async pruneCoveredEnvelopes(s: StoredSnapshot, now: number): Promise<number> {
+    return this.db.transaction((): number => {
+      // Only the transaction that marks the snapshot pruned deletes (a second call, or a dropped snapshot: 0).
+      const row = this.db
+        .prepare('UPDATE snapshots SET pruned_at = ? WHERE workspace_id = ? AND snapshot_seq = ? AND pruned_at IS NULL RETURNING doc_id, covers')
+        .get(now, s.workspaceId, s.snapshotSeq) as { doc_id: string; covers: string } | undefined;
+      if (!row) return 0;
+      const newer = (this.db
+        .prepare('SELECT covers FROM snapshots WHERE workspace_id = ? AND doc_id = ? AND snapshot_seq > ?')
+        .all(s.workspaceId, row.doc_id, s.snapshotSeq) as { covers: string }[]).map((r) => decodeCovers(r.covers));
+      const { head } = this.db.prepare('SELECT COALESCE(MAX(relay_seq), 0) AS head FROM envelopes WHERE workspace_id = ?').get(s.workspaceId) as { head: number };
+      let deleted = 0;
+      for (const c of effectiveCovers(decodeCovers(row.covers), newer)) {
+        // Never the newest envelope of (device, doc): lastSeq stays right for the push checks. Never the
+        // workspace's highest relay seq either: relay seqs are allocated above it and must not be reused.
+        const gone = this.db
+          .prepare(
+            `DELETE FROM envelopes WHERE workspace_id = ? AND device_id = ? AND doc_id = ? AND seq <= ? AND relay_seq < ?
+               AND seq < (SELECT MAX(seq) FROM envelopes WHERE workspace_id = ? AND device_id = ? AND doc_id = ?)
+             RETURNING seq, LENGTH(bytes) AS n`,
+          )
+          .all(s.workspaceId, c.deviceId, row.doc_id, c.seq, head, s.workspaceId, c.deviceId, row.doc_id) as { seq: number; n: number }[];
+        if (!gone.length) continue;
+        deleted += gone.length;
+        this.addUsage(s.workspaceId, -gone.reduce((a, g) => a + g.n, 0));
+        this.db
+          .prepare('INSERT INTO pruned_through (workspace_id, device_id, doc_id, seq) VALUES (?, ?, ?, ?) ON CONFLICT (workspace_id, device_id, doc_id) DO UPDATE SET seq = MAX(seq, excluded.seq)')
+          .run(s.workspaceId, c.deviceId, row.doc_id, gone.reduce((m, g) => Math.max(m, g.seq), 0));
+      }
+      return deleted;
+    }).immediate();
+  }
+
+  async prunedThrough(workspaceId: string, deviceId: string, docId: string): Promise<number> {
+    const r = this.db.prepare('SELECT seq FROM pruned_through WHERE workspace_id = ? AND device_id = ? AND doc_id = ?').get(workspaceId, deviceId, docId) as
+      | { seq: number }
+      | undefined;
+    return r?.seq ?? 0;
   }
 
   async putLease(l: LeaseRecord): Promise<void> {

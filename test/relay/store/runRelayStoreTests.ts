@@ -2,7 +2,7 @@
 // Call it inside a test file with a setup that returns a fresh, empty store and its teardown.
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewEnvelope, RelayStore } from '../../../relay/store/RelayStore.ts';
+import type { NewEnvelope, NewSnapshot, RelayStore } from '../../../relay/store/RelayStore.ts';
 
 export interface StoreSetup {
   store: RelayStore;
@@ -18,6 +18,16 @@ function env(workspaceId: string, deviceId: string, docId: string, seq: number, 
   // Distinct bytes per (workspace, device, doc, seq, fill), like a real envelope whose header names them.
   const bytes = new Uint8Array(createHash('sha256').update(`${workspaceId}|${deviceId}|${docId}|${seq}|${fill}`).digest());
   return { workspaceId, deviceId, docId, seq, hash: hashOf(bytes), bytes, receivedAt: 1000 + seq };
+}
+
+/** A snapshot of (workspace, doc) by `deviceId`, with distinct bytes per `tag` and the given covers. */
+function snap(workspaceId: string, docId: string, tag: string, covers: { deviceId: string; seq: number }[], receivedAt = 5000, size = 100): NewSnapshot {
+  const bytes = new Uint8Array(size);
+  bytes.set(createHash('sha256').update(`${workspaceId}|${docId}|${tag}`).digest().subarray(0, size));
+  return {
+    workspaceId, docId, deviceId: 'a', snapshotId: createHash('sha256').update(`id|${tag}`).digest('hex'), covers,
+    hash: hashOf(bytes), bytes, receivedAt,
+  };
 }
 
 export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup>): void {
@@ -189,6 +199,144 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup
       expect(await store.workspaceUsage('w3')).toBe(320);
     });
 
+    it('stores a snapshot under a per-workspace snapshot seq; the same snapshot id or the same bytes is a duplicate', async () => {
+      const s1 = snap('w', 'd', 's1', [{ deviceId: 'a', seq: 2 }]);
+      expect(await store.insertSnapshot(s1, 3)).toEqual({ status: 'inserted', snapshotSeq: 1 });
+      expect(await store.insertSnapshot(snap('w2', 'd', 'x', []), 3)).toEqual({ status: 'inserted', snapshotSeq: 1 });
+      expect(await store.insertSnapshot(snap('w', 'e', 's2', []), 3)).toEqual({ status: 'inserted', snapshotSeq: 2 });
+      // Same snapshot id, other bytes (another seal of the same heads): a duplicate, not stored again.
+      const sameId = { ...snap('w', 'd', 'other', []), snapshotId: s1.snapshotId };
+      expect(await store.insertSnapshot(sameId, 3)).toEqual({ status: 'duplicate', snapshotSeq: 1 });
+      // Same bytes under another id: a duplicate too.
+      expect(await store.insertSnapshot({ ...s1, snapshotId: 'f'.repeat(64), receivedAt: 9 }, 3)).toEqual({ status: 'duplicate', snapshotSeq: 1 });
+      const listed = await store.listSnapshots('w', 0, 10, 'd');
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ workspaceId: 'w', docId: 'd', deviceId: 'a', snapshotSeq: 1, snapshotId: s1.snapshotId, covers: [{ deviceId: 'a', seq: 2 }], hash: s1.hash, receivedAt: 5000 });
+      expect(listed[0]!.bytes).toEqual(s1.bytes);
+      expect(listed[0]!.prunedAt).toBeUndefined();
+      expect(await store.workspaceUsage('w')).toBe(200);
+    });
+
+    it('keeps only the newest keepPerDoc snapshots of a document, and counts the dropped ones out of the usage', async () => {
+      for (let i = 1; i <= 5; i++) await store.insertSnapshot(snap('w', 'd', `s${i}`, [], 5000, 10 * i), 3);
+      await store.insertSnapshot(snap('w', 'e', 'e1', [], 5000, 7), 3);
+      expect((await store.listSnapshots('w', 0, 10, 'd')).map((s) => s.snapshotSeq)).toEqual([5, 4, 3]);
+      expect(await store.workspaceUsage('w')).toBe(50 + 40 + 30 + 7);
+      expect(await store.usageTotals(1)).toMatchObject({ totalBytes: 127, workspaces: 1 });
+      // A snapshot dropped by keepPerDoc may come back: it is stored anew, as the newest.
+      expect(await store.insertSnapshot(snap('w', 'd', 's1', [], 5000, 10), 1)).toEqual({ status: 'inserted', snapshotSeq: 7 });
+      expect((await store.listSnapshots('w', 0, 10, 'd')).map((s) => s.snapshotSeq)).toEqual([7]);
+      expect(await store.workspaceUsage('w')).toBe(10 + 7);
+    });
+
+    it('concurrent snapshot inserts get distinct snapshot seqs, and a concurrent re-send is stored once', async () => {
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.insertSnapshot(snap('w', `d${i % 3}`, `s${i}`, [], 5000, 10), 2)));
+      expect(results.map((r) => r.snapshotSeq).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      const again = snap('w', 'x', 'again', [], 5000, 10);
+      const same = await Promise.all([1, 2, 3, 4].map(() => store.insertSnapshot(again, 2)));
+      expect(same.filter((r) => r.status === 'inserted')).toHaveLength(1);
+      expect(new Set(same.map((r) => r.snapshotSeq))).toEqual(new Set([13]));
+      for (const d of ['d0', 'd1', 'd2']) expect(await store.listSnapshots('w', 0, 10, d)).toHaveLength(2);
+      expect(await store.workspaceUsage('w')).toBe(7 * 10);
+    });
+
+    it('lists the newest snapshot of each document after a cursor, ascending, in pages; by document, all kept, newest first', async () => {
+      await store.insertSnapshot(snap('w', 'a', 'a1', []), 3); // 1
+      await store.insertSnapshot(snap('w', 'b', 'b1', []), 3); // 2
+      await store.insertSnapshot(snap('w', 'a', 'a2', []), 3); // 3
+      await store.insertSnapshot(snap('w', 'c', 'c1', []), 3); // 4
+      await store.insertSnapshot(snap('w', 'b', 'b2', []), 3); // 5
+      await store.insertSnapshot(snap('v', 'a', 'other workspace', []), 3);
+      const all = await store.listSnapshots('w', 0, 10);
+      expect(all.map((s) => [s.docId, s.snapshotSeq])).toEqual([['a', 3], ['c', 4], ['b', 5]]);
+      const page1 = await store.listSnapshots('w', 0, 2);
+      expect(page1.map((s) => s.snapshotSeq)).toEqual([3, 4]);
+      expect((await store.listSnapshots('w', 4, 2)).map((s) => s.snapshotSeq)).toEqual([5]);
+      expect(await store.listSnapshots('w', 5, 2)).toEqual([]);
+      expect((await store.listSnapshots('w', 0, 10, 'a')).map((s) => s.snapshotSeq)).toEqual([3, 1]);
+      expect((await store.listSnapshots('w', 0, 1, 'a')).map((s) => s.snapshotSeq)).toEqual([3]);
+      expect(await store.listSnapshots('w', 0, 10, 'zzz')).toEqual([]);
+      expect(await store.listSnapshots('nowhere', 0, 10)).toEqual([]);
+    });
+
+    it('names the snapshots due for pruning: received at or before a time, not pruned yet, oldest first', async () => {
+      await store.insertSnapshot(snap('w', 'a', 'late', [], 3000), 3);
+      await store.insertSnapshot(snap('w', 'b', 'early', [], 1000), 3);
+      await store.insertSnapshot(snap('v', 'a', 'edge', [], 2000), 3);
+      expect((await store.snapshotsDueForPruning(2000, 10)).map((s) => s.receivedAt)).toEqual([1000, 2000]);
+      expect((await store.snapshotsDueForPruning(5000, 2)).map((s) => s.receivedAt)).toEqual([1000, 2000]);
+      expect(await store.snapshotsDueForPruning(999, 10)).toEqual([]);
+      const [first] = await store.snapshotsDueForPruning(1000, 10);
+      await store.pruneCoveredEnvelopes(first!, 7000);
+      expect((await store.snapshotsDueForPruning(5000, 10)).map((s) => s.receivedAt)).toEqual([2000, 3000]);
+      expect((await store.listSnapshots('w', 0, 10, 'b'))[0]!.prunedAt).toBe(7000);
+    });
+
+    it('pruning deletes exactly the covered envelopes but each (device, doc)\'s newest, remembers prunedThrough, counts usage, and happens once', async () => {
+      for (let i = 1; i <= 5; i++) await store.insertEnvelope(env('w', 'a', 'd', i)); // relay seqs 1-5
+      for (let i = 1; i <= 3; i++) await store.insertEnvelope(env('w', 'b', 'd', i)); // 6-8
+      for (let i = 1; i <= 2; i++) await store.insertEnvelope(env('w', 'a', 'other', i)); // 9-10: another doc
+      await store.insertEnvelope(env('w', 'c', 'd', 1)); // 11: not covered
+      await store.insertEnvelope(env('v', 'a', 'd', 1)); // another workspace
+      const before = await store.workspaceUsage('w');
+      // Covers a through 3 (of 5) and b through 3 (its newest: kept); names a device with nothing stored.
+      await store.insertSnapshot(snap('w', 'd', 's', [{ deviceId: 'a', seq: 3 }, { deviceId: 'b', seq: 3 }, { deviceId: 'z', seq: 9 }], 1000, 50), 3);
+      const [due] = await store.snapshotsDueForPruning(1000, 10);
+      expect(await store.pruneCoveredEnvelopes(due!, 2000)).toBe(3 + 2);
+      const left = (await store.listEnvelopes('w', 0, 100)).map((e) => `${e.deviceId}/${e.docId}/${e.seq}`);
+      expect(left).toEqual(['a/d/4', 'a/d/5', 'b/d/3', 'a/other/1', 'a/other/2', 'c/d/1']);
+      expect(await store.lastSeq('w', 'a', 'd')).toBe(5);
+      expect(await store.lastSeq('w', 'b', 'd')).toBe(3);
+      expect(await store.headRelaySeq('w')).toBe(11);
+      expect(await store.prunedThrough('w', 'a', 'd')).toBe(3);
+      expect(await store.prunedThrough('w', 'b', 'd')).toBe(2);
+      expect(await store.prunedThrough('w', 'c', 'd')).toBe(0);
+      expect(await store.prunedThrough('w', 'z', 'd')).toBe(0);
+      expect(await store.prunedThrough('w', 'a', 'other')).toBe(0);
+      expect(await store.listEnvelopes('v', 0, 10)).toHaveLength(1);
+      expect(await store.workspaceUsage('w')).toBe(before + 50 - 5 * 32);
+      // The same snapshot again (a second relay instance, or a retry): nothing more is deleted.
+      expect(await store.pruneCoveredEnvelopes(due!, 3000)).toBe(0);
+      const again = await Promise.all([1, 2, 3].map(() => store.pruneCoveredEnvelopes(due!, 4000)));
+      expect(again).toEqual([0, 0, 0]);
+      expect((await store.listSnapshots('w', 0, 10, 'd'))[0]!.prunedAt).toBe(2000);
+      expect(await store.workspaceUsage('w')).toBe(before + 50 - 5 * 32);
+      // New envelopes keep their seqs after the pruned ones; the relay seq never goes back.
+      expect(await store.insertEnvelope(env('w', 'a', 'd', 6))).toEqual({ status: 'inserted', relaySeq: 12 });
+    });
+
+    it('concurrent prunes of one snapshot delete its envelopes once', async () => {
+      for (let i = 1; i <= 6; i++) await store.insertEnvelope(env('w', 'a', 'd', i));
+      await store.insertSnapshot(snap('w', 'd', 's', [{ deviceId: 'a', seq: 6 }], 1000), 3);
+      const [due] = await store.snapshotsDueForPruning(1000, 10);
+      const counts = await Promise.all([1, 2, 3, 4].map((i) => store.pruneCoveredEnvelopes(due!, 2000 + i)));
+      expect(counts.sort()).toEqual([0, 0, 0, 5]);
+      expect((await store.listEnvelopes('w', 0, 10)).map((e) => e.seq)).toEqual([6]);
+      expect(await store.workspaceUsage('w')).toBe(32 + 100);
+    });
+
+    it('pruning never deletes what a newer snapshot of the document does not cover, nor the workspace\'s highest relay seq', async () => {
+      for (let i = 1; i <= 5; i++) await store.insertEnvelope(env('w', 'a', 'd', i));
+      for (let i = 1; i <= 5; i++) await store.insertEnvelope(env('w', 'b', 'd', i));
+      await store.insertSnapshot(snap('w', 'd', 'old', [{ deviceId: 'a', seq: 4 }, { deviceId: 'b', seq: 4 }], 1000), 3);
+      // A newer snapshot from a device that lagged: it holds a only through 2, and b not at all.
+      await store.insertSnapshot(snap('w', 'd', 'lagging', [{ deviceId: 'a', seq: 2 }], 1500), 3);
+      const [old] = await store.snapshotsDueForPruning(1000, 10);
+      expect(await store.pruneCoveredEnvelopes(old!, 2000)).toBe(2);
+      expect((await store.listEnvelopes('w', 0, 100)).map((e) => `${e.deviceId}${e.seq}`)).toEqual(['a3', 'a4', 'a5', 'b1', 'b2', 'b3', 'b4', 'b5']);
+      expect(await store.prunedThrough('w', 'a', 'd')).toBe(2);
+      expect(await store.prunedThrough('w', 'b', 'd')).toBe(0);
+      // A released held envelope can carry an older seq at the highest relay seq: it stays.
+      await store.insertEnvelope(env('w', 'c', 'd', 2));
+      const id = await store.insertHeld({ ...env('w', 'c', 'd', 1), reason: 'lease_expired' });
+      expect(await store.releaseHeld('w', id)).toEqual({ status: 'inserted', relaySeq: 12 });
+      await store.insertSnapshot(snap('w', 'd', 'c', [{ deviceId: 'c', seq: 2 }], 1600), 1);
+      const due = await store.snapshotsDueForPruning(1600, 10);
+      expect(due.map((s) => s.receivedAt)).toEqual([1600]);
+      expect(await store.pruneCoveredEnvelopes(due[0]!, 2000)).toBe(0);
+      expect(await store.headRelaySeq('w')).toBe(12);
+    });
+
     it('keeps signup tokens by hash: each use taken once, atomically; expiry; refunds', async () => {
       await store.putSignupToken({ tokenHash: 'h1', usesLeft: 2, createdAt: 1, expiresAt: 1000 });
       await store.putSignupToken({ tokenHash: 'h2', usesLeft: 1, createdAt: 1 });
@@ -219,7 +367,7 @@ export function runRelayStoreTests(name: string, setup: () => Promise<StoreSetup
 
     it('opens at the latest schema version, and reopening migrates nothing', async () => {
       const v = await store.schemaVersion();
-      expect(v).toBeGreaterThanOrEqual(2);
+      expect(v).toBeGreaterThanOrEqual(3);
       expect(store.migration.to).toBe(v);
       if (!s.reopen) return;
       store = await s.reopen();
