@@ -1,8 +1,10 @@
 // The push checks of DESIGN → Relay, in order: decode, device is the authenticated one, workspace
-// exists, signature, active writer, log position on the relay's chain, sequence exactly last + 1 (identical re-send acknowledged with its
-// original relay seq), lease, rate limit; then store and fan out. Size is enforced by the socket.
+// exists, signature, active writer, log position on the relay's chain (judgeAuthor.ts, shared with
+// snapshots), sequence exactly last + 1 (identical re-send acknowledged with its original relay seq; a
+// re-send of one pruned under a snapshot is covered_by_snapshot), lease, rate limit; then store and fan
+// out. Size is enforced by the socket.
 import { createHash } from 'node:crypto';
-import { toBase64url, toHex } from '../../src/crypto/bytes.ts';
+import { toHex } from '../../src/crypto/bytes.ts';
 import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/envelope.ts';
 import type { PushRejection, RelayMessage } from '../../src/protocol/messages.ts';
 import type { RelayContext, Subscriber } from '../context.ts';
@@ -10,6 +12,7 @@ import { fanOut } from './fanout.ts';
 import { wallClockMs } from '../metrics.ts';
 import { quotaRefusal } from '../admission.ts';
 import { defenceOn } from '../defences.ts';
+import { judgeAuthor } from './judgeAuthor.ts';
 
 export type PushOutcome =
   | { t: 'ack'; relaySeq: number; duplicate: boolean; workspaceId: string; hash: Uint8Array }
@@ -26,21 +29,9 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   const env = dec.value;
   const h = env.header;
   const on = (d: Parameters<typeof defenceOn>[1]) => defenceOn(ctx.defencesOff, d);
-  if (h.deviceId !== deviceId && on('relay.device')) return reject('wrong_device');
-  const state = await ctx.workspaces.state(h.workspaceId);
-  if (state === undefined) return reject('unknown_workspace');
-  const info = ctx.model.deviceInfo(state, h.deviceId);
-  if (!info) return reject('unknown_device');
-  if (on('relay.signature') && !verifyEnvelopeSignature(env, info.signingPub)) return reject('bad_signature');
-  // No envelope can be written under an epoch the log has not reached (its key does not exist yet).
-  if (h.epoch > ctx.model.epochOf(state)) return reject('unknown_epoch', `epoch ${h.epoch}, workspace at ${ctx.model.epochOf(state)}`);
-  if (on('relay.membership')) {
-    const judged = ctx.removalJudgement === 'causal' && !ctx.model.isActiveDevice(state, h.deviceId) ? authorsLog(ctx, state, h) : state;
-    if (!ctx.model.isActiveDevice(judged, h.deviceId)) return reject(info.revoked ? 'device_revoked' : 'not_a_member');
-    if (!ctx.model.canWrite(judged, h.deviceId)) return reject('no_write_permission');
-  }
-  // DESIGN → Fork detection in the data plane: the author's log position must be on our chain (held ones too).
-  if (ctx.model.entryIdAt(state, h.logIndex) !== toBase64url(h.logHead)) return reject('log_position_unknown', `index ${h.logIndex}`);
+  const judged = await judgeAuthor(ctx, deviceId, h, (pub) => verifyEnvelopeSignature(env, pub));
+  if (!judged.ok) return reject(judged.reason, judged.detail);
+  const state = judged.state;
 
   const key = `${h.workspaceId}\u0000${h.deviceId}\u0000${h.docId}`;
   return ctx.seqLock.run(key, async () => {
@@ -55,6 +46,10 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
       if (stored && stored.hash === hash && on('relay.dedupe')) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId, hash: digest };
       const held = await ctx.store.getHeldAt(h.workspaceId, h.deviceId, h.docId, h.seq);
       if (held && held.hash === hash) return { t: 'held', heldId: held.heldId };
+      // Pruned under a snapshot (relay/handlers/snapshots.ts): the relay no longer has it to compare or
+      // to give a relay seq for; a client treats this as acknowledged.
+      if (!stored && !held && h.seq <= (await ctx.store.prunedThrough(h.workspaceId, h.deviceId, h.docId)))
+        return reject('covered_by_snapshot', `seq ${h.seq} was pruned under a snapshot`);
       return reject('seq_replay', `last=${last}`);
     }
     if (h.seq > last + 1) return reject('seq_gap', `last=${last}`);
@@ -88,14 +83,4 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
     }
     return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
   });
-}
-
-/**
- * Causal removal judgement (sim only): the log as the envelope's author had it, when the envelope names
- * an entry of this chain (logHead at logIndex); else the log as it is now. A removed member can name
- * an old head forever, which is why the product judges at push.
- */
-function authorsLog(ctx: RelayContext, state: unknown, h: { logIndex: number; logHead: Uint8Array }): unknown {
-  if (ctx.model.entryIdAt(state, h.logIndex) !== toBase64url(h.logHead)) return state;
-  return ctx.model.prefix(state, h.logIndex + 1) ?? state;
 }

@@ -30,6 +30,7 @@ export const ENVELOPE_REJECTIONS = {
   // Sequence (relay and readers)
   seq_replay: 'a different envelope already used this (device, document, sequence) number, or it is older than one already applied',
   seq_gap: 'earlier envelopes from this device for this document are missing; held until they arrive',
+  covered_by_snapshot: 'the relay already pruned this envelope under a document snapshot that holds its changes (a late re-send; nothing is lost)',
   // Waiting (readers only)
   dependency_missing: 'too many envelopes from this device for this document were waiting for changes that never arrived',
 } as const;

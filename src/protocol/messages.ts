@@ -32,6 +32,7 @@ export const PUSH_REJECTION_REASONS = [
   'no_write_permission', // the member is a reader
   'seq_replay', // a different envelope already holds this (device, doc, seq), or seq is older than the last
   'seq_gap', // seq is more than last + 1
+  'covered_by_snapshot', // a re-send of an envelope the relay pruned under a snapshot (seq <= its prunedThrough): treat as acknowledged
   'lease_unknown', // the lease id was never issued by this relay, or to another device/workspace (policy reject)
   'lease_expired', // the relay's clock is past the lease's notAfter (policy reject)
   'log_position_unknown', // the header names a membership-log index and head hash the relay's chain does not have
