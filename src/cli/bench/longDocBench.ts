@@ -62,14 +62,45 @@ async function applyPathMs(s: Setup, id: string): Promise<{ cloisterMs: number; 
   return { cloisterMs, automergeMs };
 }
 
+/**
+ * A new device joins after the long record exists: once starting from the relay's newest snapshot of it
+ * (docs/SNAPSHOTS.md), once replaying every envelope (snapshots off), each until its record has every
+ * keystroke; beside Automerge's load() of the same document.
+ */
+async function coldJoinMs(s: Setup, id: string): Promise<{ snapshotMs: number; replayMs: number; loadMs: number; loaded: number }> {
+  const want = headsOf((await s.a.session.session.open<RecordDoc>(id))!.doc());
+  const wantLength = (await s.a.session.records.get(id))?.notes.length;
+  const joinOnce = async (name: string, loadSnapshots: boolean) => {
+    const n = await s.joinNew(name, { loadSnapshots });
+    const t0 = performance.now();
+    let loaded = 0;
+    for (let pass = 0; ; pass++) {
+      loaded += (await n.engine.syncOnce()).snapshots.loaded;
+      const h = await n.session.session.open<RecordDoc>(id);
+      if (h && headsOf(h.doc()) === want) break;
+      if (pass > 20) throw new Error(`device ${name} did not converge`);
+    }
+    const ms = performance.now() - t0;
+    const notes = (await n.session.records.get(id))?.notes.length;
+    if (notes !== wantLength) throw new Error(`device ${name} has ${notes} characters`);
+    return { ms, loaded };
+  };
+  const bytes = A.save((await s.a.session.session.open<RecordDoc>(id))!.doc());
+  const loadMs = await timeMs(() => A.load(bytes));
+  const snap = await joinOnce('carol', true);
+  const replay = await joinOnce('dave', false);
+  return { snapshotMs: snap.ms, replayMs: replay.ms, loadMs, loaded: snap.loaded };
+}
+
 /** `keystrokes`/`edits` are for tests; the figure names say 50k whatever they are. */
 export async function longDocBench(log: (m: string) => void = () => undefined, o: { keystrokes?: number; edits?: number } = {}): Promise<Figures> {
   const keystrokes = o.keystrokes ?? KEYSTROKES;
   const edits = o.edits ?? EDITS;
   log(`  ${keystrokes} keystrokes on one record: cloister (relay on SQLite, temp files), then automerge-repo (WebSocket + NodeFS)`);
-  const s = await setUp();
+  const s = await setUp({ joiners: 2 });
   const ours = { live: [] as number[], apply: [] as number[], automergeApply: [] as number[] };
   let run: Awaited<ReturnType<typeof syncRun>>;
+  let cold: Awaited<ReturnType<typeof coldJoinMs>>;
   try {
     run = await syncRun(s, keystrokes);
     log(`  cloister: ${run.ms.toFixed(0)} ms (${run.envelopes} envelopes; typing and sealing took ${run.sealMs.toFixed(0)} ms)`);
@@ -79,6 +110,9 @@ export async function longDocBench(log: (m: string) => void = () => undefined, o
       ours.apply.push(r.cloisterMs);
       ours.automergeApply.push(r.automergeMs);
     }
+    await s.a.engine.syncOnce(); // the apply-path keystrokes reach the relay too
+    cold = await coldJoinMs(s, run.id);
+    log(`  cold join: from a snapshot ${cold.snapshotMs.toFixed(0)} ms (${cold.loaded} adopted), replaying envelopes ${cold.replayMs.toFixed(0)} ms, A.load ${cold.loadMs.toFixed(0)} ms`);
   } finally {
     await s.close();
   }
@@ -113,6 +147,12 @@ export async function longDocBench(log: (m: string) => void = () => undefined, o
     live_edit_apply_long_doc_ms: round(apply, 2),
     automerge_apply_live_edit_long_doc_ms: round(automergeApply, 2),
     live_edit_apply_over_automerge_ratio: round(apply / automergeApply, 2),
+    /** A new device joins after the long record exists, until it has every keystroke: from the newest snapshot, then replaying every envelope. */
+    cold_join_long_doc_snapshot_ms: round(cold.snapshotMs),
+    cold_join_long_doc_replay_ms: round(cold.replayMs),
+    cold_join_long_doc_snapshot_over_replay_ratio: round(cold.snapshotMs / cold.replayMs, 2),
+    automerge_load_long_doc_ms: round(cold.loadMs, 1),
+    cold_join_long_doc_snapshot_over_load_ratio: round(cold.snapshotMs / cold.loadMs, 2),
   };
 }
 

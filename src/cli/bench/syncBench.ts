@@ -15,6 +15,7 @@ import type { RecordDoc } from '../../docs/records/recordTypes.ts';
 import { joinViaRelay } from '../../docs/sync/joinViaRelay.ts';
 import { deviceKeysOfVault } from '../../docs/sync/nodeSyncSession.ts';
 import { openNodeSync, type NodeSync } from '../../docs/sync/openNodeSync.ts';
+import type { SyncEngineOptions } from '../../docs/sync/syncTypes.ts';
 import { createVault } from '../../identity/vault/createVault.ts';
 import type { UnlockedVault } from '../../identity/vault/types.ts';
 import { createWorkspace } from '../../identity/workspace/createWorkspace.ts';
@@ -35,11 +36,13 @@ export interface Setup {
   /** A's profile and unlocked vault (to open it again, e.g. for a cold start). */
   homeA: string;
   vaultA: UnlockedVault;
+  /** A further writer's device joins through the relay (up to `joiners` of them) and is opened, not yet synced. */
+  joinNew(name: string, engine?: SyncEngineOptions): Promise<NodeSync>;
   close(): Promise<void>;
 }
 
 /** A relay on a temporary SQLite file, alice (admin, device A) and bob (writer, device B) joined through it. */
-export async function setUp(): Promise<Setup> {
+export async function setUp(o: { joiners?: number } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-syncbench-'));
   // Limits raised so a burst is never rate-limited: the figure is about throughput, not policy.
   const relay = await startRelay({
@@ -55,8 +58,10 @@ export async function setUp(): Promise<Setup> {
   const now = Date.now();
   const ws = createWorkspace(deviceKeysOfVault(vaultA), 'bench', { now });
   const inv = newInvitation({ role: 'writer', expiresAt: now + 3600_000 });
+  const more = Array.from({ length: o.joiners ?? 0 }, () => newInvitation({ role: 'writer', expiresAt: now + 3600_000 }));
   saveWorkspace(homeA, vaultA.dataKey, {
-    workspaceId: ws.workspaceId, entries: ws.entries, epochKeys: new Map([[0, ws.epochKey]]), meta: { relay: relay.url }, intents: [newIntent(inviteIntent(inv.terms), now)],
+    workspaceId: ws.workspaceId, entries: ws.entries, epochKeys: new Map([[0, ws.epochKey]]), meta: { relay: relay.url },
+    intents: [inv, ...more].map(i => newIntent(inviteIntent(i.terms), now)),
   });
 
   const engine = { relayUrl: relay.url, timeoutMs: 120_000 };
@@ -69,13 +74,26 @@ export async function setUp(): Promise<Setup> {
   if (!b.ok) throw new Error(`open B: ${b.reason}`);
   await b.value.engine.syncOnce();
   await a.value.engine.syncOnce(); // A learns B's join
+  const opened: NodeSync[] = [];
   return {
     a: a.value,
     b: b.value,
     homeA,
     vaultA,
+    async joinNew(name, engineOptions = {}) {
+      const i = more.shift();
+      if (!i) throw new Error('setUp: no invitation left (raise `joiners`)');
+      const home = join(dir, name);
+      const { vault } = await createVault(home, `${name} bench password`, { kdf: MIN_KDF });
+      const jn = await joinViaRelay({ home, vault, token: formatInvitationToken(ws.workspaceId, i.code), relayUrl: relay.url });
+      if (!jn.ok) throw new Error(`join ${name}: ${jn.reason}`);
+      const n = await openNodeSync({ home, vault, engine: { ...engine, ...engineOptions } });
+      if (!n.ok) throw new Error(`open ${name}: ${n.reason}`);
+      opened.push(n.value);
+      return n.value;
+    },
     async close() {
-      await Promise.allSettled([a.value.close(), b.value.close()]);
+      await Promise.allSettled([a.value.close(), b.value.close(), ...opened.map(n => n.close())]);
       await relay.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -482,6 +482,12 @@ export class SyncEngine {
       s.held++; // stored by the relay for an admin; stays in the outbox (a re-send is answered 'held' again)
       return;
     }
+    if (r.reason === 'covered_by_snapshot') {
+      // Stored once, then pruned under a snapshot that holds its changes (docs/SNAPSHOTS.md): delivered.
+      retire(e);
+      s.duplicates++;
+      return;
+    }
     if (TRANSIENT.has(r.reason)) {
       s.retry++;
       if (r.reason === 'rate_limited' || r.reason === 'seq_gap') limited.n++;
