@@ -206,4 +206,58 @@ describe('snapshots', () => {
       await relay.close();
     }
   });
+
+  it('a device offline while the relay pruned what it missed catches up from a snapshot, and so does a new one', async () => {
+    const { relay, store } = await relayWithStore();
+    const [alice, bob, carol] = await Promise.all([makeUser('alice'), makeUser('bob'), makeUser('carol')]);
+    const ws = createStoredWorkspace(alice, 'ward', relay.url);
+    const bobCode = invite(alice, ws, 'writer');
+    const carolCode = invite(alice, ws, 'writer');
+    const a = await open(alice, undefined, { snapshotEvery: 3 });
+    try {
+      await a.engine.syncOnce();
+      const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
+      await a.engine.syncOnce();
+      await join(bob, bobCode, relay.url);
+      const b1 = await open(bob, undefined, { snapshotEvery: 0 });
+      try {
+        await b1.engine.syncOnce();
+        expect((await b1.s.records.get(id))?.fields.dose).toBe('5mg');
+      } finally {
+        await b1.close(); // bob goes offline
+      }
+      for (let i = 1; i <= 7; i++) {
+        await a.s.records.update(id, { fields: { dose: `${5 + i}mg` } });
+        await a.engine.syncOnce();
+      }
+      // The relay's pruning round, as if the retention had passed.
+      let pruned = 0;
+      for (const due of await store.snapshotsDueForPruning(Date.now() + 1, 100)) pruned += await store.pruneCoveredEnvelopes(due, Date.now());
+      expect(pruned).toBeGreaterThan(0);
+
+      const b = await open(bob, undefined, { snapshotEvery: 0 });
+      try {
+        const s = await b.engine.syncOnce();
+        expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
+        expect(s.quarantinedRemote).toEqual({});
+        expect((await b.s.records.get(id))?.fields.dose).toBe('12mg');
+        expect((await b.s.session.pending.list()).length).toBe(0);
+      } finally {
+        await b.close();
+      }
+      await join(carol, carolCode, relay.url);
+      const c = await open(carol);
+      try {
+        const s = await c.engine.syncOnce();
+        expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
+        expect(s.quarantinedRemote).toEqual({});
+        expect((await c.s.records.get(id))?.fields.dose).toBe('12mg');
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await a.close();
+      await relay.close();
+    }
+  });
 });

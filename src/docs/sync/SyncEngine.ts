@@ -15,7 +15,7 @@ import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { RelayClient, RelayRequestError } from './relayClient.ts';
 import { resealUnleased } from './resealUnleased.ts';
 import { settleResubmitted } from './resubmit.ts';
-import { loadSnapshots, sealDueSnapshots, SNAPSHOT_EVERY } from './snapshotSync.ts';
+import { fillGapsFromSnapshots, loadSnapshots, sealDueSnapshots, SNAPSHOT_EVERY } from './snapshotSync.ts';
 
 export { SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary, type WorkspaceStorePort } from './syncTypes.ts';
 import { bump, SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary } from './syncTypes.ts';
@@ -76,6 +76,8 @@ export class SyncEngine {
   #sealed = 0;
   /** Envelopes per document applied or acked since the last snapshot step (snapshotSync.ts). */
   readonly #touched = new Map<string, number>();
+  /** Sequence gaps already looked up in the relay's snapshots (fillGapsFromSnapshots). */
+  readonly #gapsTried = new Set<string>();
   #liveQueue: WireEnvelope[] = [];
   #liveScheduled = false;
   #pushScheduled = false;
@@ -558,6 +560,7 @@ export class SyncEngine {
       if (!page.more) break;
     }
     if (own && cursor > this.#ackedHigh) this.#ackedHigh = cursor; // every own envelope up to here is applied
+    if (s.heldRemote > 0 || s.pulled > 0) await fillGapsFromSnapshots(client, this.#s.docs, this.workspaceId, s.snapshots, this.#gapsTried, (l, m, d) => this.#log(l, m, d));
   }
 
   async #saveCursor(c: number, now = true): Promise<void> {

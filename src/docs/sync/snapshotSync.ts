@@ -3,6 +3,7 @@
 //   can verify, then pulls: envelopes the snapshots cover are only checked against the documents.
 // - After a pass, a document that has gained `every` envelopes (anyone's) since its last snapshot gets
 //   a new one from this device, if it can honestly cover them (DocSession.sealSnapshot).
+import { decodeEnvelope } from '../../protocol/envelope.ts';
 import type { DocSession } from '../DocSession.ts';
 import { openSnapshot, type OpenedSnapshot } from '../snapshots/openSnapshot.ts';
 import type { RelayClient } from './relayClient.ts';
@@ -79,4 +80,53 @@ export async function sealDueSnapshots(
       for (const d of done) delete due[d];
       s.snapshotDue = due;
     });
+}
+
+/**
+ * After a full pull: envelopes parked for a sequence gap may be waiting for envelopes the relay has
+ * pruned under a snapshot (a device offline for longer than the relay's retention). For each such
+ * document, take the newest snapshot that covers the gap (and passes every check, including that it
+ * holds every change this device has from others), then judge the parked envelopes again.
+ * `tried` remembers (doc, device, seq) gaps already looked up by this engine, so a gap no snapshot
+ * covers costs one request, not one per pass.
+ */
+export async function fillGapsFromSnapshots(
+  client: RelayClient, docs: DocSession, workspaceId: string, counts: SnapshotCounts, tried: Set<string>, log: Log,
+): Promise<void> {
+  const parked = (await docs.pending.list()).filter(p => p.kind === 'gap');
+  if (parked.length === 0) return;
+  // Per document: for each device, the lowest parked seq (the gap ends just below it).
+  const need = new Map<string, Map<string, number>>();
+  for (const p of parked) {
+    const d = decodeEnvelope(p.bytes);
+    if (!d.ok) continue;
+    const { deviceId, seq } = d.value.header;
+    const m = need.get(p.docId) ?? new Map<string, number>();
+    m.set(deviceId, Math.min(m.get(deviceId) ?? Infinity, seq));
+    need.set(p.docId, m);
+  }
+  let looked = 0;
+  for (const [docId, devices] of need) {
+    const key = `${docId}:${[...devices].map(([d, s]) => `${d}/${s}`).join(',')}`;
+    if (tried.has(key) || looked >= SEAL_PER_PASS) continue;
+    tried.add(key);
+    looked++;
+    const page = await client.listSnapshots(workspaceId, 0, 3, docId);
+    for (const { snapshot } of page.snapshots) {
+      const r = openSnapshot(snapshot, docs.authority, docId);
+      if (!r.ok) {
+        bump(counts.refused, r.reason);
+        continue;
+      }
+      const covers = new Map(r.value.header.covers.map(c => [c.deviceId, c.seq]));
+      if (![...devices].every(([d, s]) => (covers.get(d) ?? 0) >= s - 1)) continue;
+      const { adopted, refused } = await docs.adoptSnapshots([r.value]);
+      for (const x of refused) bump(counts.refused, x.reason);
+      if (adopted.length === 0) continue;
+      counts.loaded++;
+      log('info', 'envelopes the relay pruned were taken from a snapshot', { docId, author: r.value.header.deviceId });
+      await docs.applyRemote((await docs.pending.list(docId, 'gap')).map(p => p.bytes));
+      break;
+    }
+  }
 }
