@@ -18,6 +18,7 @@ import { fanOut } from './handlers/fanout.ts';
 import { issueLease } from './handlers/leases.ts';
 import { getMailbox, putMailbox } from './handlers/mailbox.ts';
 import { handlePush } from './handlers/push.ts';
+import { handleSnapshotPut, snapshotPage } from './handlers/snapshots.ts';
 
 let nextConnId = 1;
 
@@ -301,6 +302,23 @@ export class Connection implements Subscriber {
           more: rows.length > scanned,
           ...(ownSkipped > 0 ? { ownSkipped } : {}),
         });
+      }
+      case 'snapshot_put': {
+        const out = await handleSnapshotPut(ctx, deviceId, msg.snapshot);
+        if (out.t === 'stored') {
+          if (!out.duplicate) ctx.metrics.snapshotsStored.inc();
+          return this.reply({ t: 'snapshot_stored', id: msg.id, snapshotSeq: out.snapshotSeq, duplicate: out.duplicate });
+        }
+        ctx.metrics.snapshotsRejected.inc({ reason: out.reason });
+        this.log.info({ device: deviceId, reason: out.reason }, 'snapshot rejected');
+        return this.reply({ t: 'snapshot_rejected', id: msg.id, reason: out.reason, ...(out.detail ? { detail: out.detail } : {}) });
+      }
+      case 'snapshot_list': {
+        // Charged to the pull budget: a cold start reads snapshots, then pulls.
+        if (!ctx.budgets.pulls.take(deviceId)) return this.error(msg.id, 'rate_limited', 'too many pulls; retry later');
+        if (!(await this.isMember(msg.workspaceId))) return this.error(msg.id, 'not_member', 'not a member of this workspace');
+        const page = await snapshotPage(ctx, msg.workspaceId, msg.after, msg.limit, msg.docId);
+        return this.reply({ t: 'snapshots', id: msg.id, workspaceId: msg.workspaceId, ...page });
       }
       case 'subscribe': {
         if (!(await this.isMember(msg.workspaceId))) return this.error(msg.id, 'not_member', 'not a member of this workspace');

@@ -45,6 +45,17 @@ export interface RelayLimits {
   /** A lease is pruned this long after its notAfter (until then a push naming it is told lease_expired, not lease_unknown). */
   leaseRetentionMs: number;
   // ---- end admission, quotas, pruning ----
+  // ---- snapshots (issue 13; relay/handlers/snapshots.ts, relay/snapshotPruning.ts; docs/RELAY.md → Snapshots and pruning) ----
+  /** Token bucket per device for snapshot_put (accepted and refused alike). */
+  snapshotBurst: number;
+  snapshotPerSecond: number;
+  /** Snapshots kept per document: storing one more drops the oldest. */
+  snapshotsPerDoc: number;
+  /** Envelopes a snapshot covers are pruned this long after the relay received it (0: never prune). */
+  snapshotRetentionMs: number;
+  /** Snapshots handled per pruning round (the rest wait for the next round). */
+  snapshotPruneBatch: number;
+  // ---- end snapshots ----
   // --- abuse budgets (issue 11; relay/rateLimit.ts, relay/scheduler.ts, relay/connection.ts) ---
   /** Token bucket per device for pull requests (refused with error rate_limited). */
   pullBurst: number;
@@ -95,6 +106,13 @@ export const DEFAULT_LIMITS: RelayLimits = {
   pruneIntervalMs: 10 * 60_000,
   leaseRetentionMs: 24 * 60 * 60_000,
   // ---- end admission, quotas, pruning ----
+  // ---- snapshots ----
+  snapshotBurst: 60,
+  snapshotPerSecond: 1,
+  snapshotsPerDoc: 3,
+  snapshotRetentionMs: 30 * 24 * 60 * 60_000,
+  snapshotPruneBatch: 100,
+  // ---- end snapshots ----
   // --- abuse budgets (issue 11) ---
   pullBurst: 600,
   pullPerSecond: 100,
@@ -135,6 +153,8 @@ export interface RelayContext {
   buckets: TokenBuckets;
   /** Per device, for mailbox_put and mailbox_get. */
   mailboxBuckets: TokenBuckets;
+  /** Per device, for snapshot_put. */
+  snapshotBuckets: TokenBuckets;
   /** Pulls, log reads and appends, pre-auth frames, connection caps, fair scheduling (issue 11). */
   budgets: Budgets;
   seqLock: KeyedLock;

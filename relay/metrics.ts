@@ -12,6 +12,13 @@ export interface RelayMetrics {
   bytesOut: Counter;
   malformed: Counter;
   mailbox: Counter<'op' | 'result'>;
+  /** New snapshots stored (not duplicates). */
+  snapshotsStored: Counter;
+  /** snapshot_put refused, by reason. */
+  snapshotsRejected: Counter<'reason'>;
+  /** Snapshots whose covered envelopes were pruned, and the envelopes deleted (relay/snapshotPruning.ts). */
+  snapshotsPruned: Counter;
+  envelopesPruned: Counter;
   /** Stored envelope → sent to this instance's subscribers; source 'local' (stored here) or 'cluster' (NOTIFY from another instance). */
   fanoutLatency: Histogram<'source'>;
   /** Cluster notification sent (the sender's clock) → received on this instance's LISTEN connection. */
@@ -46,6 +53,10 @@ export function createMetrics(withDefaults: boolean): RelayMetrics {
     bytesIn: new Counter({ name: 'cloister_bytes_in_total', help: 'WebSocket payload bytes received', registers: r }),
     bytesOut: new Counter({ name: 'cloister_bytes_out_total', help: 'WebSocket payload bytes sent', registers: r }),
     malformed: new Counter({ name: 'cloister_malformed_messages_total', help: 'Frames that failed decoding or validation', registers: r }),
+    snapshotsStored: new Counter({ name: 'cloister_snapshots_stored_total', help: 'Document snapshots stored (new, not re-sends)', registers: r }),
+    snapshotsRejected: new Counter({ name: 'cloister_snapshots_rejected_total', help: 'snapshot_put refused, by reason', labelNames: ['reason'], registers: r }),
+    snapshotsPruned: new Counter({ name: 'cloister_snapshots_pruned_total', help: 'Snapshots past the retention whose covered envelopes were pruned', registers: r }),
+    envelopesPruned: new Counter({ name: 'cloister_envelopes_pruned_total', help: 'Envelopes deleted because a snapshot past the retention covers them', registers: r }),
     mailbox: new Counter({ name: 'cloister_mailbox_requests_total', help: 'Device-link mailbox requests, by op and result (stored, taken, too_large, …)', labelNames: ['op', 'result'], registers: r }),
     fanoutLatency: new Histogram({ name: 'cloister_fanout_latency_seconds', help: 'From storing an envelope to sending it to local subscribers, by source (local: stored by this instance; cluster: from the NOTIFY sent time)', labelNames: ['source'], buckets: LATENCY_BUCKETS, registers: r }),
     notificationLag: new Histogram({ name: 'cloister_cluster_notification_lag_seconds', help: 'From a cluster notification being sent (the sending instance\'s clock) to its receipt here', buckets: LATENCY_BUCKETS, registers: r }),
@@ -71,7 +82,7 @@ export function registerUsageMetrics(
   let pending: ReturnType<typeof read> | undefined;
   // One store query per scrape, shared by the three gauges.
   const once = () => (pending ??= read().finally(() => setTimeout(() => (pending = undefined), 0)));
-  new Gauge({ name: 'cloister_storage_bytes', help: 'Bytes stored (envelopes + held + log) over all workspaces', registers: r,
+  new Gauge({ name: 'cloister_storage_bytes', help: 'Bytes stored (envelopes + held + snapshots + log) over all workspaces', registers: r,
     async collect() { this.set((await once()).totalBytes); } });
   new Gauge({ name: 'cloister_storage_workspaces', help: 'Workspaces holding data', registers: r,
     async collect() { this.set((await once()).workspaces); } });

@@ -20,6 +20,7 @@ import { createMetrics, registerUsageMetrics } from './metrics.ts';
 import { QUOTA_WARN_RATIO, type AdmissionMode } from './admission.ts';
 import { NonceRegistry } from './nonces.ts';
 import { Budgets, TokenBuckets } from './rateLimit.ts'; // Budgets: abuse budgets (issue 11)
+import { SnapshotPruner } from './snapshotPruning.ts';
 import { serveStatic, WEB_HEADERS } from './staticFiles.ts';
 import type { RelayStore } from './store/RelayStore.ts';
 import { WorkspaceCache } from './workspaceCache.ts';
@@ -105,6 +106,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     nonces: new NonceRegistry(now),
     buckets: new TokenBuckets({ burst: limits.pushBurst, perSecond: limits.pushPerSecond }, now),
     mailboxBuckets: new TokenBuckets({ burst: limits.mailboxBurst, perSecond: limits.mailboxPerSecond }, now),
+    snapshotBuckets: new TokenBuckets({ burst: limits.snapshotBurst, perSecond: limits.snapshotPerSecond }, now),
     budgets: new Budgets(limits), // abuse budgets (issue 11)
     seqLock: new KeyedLock(),
     subscribers: new Map(),
@@ -114,11 +116,13 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
   };
   // ---- admission, quotas, pruning (relay/admission.ts) ----
   registerUsageMetrics(metrics.registry, (t) => store.usageTotals(t), limits.quotaBytes, QUOTA_WARN_RATIO);
+  const snapshotPruner = new SnapshotPruner(ctx); // envelopes covered by snapshots past the retention
   const prune = async () => {
     const t = now();
     const leases = await store.deleteExpiredLeases(t - limits.leaseRetentionMs);
     const mailbox = await store.deleteExpiredMailboxItems(t);
     if (leases || mailbox) log.info({ leases, mailbox }, 'pruned expired leases and mailbox items');
+    await snapshotPruner.round();
   };
   const pruneTimer = setInterval(() => prune().catch((e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'pruning failed')), limits.pruneIntervalMs);
   pruneTimer.unref();
@@ -231,6 +235,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
     (closing ??= (async () => {
       shuttingDown = true;
       clearInterval(pruneTimer); // admission, quotas, pruning
+      const pruning = snapshotPruner.stop(); // awaited before the store closes
       log.info('relay shutting down');
       http.close(); // stop accepting new connections
       while (inflight.size) await Promise.allSettled([...inflight]);
@@ -240,6 +245,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
       await new Promise<void>((r) => wss.close(() => r()));
       http.closeAllConnections?.();
       await opts.cluster?.close(); // cluster
+      await pruning;
       await store.close();
       log.info('relay stopped');
     })());
