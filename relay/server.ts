@@ -228,7 +228,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RunningRelay>
   });
   const addr = http.address() as AddressInfo;
   const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  log.info({ host: addr.address, port: addr.port, relayId, maxFrameBytes: limits.maxFrameBytes }, 'relay listening');
+  log.info({ host: addr.address, port: addr.port, relayId, maxFrameBytes: limits.maxFrameBytes, snapshotRetentionMs: limits.snapshotRetentionMs }, 'relay listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -40,7 +40,7 @@ async function withStore<T>(spec: string, fn: (s: RelayStore) => Promise<T>): Pr
 
 interface RunOptions {
   port: number; host: string; store: string; webRoot?: string; maxFrameBytes?: number; pushBurst?: number; pushPerSecond?: number;
-  logLevel?: string; admission: string; quotaBytes?: number; allowlist?: string; limits?: string;
+  logLevel?: string; admission: string; quotaBytes?: number; allowlist?: string; limits?: string; snapshotRetention?: string;
 }
 
 /** `--limits FILE`: a JSON object of RelayLimits fields (docs/RELAY.md → Limits); anything else is refused in one line. */
@@ -76,6 +76,7 @@ export function register(program: Command): void {
     .option('--admission <mode>', 'who may create workspaces: open, token (signup tokens) or keys (allowlisted devices)', 'open')
     .option('--quota-bytes <n>', 'per-workspace storage quota in bytes (envelopes + held + log); 0: none (default 1 GiB)', int('quota-bytes'))
     .option('--allowlist <file>', 'with --admission keys: also allow the device ids in this file (one a line, # comments)')
+    .option('--snapshot-retention <duration>', 'prune the envelopes a document snapshot covers this long after it arrived: 30d, 12h, 2w; "off" or 0: never (default 30d)')
     .option('--limits <file>', 'JSON file of relay limits, e.g. {"idleTimeoutMs": 600000} (docs/RELAY.md → Limits); flags above win')
     .option('--log-level <level>', 'pino log level (info, debug, warn, ...)')
     .action(async (o: RunOptions) => {
@@ -95,6 +96,12 @@ export function register(program: Command): void {
           for (const id of ids) await s.allowDevice(id, Date.now());
         });
       }
+      let snapshotRetentionMs: number | undefined;
+      if (o.snapshotRetention !== undefined) {
+        const { parseDuration } = await import('../workspaceProfile.ts');
+        snapshotRetentionMs = ['off', '0'].includes(o.snapshotRetention.trim()) ? 0 : parseDuration(o.snapshotRetention);
+        if (snapshotRetentionMs === undefined) fail(`--snapshot-retention must be a duration like 30d or 12h, or "off", got ${o.snapshotRetention}`, EXIT.usage);
+      }
       const { runRelay } = await import('../../../relay/main.ts');
       const limits = {
         ...(o.limits !== undefined ? await limitsFile(o.limits) : {}),
@@ -102,6 +109,7 @@ export function register(program: Command): void {
         ...(o.pushBurst !== undefined ? { pushBurst: o.pushBurst } : {}),
         ...(o.pushPerSecond !== undefined ? { pushPerSecond: o.pushPerSecond } : {}),
         ...(o.quotaBytes !== undefined ? { quotaBytes: o.quotaBytes } : {}),
+        ...(snapshotRetentionMs !== undefined ? { snapshotRetentionMs } : {}),
       };
       try {
         await runRelay({
