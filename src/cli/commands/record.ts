@@ -142,7 +142,13 @@ export function register(program: Command): void {
       };
       const viaAgent = await fromAgent<{ records: RecordSummary[]; names: Record<string, string> }>(optionsOf(cmd), 'record.list', o.workspace, which);
       if (viaAgent) return print(viaAgent.records, nameOfMap(viaAgent.names), optionsOf(cmd));
-      await withRecords(cmd, o.workspace, async (records, s, opts) => print(await records.list(which), nameOfSession(s), opts));
+      // Without the agent, from the record-summary cache: it opens only documents changed since it was written.
+      const opts = optionsOf(cmd);
+      const vault = await openVault(opts);
+      const { listCached } = await import('../../docs/records/cachedList.ts');
+      const listed = await listCached({ home: opts.home, vault, ...(o.workspace !== undefined ? { workspace: o.workspace } : {}) }, which);
+      if (!listed.ok) fail((await import('../../docs/openSession.ts')).describeOpenSessionFailure(listed));
+      print(listed.value.records, listed.value.nameOf, opts);
     });
 
   ws(record.command('show'))

@@ -16,6 +16,7 @@ import type { Author, HistoryEntry, IndexDoc, RecordDoc, RecordInput, RecordPatc
 import { touchedPathsByChange } from './summarizeChanges.ts';
 import { searchTextOf } from './findRecords.ts';
 import { valuesOfGroup } from './historyValues.ts';
+import { sortSummaries, type ListOptions } from './selectSummaries.ts';
 
 export type RecordErrorCode = 'record_not_found' | 'record_deleted' | 'record_not_deleted' | 'record_invalid';
 
@@ -39,6 +40,20 @@ const damagedView = (id: string, e: DamagedDocumentError): ReadRecord => ({
   id, title: '', fields: {}, notes: '', tags: [], deleted: false, conflicts: {}, damaged: [`document: ${e.reason}`],
 });
 const FIELD_KEY = /^[^\s.=][^=]{0,127}$/;
+
+/** One record's summary, its properties always in this order (the CLI prints it as JSON). */
+function summaryOf(id: string, r: ReadRecord, withDetails: boolean, who: { latest?: Author; deleter?: Author } | undefined): RecordSummary {
+  const by = who?.latest;
+  const deleter = who?.deleter;
+  return {
+    id, title: r.title, deleted: r.deleted,
+    ...(Object.keys(r.conflicts).length ? { conflicted: true } : {}),
+    ...(r.damaged ? { damaged: true } : {}),
+    ...(withDetails ? { tags: r.tags, searchText: searchTextOf(r), ...(by ? { updatedAt: by.claimedTime, updatedBy: by.userId } : {}) } : {}),
+    ...(deleter ? { deletedAt: deleter.claimedTime, deletedBy: deleter.userId } : {}),
+  };
+}
+
 
 export class RecordStore {
   private constructor(
@@ -84,39 +99,50 @@ export class RecordStore {
    * from each record. With `details`, each also carries its tags, its latest verified change (claimed
    * time and user, from provenance: one more read per record) and its search text (findRecords).
    */
-  async list(options: { includeDeleted?: boolean; onlyDeleted?: boolean; details?: boolean } = {}): Promise<RecordSummary[]> {
-    const out: RecordSummary[] = [];
+  async list(options: ListOptions = {}): Promise<RecordSummary[]> {
     const ids = await this.ids();
+    const read = await this.#read(ids);
+    const wanted: { id: string; r: ReadRecord; doc?: A.Doc<unknown> }[] = [];
+    for (const [k, id] of ids.entries()) {
+      const one = read[k];
+      if (!one) continue; // listed before its record arrived: shown once it has
+      if (options.onlyDeleted ? !one.r.deleted : one.r.deleted && !options.includeDeleted) continue;
+      wanted.push({ id, ...one });
+    }
+    const details = options.details ? await this.#details(wanted) : [];
+    return sortSummaries(wanted.map(({ id, r }, k) => summaryOf(id, r, options.details === true, details[k])));
+  }
+
+  /**
+   * The summary with details of each of `ids` (deleted or not), or undefined for one this profile does
+   * not hold (yet): what list() filters and sorts. The record-summary cache (summaryCache.ts) keeps these.
+   */
+  async summaries(ids: string[]): Promise<(RecordSummary | undefined)[]> {
+    const read = await this.#read(ids);
+    const present = read.flatMap((one, k) => (one ? [{ id: ids[k]!, ...one }] : []));
+    const details = await this.#details(present);
+    const byId = new Map(present.map((w, k) => [w.id, summaryOf(w.id, w.r, true, details[k])]));
+    return ids.map(id => byId.get(id));
+  }
+
+  /** Each record read (undefined when not held yet). A stored record that no longer loads is read as damaged, never hidden. */
+  async #read(ids: string[]): Promise<({ r: ReadRecord; doc?: A.Doc<unknown> } | undefined)[]> {
     // Records load with a few reads in flight at once: the storage reads overlap, the parsing doesn't.
     const docs: (Loaded | undefined)[] = [];
     for (let i = 0; i < ids.length; i += LIST_CONCURRENCY) docs.push(...(await Promise.all(ids.slice(i, i + LIST_CONCURRENCY).map(id => this.#load(id)))));
-    const wanted: { id: string; r: ReadRecord; doc?: A.Doc<unknown> }[] = [];
-    for (const [k, id] of ids.entries()) {
+    return ids.map((id, k) => {
       const loaded = docs[k];
-      if (!loaded) continue; // listed before its record arrived: shown once it has
-      // A stored record that no longer loads is listed as damaged beside the others, never hidden.
-      const r = 'doc' in loaded ? readRecord(id, loaded.doc) : damagedView(id, loaded.damaged);
-      if (options.onlyDeleted ? !r.deleted : r.deleted && !options.includeDeleted) continue;
-      wanted.push({ id, r, ...('doc' in loaded ? { doc: loaded.doc } : {}) });
-    }
+      if (!loaded) return undefined;
+      return 'doc' in loaded ? { r: readRecord(id, loaded.doc), doc: loaded.doc } : { r: damagedView(id, loaded.damaged) };
+    });
+  }
+
+  async #details(records: { id: string; r: ReadRecord; doc?: A.Doc<unknown> }[]): Promise<({ latest?: Author; deleter?: Author } | undefined)[]> {
     const details: ({ latest?: Author; deleter?: Author } | undefined)[] = [];
-    if (options.details) {
-      for (let i = 0; i < wanted.length; i += LIST_CONCURRENCY) {
-        details.push(...(await Promise.all(wanted.slice(i, i + LIST_CONCURRENCY).map(async w => (w.doc ? this.#whoChanged(w.doc, w.id, w.r.deleted) : undefined)))));
-      }
+    for (let i = 0; i < records.length; i += LIST_CONCURRENCY) {
+      details.push(...(await Promise.all(records.slice(i, i + LIST_CONCURRENCY).map(async w => (w.doc ? this.#whoChanged(w.doc, w.id, w.r.deleted) : undefined)))));
     }
-    for (const [k, { id, r }] of wanted.entries()) {
-      const by = details[k]?.latest;
-      const deleter = details[k]?.deleter;
-      out.push({
-        id, title: r.title, deleted: r.deleted,
-        ...(Object.keys(r.conflicts).length ? { conflicted: true } : {}),
-        ...(r.damaged ? { damaged: true } : {}),
-        ...(options.details ? { tags: r.tags, searchText: searchTextOf(r), ...(by ? { updatedAt: by.claimedTime, updatedBy: by.userId } : {}) } : {}),
-        ...(deleter ? { deletedAt: deleter.claimedTime, deletedBy: deleter.userId } : {}),
-      });
-    }
-    return out.sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
+    return details;
   }
 
   /** The latest verified change, and for a deleted record the latest verified envelope that set its tombstone. */
