@@ -2,24 +2,55 @@
 // group (src/cli/commands/<group>.ts) and runs it. Every error is one line on stderr with a non-zero
 // exit; set CLOISTER_DEBUG=1 to see stack traces of unexpected ones. Registering a group loads only
 // commander and its option text: each command imports what it needs inside its action, so
-// `cloister --help` and a command start without loading every other command's modules.
+// `cloister --help` and a command start without loading every other command's modules; and a command
+// registers only its own group (groupsFor), so it loads no other group's option text either.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { addGlobalOptions, EXIT, oneLine } from './context.ts';
 import { packageRoot } from './packageRoot.ts';
-import { register as registerBench } from './commands/bench.ts';
-import { register as registerVault } from './commands/vault.ts';
-import { register as registerAgent } from './commands/agent.ts';
-import { register as registerRecord } from './commands/record.ts';
-import { register as registerHistory } from './commands/history.ts';
-import { register as registerWorkspace } from './commands/workspace.ts';
-import { register as registerDevice } from './commands/device.ts';
-import { register as registerRelay } from './commands/relay.ts';
-import { register as registerSync } from './commands/sync.ts';
-import { register as registerStatus } from './commands/status.ts';
-import { register as registerQuarantine } from './commands/quarantine.ts';
-import { register as registerSim } from './commands/sim.ts';
+
+type Register = (program: Command) => void;
+
+/** One line per command group, in help order: its top-level command names and its module. */
+const GROUPS: [names: string[], load: () => Promise<{ register: Register }>][] = [
+  [['init', 'unlock', 'passwd', 'recover'], () => import('./commands/vault.ts')],
+  [['agent', 'lock'], () => import('./commands/agent.ts')],
+  [['bench'], () => import('./commands/bench.ts')],
+  [['record'], () => import('./commands/record.ts')],
+  [['history'], () => import('./commands/history.ts')],
+  [['workspace'], () => import('./commands/workspace.ts')],
+  [['device'], () => import('./commands/device.ts')],
+  [['relay'], () => import('./commands/relay.ts')],
+  [['sync'], () => import('./commands/sync.ts')],
+  [['status'], () => import('./commands/status.ts')],
+  [['quarantine'], () => import('./commands/quarantine.ts')],
+  [['sim'], () => import('./commands/sim.ts')],
+];
+
+/** Global options that take a value as the next argument (see addGlobalOptions). */
+const VALUED = new Set(['--home', '--kdf-memory-kib', '--kdf-iterations']);
+
+/** The command word in argv (the first argument that is no global option nor its value), if any. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return undefined;
+    if (!a.startsWith('-')) return a;
+    if (VALUED.has(a)) i++;
+  }
+  return undefined;
+}
+
+/**
+ * The groups to register: only the one the command names (so `record list` loads no other command's
+ * modules), or every group for help, a bare `cloister` and a word no group has (commander then says so).
+ */
+async function groupsFor(argv: readonly string[]): Promise<Register[]> {
+  const word = commandWord(argv);
+  const named = GROUPS.filter(([names]) => word !== undefined && names.includes(word));
+  return Promise.all((named.length === 1 ? named : GROUPS).map(async ([, load]) => (await load()).register));
+}
 
 function packageVersion(): string {
   try {
@@ -29,7 +60,7 @@ function packageVersion(): string {
   }
 }
 
-export function buildProgram(): Command {
+export function buildProgram(groups: readonly Register[]): Command {
   const program = new Command('cloister')
     .description('Cloister: offline-first, end-to-end-encrypted collaborative records')
     .version(packageVersion())
@@ -44,19 +75,7 @@ export function buildProgram(): Command {
       },
     });
   addGlobalOptions(program);
-  // One line per command group; keep them in this order.
-  registerVault(program);
-  registerAgent(program);
-  registerBench(program);
-  registerRecord(program);
-  registerHistory(program);
-  registerWorkspace(program);
-  registerDevice(program);
-  registerRelay(program);
-  registerSync(program);
-  registerStatus(program);
-  registerQuarantine(program);
-  registerSim(program);
+  for (const register of groups) register(program);
   return program;
 }
 
@@ -69,7 +88,7 @@ function reportUnexpected(e: unknown): never {
 
 process.on('unhandledRejection', reportUnexpected);
 try {
-  await buildProgram().parseAsync(process.argv);
+  await buildProgram(await groupsFor(process.argv.slice(2))).parseAsync(process.argv);
 } catch (e) {
   reportUnexpected(e);
 }
