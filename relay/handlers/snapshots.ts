@@ -58,7 +58,7 @@ export async function handleSnapshotPut(ctx: RelayContext, deviceId: string, byt
       const pruned = await ctx.store.prunedThrough(h.workspaceId, c.deviceId, h.docId);
       const mine = covers.get(c.deviceId) ?? 0;
       if (mine < pruned)
-        return reject('snapshot_covers_unknown', `covers ${c.deviceId} through seq ${mine}, but the relay pruned its envelopes through ${pruned}: a device starting from this snapshot could not rebuild the document`);
+        return reject('snapshot_behind_pruned', `covers ${c.deviceId} through seq ${mine}, but the relay pruned its envelopes through ${pruned}: a device starting from this snapshot could not rebuild the document`);
     }
 
     const full = await quotaRefusal(ctx, h.workspaceId, bytes.length);

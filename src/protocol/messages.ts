@@ -60,6 +60,7 @@ export const SNAPSHOT_REJECTION_REASONS = [
   'log_position_unknown',
   'unknown_epoch',
   'snapshot_covers_unknown', // a cover names a (device, seq) beyond what the relay has stored for this document
+  'snapshot_behind_pruned', // a cover stops below what the relay already pruned for that device: a new device could not rebuild the document from it
   'rate_limited',
   'quota_exceeded',
   'internal',

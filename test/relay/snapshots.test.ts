@@ -258,7 +258,7 @@ describe('relay snapshots', () => {
     await until(async () => (await storedEnvelopes(t!, ws)).length === 1);
     // bob lagged: his snapshot holds alice's changes only through 2, and the relay pruned through 3.
     const r = await put(b, snapshot(bob, { workspaceId: ws, covers: [{ deviceId: alice.deviceId, seq: 2 }] }));
-    expect(r).toMatchObject(rejected('snapshot_covers_unknown'));
+    expect(r).toMatchObject(rejected('snapshot_behind_pruned'));
     expect(r.t === 'snapshot_rejected' && r.detail).toMatch(/pruned its envelopes through 3/);
     expect(await put(b, snapshot(bob, { workspaceId: ws, covers: [{ deviceId: alice.deviceId, seq: 4 }] }))).toMatchObject(stored(2));
   });
