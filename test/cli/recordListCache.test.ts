@@ -2,6 +2,7 @@
 // while every document's stored files are as they were when the cache read them; whatever another
 // process writes since (an edit, a delete, a new record) shows at once. The cache is sealed under the
 // vault's key in the state storage; a damaged one is rebuilt, never trusted, never a crash.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import { createVault } from '../../src/identity/vault/createVault.ts';
 import type { UnlockedVault } from '../../src/identity/vault/types.ts';
 import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
 import { saveWorkspace } from '../../src/identity/workspace/store.ts';
-import { integrationTimeouts } from '../timeouts.ts';
+import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
 import { cloister, tempHome } from './run.ts';
 
 integrationTimeouts();
@@ -173,5 +174,27 @@ describe('the summary cache is derived and sealed', () => {
     expect(after.stamp(places)).not.toBe(stamp);
     expect(after.provenanceStamp(places)).not.toBe(provenance);
     expect(readdirSync(join(dir, 'state', places.outbox)).length).toBe(2);
+  });
+});
+
+describe('record list from the cache loads little', () => {
+  it('a list answered from the cache loads no Automerge, Repo or session code (and no other command group)', async () => {
+    const p = await profile();
+    const ok = cliOf(p.home);
+    const id = ok('record', 'add', '--title', 'Boiler').trim();
+    ok('record', 'list');
+    const root = join(import.meta.dirname, '..', '..');
+    const file = join(tempHome(), 'imports.txt');
+    const r = spawnSync(process.execPath, ['--import', join(import.meta.dirname, 'fixtures', 'traceImports.mjs'), join(root, 'bin', 'cloister.js'), 'record', 'list', '--home', p.home, '--password-stdin', '--no-agent'], {
+      input: `${PASSWORD}\n`, encoding: 'utf8', timeout: CHILD_MS,
+      env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_DEV: undefined, CLOISTER_KDF: 'min', CLOISTER_TRACE_IMPORTS: file },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${id}  Boiler\n`);
+    const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(urls.filter(u => /\/node_modules\/@automerge\//.test(u))).toEqual([]);
+    const mine = urls.filter(u => u.startsWith(`file://${root}/build/`)).map(u => u.slice(`file://${root}/`.length));
+    expect(mine).toContain('build/src/docs/records/cachedList.js');
+    expect(mine.filter(u => /DocSession|openSession|RecordStore|\/sync\/|\/commands\/(?!record\.js)/.test(u))).toEqual([]);
   });
 });
