@@ -13,7 +13,8 @@ import { openSnapshot } from '../../src/docs/snapshots/openSnapshot.ts';
 import { sealSnapshot } from '../../src/docs/snapshots/sealSnapshot.ts';
 import { startRelay } from '../../relay/server.ts';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
-import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, remove, tempDir, type Open } from './helpers.ts';
+import { cleanupDirs, createStoredWorkspace, invite, join, makeUser, open, remove, tempDir, type Open, type User } from './helpers.ts';
+import type { SyncEngineOptions } from '../../src/docs/sync/syncTypes.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
@@ -50,17 +51,50 @@ async function plant(store: SqliteStore, bytes: Uint8Array): Promise<void> {
   );
 }
 
+/**
+ * A ward: a relay (and its store), alice (admin) with an invitation for each of `others`, alice's
+ * session open with `aliceOptions`, and one record she created and synced (dose 5mg). Runs `fn`, then
+ * closes alice and the relay.
+ */
+async function ward(
+  others: string[],
+  aliceOptions: SyncEngineOptions,
+  fn: (w: { relay: Awaited<ReturnType<typeof startRelay>>; store: SqliteStore; a: Open; alice: User; ws: string; id: string; users: User[]; codes: string[] }) => Promise<void>,
+): Promise<void> {
+  const { relay, store } = await relayWithStore();
+  const [alice, ...users] = await Promise.all([makeUser('alice'), ...others.map(n => makeUser(n))]);
+  const ws = createStoredWorkspace(alice!, 'ward', relay.url);
+  const codes = users.map(() => invite(alice!, ws, 'writer'));
+  const a = await open(alice!, undefined, aliceOptions);
+  try {
+    await a.engine.syncOnce();
+    const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
+    await a.engine.syncOnce();
+    await fn({ relay, store, a, alice: alice!, ws, id, users, codes });
+  } finally {
+    await a.close();
+    await relay.close();
+  }
+}
+
+/** Open `u`, run `fn`, close. */
+async function as<T>(u: User, o: SyncEngineOptions, fn: (x: Open) => Promise<T>): Promise<T> {
+  const x = await open(u, undefined, o);
+  try {
+    return await fn(x);
+  } finally {
+    await x.close();
+  }
+}
+
+/** The document as alice holds it now (a copy). */
+async function docOf(a: Open, id: string): Promise<A.Doc<unknown>> {
+  return A.clone((await a.s.session.repo.find<unknown>(id as DocumentId)).doc());
+}
+
 describe('snapshots', () => {
-  it('a new device starts from the newest snapshot and applies only the envelopes after it', async () => {
-    const { relay } = await relayWithStore();
-    const [alice, bob] = await Promise.all([makeUser('alice'), makeUser('bob')]);
-    const ws = createStoredWorkspace(alice, 'ward', relay.url);
-    const code = invite(alice, ws, 'writer');
-    const a = await open(alice, undefined, { snapshotEvery: 3 });
-    try {
-      await a.engine.syncOnce();
-      const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
-      await a.engine.syncOnce();
+  it('a new device starts from the newest snapshot and applies only the envelopes after it', () =>
+    ward(['bob'], { snapshotEvery: 3 }, async ({ relay, a, id, users: [bob], codes: [code] }) => {
       let sealed = 0;
       for (let i = 1; i <= 6; i++) {
         await a.s.records.update(id, { fields: { dose: `${5 + i}mg` } });
@@ -70,9 +104,8 @@ describe('snapshots', () => {
       await a.s.records.update(id, { notes: 'after the last snapshot' }); // the tail
       await a.engine.syncOnce();
 
-      await join(bob, code, relay.url);
-      const b = await open(bob);
-      try {
+      await join(bob!, code!, relay.url);
+      await as(bob!, {}, async b => {
         const s = await b.engine.syncOnce();
         expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
         expect(s.snapshots.refused).toEqual({});
@@ -86,67 +119,35 @@ describe('snapshots', () => {
         // And bob keeps working on it: his edit reaches alice.
         await b.s.records.update(id, { fields: { dose: '12mg' } });
         expect((await b.engine.syncOnce()).acked).toBeGreaterThan(0);
-        await a.engine.syncOnce();
-        expect((await a.s.records.get(id))?.fields.dose).toBe('12mg');
-      } finally {
-        await b.close();
-      }
-    } finally {
-      await a.close();
-      await relay.close();
-    }
-  });
+      });
+      await a.engine.syncOnce();
+      expect((await a.s.records.get(id))?.fields.dose).toBe('12mg');
+    }));
 
-  it("a snapshot that leaves out a change it claims to cover is caught by that change's signed envelope", async () => {
-    const { relay, store } = await relayWithStore();
-    const [alice, carol] = await Promise.all([makeUser('alice'), makeUser('carol')]);
-    const ws = createStoredWorkspace(alice, 'ward', relay.url);
-    const code = invite(alice, ws, 'writer');
-    const a = await open(alice, undefined, { snapshotEvery: 0 });
-    try {
-      await a.engine.syncOnce();
-      const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
-      await a.engine.syncOnce();
-      const handle = await a.s.session.repo.find<unknown>(id as DocumentId);
-      const before = A.clone(handle.doc());
+  it("a snapshot that leaves out a change it claims to cover is caught by that change's signed envelope", () =>
+    ward(['carol'], { snapshotEvery: 0 }, async ({ relay, store, a, id, users: [carol], codes: [code] }) => {
+      const before = await docOf(a, id);
       await a.s.records.update(id, { fields: { dose: '50mg' } });
       await a.engine.syncOnce();
       const seq = a.s.session.cursors.lastSeq(a.s.session.device.deviceId, id);
       // Alice's device (or anyone holding her keys) seals the old state but claims it covers the new change.
       await plant(store, forge(a, id, before, [{ deviceId: a.s.session.device.deviceId, seq }]));
 
-      await join(carol, code, relay.url);
-      const c = await open(carol);
-      try {
+      await join(carol!, code!, relay.url);
+      await as(carol!, {}, async c => {
         const s = await c.engine.syncOnce();
         expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
         expect((await c.s.records.get(id))?.fields.dose).toBe('50mg');
-      } finally {
-        await c.close();
-      }
-    } finally {
-      await a.close();
-      await relay.close();
-    }
-  });
+      });
+    }));
 
-  it("a reader refuses a snapshot that lacks changes it already holds from others' envelopes", async () => {
-    const { relay } = await relayWithStore();
-    const [alice, bob] = await Promise.all([makeUser('alice'), makeUser('bob')]);
-    const ws = createStoredWorkspace(alice, 'ward', relay.url);
-    const code = invite(alice, ws, 'writer');
-    const a = await open(alice, undefined, { snapshotEvery: 0 });
-    try {
-      await a.engine.syncOnce();
-      const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
-      await a.engine.syncOnce();
-      const handle = await a.s.session.repo.find<unknown>(id as DocumentId);
-      const before = A.clone(handle.doc());
+  it("a reader refuses a snapshot that lacks changes it already holds from others' envelopes", () =>
+    ward(['bob'], { snapshotEvery: 0 }, async ({ relay, a, id, users: [bob], codes: [code] }) => {
+      const before = await docOf(a, id);
       await a.s.records.update(id, { fields: { dose: '50mg' } });
       await a.engine.syncOnce();
-      await join(bob, code, relay.url);
-      const b = await open(bob, undefined, { snapshotEvery: 0 });
-      try {
+      await join(bob!, code!, relay.url);
+      await as(bob!, { snapshotEvery: 0 }, async b => {
         await b.engine.syncOnce();
         expect((await b.s.records.get(id))?.fields.dose).toBe('50mg');
         const opened = openSnapshot(forge(a, id, before, [{ deviceId: a.s.session.device.deviceId, seq: 1 }]), b.s.session.authority);
@@ -155,77 +156,40 @@ describe('snapshots', () => {
         const r = await b.s.session.adoptSnapshots([opened.value]);
         expect(r.refused).toEqual([{ docId: id, reason: 'snapshot_incomplete', detail: expect.any(String) }]);
         expect((await b.s.records.get(id))?.fields.dose).toBe('50mg');
-      } finally {
-        await b.close();
-      }
-    } finally {
-      await a.close();
-      await relay.close();
-    }
-  });
+      });
+    }));
 
-  it('a snapshot from a removed member is refused; the new device reads the envelopes instead', async () => {
-    const { relay, store } = await relayWithStore();
-    const [alice, mallory, dave] = await Promise.all([makeUser('alice'), makeUser('mallory'), makeUser('dave')]);
-    const ws = createStoredWorkspace(alice, 'ward', relay.url);
-    const mCode = invite(alice, ws, 'writer');
-    const a = await open(alice, undefined, { snapshotEvery: 0 });
-    try {
-      await a.engine.syncOnce();
-      const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
-      await a.engine.syncOnce();
-      await join(mallory, mCode, relay.url);
-      const m = await open(mallory, undefined, { snapshotEvery: 0 });
-      let bogus: Uint8Array;
-      try {
+  it('a snapshot from a removed member is refused; the new device reads the envelopes instead', () =>
+    ward(['mallory', 'dave'], { snapshotEvery: 0 }, async ({ relay, store, a, alice, ws, id, users: [mallory, dave], codes: [mCode] }) => {
+      await join(mallory!, mCode!, relay.url);
+      const bogus = await as(mallory!, { snapshotEvery: 0 }, async m => {
         await m.engine.syncOnce();
-        const doc = A.change(A.clone((await m.s.session.repo.find<unknown>(id as DocumentId)).doc()), (d: Record<string, unknown>) => {
+        const doc = A.change(await docOf(m, id), (d: Record<string, unknown>) => {
           (d.fields as Record<string, unknown>).dose = '500mg';
         });
-        bogus = forge(m, id, doc, [{ deviceId: a.s.session.device.deviceId, seq: 1 }]);
-      } finally {
-        await m.close();
-      }
-      remove(alice, ws, mallory);
+        return forge(m, id, doc, [{ deviceId: a.s.session.device.deviceId, seq: 1 }]);
+      });
+      remove(alice, ws, mallory!);
       await a.engine.syncOnce();
       await plant(store, bogus); // kept from before the removal, e.g. by a relay operator colluding with her
       const dCode = invite(alice, ws, 'writer');
       await a.engine.syncOnce();
-      await join(dave, dCode, relay.url);
-      const d = await open(dave);
-      try {
+      await join(dave!, dCode, relay.url);
+      await as(dave!, {}, async d => {
         const s = await d.engine.syncOnce();
         expect(s.snapshots.refused).toEqual({ not_a_member: 1 });
         expect(s.snapshots.loaded).toBe(0);
         expect((await d.s.records.get(id))?.fields.dose).toBe('5mg');
-      } finally {
-        await d.close();
-      }
-    } finally {
-      await a.close();
-      await relay.close();
-    }
-  });
+      });
+    }));
 
-  it('a device offline while the relay pruned what it missed catches up from a snapshot, and so does a new one', async () => {
-    const { relay, store } = await relayWithStore();
-    const [alice, bob, carol] = await Promise.all([makeUser('alice'), makeUser('bob'), makeUser('carol')]);
-    const ws = createStoredWorkspace(alice, 'ward', relay.url);
-    const bobCode = invite(alice, ws, 'writer');
-    const carolCode = invite(alice, ws, 'writer');
-    const a = await open(alice, undefined, { snapshotEvery: 3 });
-    try {
-      await a.engine.syncOnce();
-      const id = await a.s.records.create({ title: 'Dose plan', fields: { dose: '5mg' } });
-      await a.engine.syncOnce();
-      await join(bob, bobCode, relay.url);
-      const b1 = await open(bob, undefined, { snapshotEvery: 0 });
-      try {
-        await b1.engine.syncOnce();
-        expect((await b1.s.records.get(id))?.fields.dose).toBe('5mg');
-      } finally {
-        await b1.close(); // bob goes offline
-      }
+  it('a device offline while the relay pruned what it missed catches up from a snapshot, and so does a new one', () =>
+    ward(['bob', 'carol'], { snapshotEvery: 3 }, async ({ relay, store, a, id, users: [bob, carol], codes: [bobCode, carolCode] }) => {
+      await join(bob!, bobCode!, relay.url);
+      await as(bob!, { snapshotEvery: 0 }, async b => {
+        await b.engine.syncOnce();
+        expect((await b.s.records.get(id))?.fields.dose).toBe('5mg');
+      }); // bob goes offline
       for (let i = 1; i <= 7; i++) {
         await a.s.records.update(id, { fields: { dose: `${5 + i}mg` } });
         await a.engine.syncOnce();
@@ -235,29 +199,19 @@ describe('snapshots', () => {
       for (const due of await store.snapshotsDueForPruning(Date.now() + 1, 100)) pruned += await store.pruneCoveredEnvelopes(due, Date.now());
       expect(pruned).toBeGreaterThan(0);
 
-      const b = await open(bob, undefined, { snapshotEvery: 0 });
-      try {
+      await as(bob!, { snapshotEvery: 0 }, async b => {
         const s = await b.engine.syncOnce();
         expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
         expect(s.quarantinedRemote).toEqual({});
         expect((await b.s.records.get(id))?.fields.dose).toBe('12mg');
         expect((await b.s.session.pending.list()).length).toBe(0);
-      } finally {
-        await b.close();
-      }
-      await join(carol, carolCode, relay.url);
-      const c = await open(carol);
-      try {
+      });
+      await join(carol!, carolCode!, relay.url);
+      await as(carol!, {}, async c => {
         const s = await c.engine.syncOnce();
         expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
         expect(s.quarantinedRemote).toEqual({});
         expect((await c.s.records.get(id))?.fields.dose).toBe('12mg');
-      } finally {
-        await c.close();
-      }
-    } finally {
-      await a.close();
-      await relay.close();
-    }
-  });
+      });
+    }));
 });

@@ -1,5 +1,6 @@
 // What openEnvelope needs to know about the workspace, behind a small interface so envelope
 // checks don't depend on the membership store (tests use fixtures; the app adapts the workspace state).
+import { toBase64url } from '../../crypto/bytes.ts';
 import type { DocumentKey, PublicKey } from '../../crypto/keys.ts';
 
 export interface EnvelopeDeviceInfo {
@@ -43,4 +44,18 @@ export interface SeqView {
   envelopeHashAt(deviceId: string, docId: string, seq: number): string | undefined;
   /** Optional: the highest seq of (device, doc) whose changes came in a snapshot, with no envelope hash kept. */
   coveredThrough?(deviceId: string, docId: string): number;
+}
+
+/**
+ * DESIGN → Fork detection in the data plane: a signed envelope or snapshot names the membership-log
+ * position its author had. Undefined when the reader's chain has that entry (or the authority does not
+ * judge positions); else log_position_unknown (the reader is behind: curable by a log sync) or log_fork.
+ */
+export function logPositionRefusal(authority: EnvelopeAuthority, logIndex: number, logHead: Uint8Array): { reason: 'log_position_unknown' | 'log_fork'; detail: string } | undefined {
+  if (!authority.logEntryAt) return undefined;
+  const ours = authority.logEntryAt(logIndex);
+  if (ours === undefined) return { reason: 'log_position_unknown', detail: `index ${logIndex}` };
+  const theirs = toBase64url(logHead);
+  if (ours !== theirs) return { reason: 'log_fork', detail: `index ${logIndex}: ours ${ours}, theirs ${theirs}` };
+  return undefined;
 }

@@ -3,13 +3,13 @@
 // Untrusted input never throws: every refusal is a stable reason from ../rejections.ts.
 // A gap is not a refusal: the envelope is authentic and is returned with order 'gap' to be held.
 import { open } from '../../crypto/aead.ts';
-import { equalBytes, fromHex, toBase64url } from '../../crypto/bytes.ts';
+import { equalBytes, fromHex } from '../../crypto/bytes.ts';
 import { DOMAIN } from '../../crypto/domains.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { decodeEnvelope, verifyEnvelopeSignature, type EnvelopeHeader } from '../../protocol/envelope.ts';
 import { actorFor } from '../actor.ts';
 import type { EnvelopeRejection } from '../rejections.ts';
-import type { EnvelopeAuthority, EnvelopeDeviceInfo, SeqView } from './authority.ts';
+import { logPositionRefusal, type EnvelopeAuthority, type EnvelopeDeviceInfo, type SeqView } from './authority.ts';
 import { readChangeHeader } from './changeHeader.ts';
 import { checkChangeChunks } from './checkChanges.ts';
 import { decodeChanges } from './changesCodec.ts';
@@ -54,11 +54,8 @@ export function openEnvelope(
   if (!verifyEnvelopeSignature(env, device.signingPub)) return fail('bad_signature');
   // DESIGN → Fork detection in the data plane: the author names the log position it had. Judged after
   // the signature, so only a member's signed claim can raise the alarm.
-  if (authority.logEntryAt) {
-    const ours = authority.logEntryAt(h.logIndex);
-    if (ours === undefined) return fail('log_position_unknown', `index ${h.logIndex}`);
-    if (ours !== toBase64url(h.logHead)) return fail('log_fork', `index ${h.logIndex}: ours ${ours}, theirs ${toBase64url(h.logHead)}`);
-  }
+  const position = logPositionRefusal(authority, h.logIndex, h.logHead);
+  if (position) return fail(position.reason, position.detail);
   const right = authority.canWriteDeviceAt ? authority.canWriteDeviceAt(h.deviceId, h.epoch) : authority.canWriteDevice(h.deviceId);
   if (right !== true) return fail(right);
 

@@ -8,12 +8,12 @@
 import * as A from '@automerge/automerge';
 import { isValidDocumentId } from '@automerge/automerge-repo';
 import { open } from '../../crypto/aead.ts';
-import { equalBytes, fromHex, toBase64url } from '../../crypto/bytes.ts';
+import { equalBytes, fromHex } from '../../crypto/bytes.ts';
 import { DOMAIN } from '../../crypto/domains.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { decodeSnapshot, verifySnapshotSignature, type SnapshotHeader } from '../../protocol/snapshot.ts';
 import { actorFor } from '../actor.ts';
-import type { EnvelopeAuthority } from '../envelope/authority.ts';
+import { logPositionRefusal, type EnvelopeAuthority } from '../envelope/authority.ts';
 import type { Provenance } from '../provenance.ts';
 import { decodeSnapshotBody, snapshotIdOf } from './snapshotBody.ts';
 
@@ -46,11 +46,8 @@ export function openSnapshot(bytes: Uint8Array, authority: EnvelopeAuthority, ex
   const device = authority.deviceInfo(h.deviceId);
   if (!device) return fail('unknown_device');
   if (!verifySnapshotSignature(s, device.signingPub)) return fail('bad_signature');
-  if (authority.logEntryAt) {
-    const ours = authority.logEntryAt(h.logIndex);
-    if (ours === undefined) return fail('log_position_unknown', `index ${h.logIndex}`);
-    if (ours !== toBase64url(h.logHead)) return fail('log_fork', `index ${h.logIndex}`);
-  }
+  const position = logPositionRefusal(authority, h.logIndex, h.logHead);
+  if (position) return fail(position.reason, position.detail);
   // Now, not "at its epoch": a snapshot stands in for other people's envelopes, so its author must still be trusted.
   const right = authority.canWriteDevice(h.deviceId);
   if (right !== true) return fail(right);

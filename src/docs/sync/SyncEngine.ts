@@ -15,7 +15,7 @@ import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { RelayClient, RelayRequestError } from './relayClient.ts';
 import { resealUnleased } from './resealUnleased.ts';
 import { settleResubmitted } from './resubmit.ts';
-import { fillGapsFromSnapshots, loadSnapshots, sealDueSnapshots, SNAPSHOT_EVERY } from './snapshotSync.ts';
+import { fillGapsFromSnapshots, loadSnapshots, sealDueSnapshots, SNAPSHOT_EVERY, snapshotWeight } from './snapshotSync.ts';
 
 export { SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary, type WorkspaceStorePort } from './syncTypes.ts';
 import { bump, SyncError, type SyncEngineOptions, type SyncEvents, type SyncSession, type SyncSummary } from './syncTypes.ts';
@@ -588,8 +588,8 @@ export class SyncEngine {
     if (this.#running && report.rejected.some(r => RETRY_AFTER_LOG_SYNC.has(r.reason))) this.#scheduleLog();
   }
 
-  #touch(docId: string): void {
-    this.#touched.set(docId, (this.#touched.get(docId) ?? 0) + 1);
+  #touch(docId: string, weight = 1): void {
+    this.#touched.set(docId, (this.#touched.get(docId) ?? 0) + weight);
   }
 
   /** After a pass: seal snapshots of documents that have gained enough envelopes (snapshotSync.ts). */
@@ -599,7 +599,7 @@ export class SyncEngine {
   }
 
   #count(report: ApplyReport, s: SyncSummary): void {
-    for (const a of report.applied) this.#touch(a.docId);
+    for (const a of report.applied) this.#touch(a.docId, snapshotWeight(a.changes));
     s.applied += report.applied.length;
     s.alreadyHad += report.duplicates;
     s.heldRemote += report.held.length;

@@ -10,8 +10,16 @@ import type { RelayClient } from './relayClient.ts';
 import type { SyncStateStore } from './syncState.ts';
 import { bump } from './syncTypes.ts';
 
-/** Envelopes on one document between snapshots, by default. */
+/** Envelopes on one document between snapshots, by default (each 32 changes an envelope carries count as one more). */
 export const SNAPSHOT_EVERY = 64;
+const CHANGES_PER_UNIT = 32;
+
+/**
+ * How much one applied envelope moves its document towards the next snapshot: replaying it costs a
+ * signature check and a decryption, plus Automerge's apply of each change (a long record typed offline
+ * comes in a few envelopes of thousands of keystrokes each).
+ */
+export const snapshotWeight = (changes: number): number => 1 + Math.floor(changes / CHANGES_PER_UNIT);
 /** At most this many snapshots sealed in one pass (each is a save() of its document). */
 const SEAL_PER_PASS = 16;
 const ADOPT_CHUNK = 200;

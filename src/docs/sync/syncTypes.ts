@@ -52,7 +52,7 @@ export interface SyncEngineOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, detail?: Record<string, unknown>) => void;
   /** Random source for jitter (default Math.random). */
   random?: () => number;
-  /** Envelopes on one document between this device's snapshots of it (default 64; 0: never seal snapshots). */
+  /** Envelopes on one document between this device's snapshots of it (default 64, each 32 changes an envelope carries counting as one more; 0: never seal snapshots). */
   snapshotEvery?: number;
   /** A device that has never pulled starts from the relay's snapshots (default true). */
   loadSnapshots?: boolean;
