@@ -63,11 +63,13 @@ async function applyPathMs(s: Setup, id: string): Promise<{ cloisterMs: number; 
 }
 
 /**
- * A new device joins after the long record exists: once starting from the relay's newest snapshot of it
- * (docs/SNAPSHOTS.md), once replaying every envelope (snapshots off), each until its record has every
- * keystroke; beside Automerge's load() of the same document.
+ * A new device joins after the long record exists, until its record has every keystroke: starting from
+ * the relay's newest snapshot of it (docs/SNAPSHOTS.md) while the covered envelopes are still stored
+ * (each is then checked, not applied), replaying every envelope (snapshots off), and from the snapshot
+ * after the relay pruned what it covers (the operator's retention passed); beside Automerge's load()
+ * of the same document.
  */
-async function coldJoinMs(s: Setup, id: string): Promise<{ snapshotMs: number; replayMs: number; loadMs: number; loaded: number }> {
+async function coldJoinMs(s: Setup, id: string): Promise<{ snapshotMs: number; replayMs: number; prunedMs: number; loadMs: number; loaded: number }> {
   const want = headsOf((await s.a.session.session.open<RecordDoc>(id))!.doc());
   const wantLength = (await s.a.session.records.get(id))?.notes.length;
   const joinOnce = async (name: string, loadSnapshots: boolean) => {
@@ -89,7 +91,9 @@ async function coldJoinMs(s: Setup, id: string): Promise<{ snapshotMs: number; r
   const loadMs = await timeMs(() => A.load(bytes));
   const snap = await joinOnce('carol', true);
   const replay = await joinOnce('dave', false);
-  return { snapshotMs: snap.ms, replayMs: replay.ms, loadMs, loaded: snap.loaded };
+  for (const due of await s.relayStore.snapshotsDueForPruning(Date.now() + 1, 1000)) await s.relayStore.pruneCoveredEnvelopes(due, Date.now());
+  const pruned = await joinOnce('erin', true);
+  return { snapshotMs: snap.ms, replayMs: replay.ms, prunedMs: pruned.ms, loadMs, loaded: snap.loaded + pruned.loaded };
 }
 
 /** `keystrokes`/`edits` are for tests; the figure names say 50k whatever they are. */
@@ -97,7 +101,7 @@ export async function longDocBench(log: (m: string) => void = () => undefined, o
   const keystrokes = o.keystrokes ?? KEYSTROKES;
   const edits = o.edits ?? EDITS;
   log(`  ${keystrokes} keystrokes on one record: cloister (relay on SQLite, temp files), then automerge-repo (WebSocket + NodeFS)`);
-  const s = await setUp({ joiners: 2 });
+  const s = await setUp({ joiners: 3 });
   const ours = { live: [] as number[], apply: [] as number[], automergeApply: [] as number[] };
   let run: Awaited<ReturnType<typeof syncRun>>;
   let cold: Awaited<ReturnType<typeof coldJoinMs>>;
@@ -112,7 +116,7 @@ export async function longDocBench(log: (m: string) => void = () => undefined, o
     }
     await s.a.engine.syncOnce(); // the apply-path keystrokes reach the relay too
     cold = await coldJoinMs(s, run.id);
-    log(`  cold join: from a snapshot ${cold.snapshotMs.toFixed(0)} ms (${cold.loaded} adopted), replaying envelopes ${cold.replayMs.toFixed(0)} ms, A.load ${cold.loadMs.toFixed(0)} ms`);
+    log(`  cold join: from a snapshot ${cold.snapshotMs.toFixed(0)} ms, after pruning ${cold.prunedMs.toFixed(0)} ms (${cold.loaded} adopted in all), replaying envelopes ${cold.replayMs.toFixed(0)} ms, A.load ${cold.loadMs.toFixed(0)} ms`);
   } finally {
     await s.close();
   }
@@ -151,6 +155,9 @@ export async function longDocBench(log: (m: string) => void = () => undefined, o
     cold_join_long_doc_snapshot_ms: round(cold.snapshotMs),
     cold_join_long_doc_replay_ms: round(cold.replayMs),
     cold_join_long_doc_snapshot_over_replay_ratio: round(cold.snapshotMs / cold.replayMs, 2),
+    /** The same join from the snapshot once the relay pruned the envelopes it covers. */
+    cold_join_long_doc_pruned_ms: round(cold.prunedMs),
+    cold_join_long_doc_pruned_over_replay_ratio: round(cold.prunedMs / cold.replayMs, 2),
     automerge_load_long_doc_ms: round(cold.loadMs, 1),
     cold_join_long_doc_snapshot_over_load_ratio: round(cold.snapshotMs / cold.loadMs, 2),
   };

@@ -36,6 +36,8 @@ export interface Setup {
   /** A's profile and unlocked vault (to open it again, e.g. for a cold start). */
   homeA: string;
   vaultA: UnlockedVault;
+  /** The relay's store (e.g. to run a pruning round as the operator's retention would). */
+  relayStore: SqliteStore;
   /** A further writer's device joins through the relay (up to `joiners` of them) and is opened, not yet synced. */
   joinNew(name: string, engine?: SyncEngineOptions): Promise<NodeSync>;
   close(): Promise<void>;
@@ -45,8 +47,9 @@ export interface Setup {
 export async function setUp(o: { joiners?: number } = {}): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-syncbench-'));
   // Limits raised so a burst is never rate-limited: the figure is about throughput, not policy.
+  const relayStore = new SqliteStore(join(dir, 'relay.sqlite'));
   const relay = await startRelay({
-    store: new SqliteStore(join(dir, 'relay.sqlite')),
+    store: relayStore,
     port: 0,
     logger: pino({ level: 'silent' }),
     limits: { pushBurst: 1_000_000, pushPerSecond: 1_000_000, maxFrameBytes: 16 * 1024 * 1024, maxBatchBytes: 16 * 1024 * 1024 },
@@ -80,6 +83,7 @@ export async function setUp(o: { joiners?: number } = {}): Promise<Setup> {
     b: b.value,
     homeA,
     vaultA,
+    relayStore,
     async joinNew(name, engineOptions = {}) {
       const i = more.shift();
       if (!i) throw new Error('setUp: no invitation left (raise `joiners`)');
