@@ -11,6 +11,13 @@ import { fail, note, oneLine, openVault, optionsOf, printJson } from '../context
 const counts = (m: Record<string, number>): string =>
   Object.entries(m).map(([k, v]) => `${v} ${k}`).join(', ');
 
+/** Snapshots taken, refused or sealed this pass (docs/SNAPSHOTS.md), when any. */
+function snapshotPart(s: SyncSummary): string | undefined {
+  const refused = Object.values(s.snapshots.refused).reduce((a, b) => a + b, 0);
+  if (!s.snapshots.loaded && !refused && !s.snapshots.sealed) return undefined;
+  return `snapshots (started from ${s.snapshots.loaded}${refused ? `, refused ${counts(s.snapshots.refused)}` : ''}, sealed ${s.snapshots.sealed})`;
+}
+
 export function summaryLine(s: SyncSummary, formatRemaining: typeof FormatRemaining): string {
   const rejected = Object.values(s.rejected).reduce((a, b) => a + b, 0);
   const quarantined = Object.values(s.quarantinedRemote).reduce((a, b) => a + b, 0);
@@ -18,6 +25,7 @@ export function summaryLine(s: SyncSummary, formatRemaining: typeof FormatRemain
     `pushed ${s.pushed} (acked ${s.acked + s.duplicates}${s.held ? `, held for approval ${s.held}` : ''}${rejected ? `, rejected ${counts(s.rejected)}` : ''}${s.retry ? `, retry later ${s.retry}` : ''})`,
     `pulled ${s.pulled} (applied ${s.applied}${s.alreadyHad ? `, already had ${s.alreadyHad}` : ''}${s.heldRemote ? `, waiting ${s.heldRemote}` : ''}${quarantined ? `, quarantined ${counts(s.quarantinedRemote)}` : ''})`,
     `log +${s.logReceived}/-${s.logSent}${s.keysShared ? ` (re-keyed ${s.keysShared})` : ''}`,
+    ...(snapshotPart(s) ? [snapshotPart(s)!] : []),
     `outbox ${s.outbox}`,
     `offline time left ${formatRemaining(Number.isFinite(s.offlineRemainingMs) ? s.offlineRemainingMs : null)}`,
   ];
