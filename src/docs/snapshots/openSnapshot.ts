@@ -15,6 +15,7 @@ import { decodeSnapshot, verifySnapshotSignature, type SnapshotHeader } from '..
 import { actorFor } from '../actor.ts';
 import { logPositionRefusal, type EnvelopeAuthority } from '../envelope/authority.ts';
 import type { Provenance } from '../provenance.ts';
+import { boundedDocumentError } from './boundedDoc.ts';
 import { decodeSnapshotBody, snapshotIdOf } from './snapshotBody.ts';
 
 export type SnapshotRefusal =
@@ -59,6 +60,8 @@ export function openSnapshot(bytes: Uint8Array, authority: EnvelopeAuthority, ex
   if (!body.ok) return body;
   if (!equalBytes(snapshotIdOf(key, body.value.heads), h.snapshotId)) return fail('snapshot_id_mismatch');
 
+  const unbounded = boundedDocumentError(body.value.doc);
+  if (unbounded) return fail('snapshot_doc_malformed', unbounded);
   let doc: A.Doc<unknown>;
   try {
     doc = A.load<unknown>(body.value.doc);
