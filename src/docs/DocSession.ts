@@ -575,6 +575,7 @@ export class DocSession {
 
   async #applyRemoteLocked(envelopes: readonly Uint8Array[], source: string): Promise<ApplyReport> {
     const report: ApplyReport = { applied: [], duplicates: 0, held: [], rejected: [] };
+    console.log(`PROF applyRemote ${envelopes.length} envelopes, docs held ${this.#docs.size}`);
     const reject = async (bytes: Uint8Array, reason: string, detail: string | undefined, from: string) => {
       const q = await this.quarantine.add(bytes, reason, detail, from);
       report.rejected.push({ reason, ...(detail ? { detail } : {}), quarantineId: q.id });
@@ -733,7 +734,12 @@ export class DocSession {
       const nothingUnsealed = sameHeads(A.getHeads(before), t.flushedHeads) && t.waiters.length === 0;
       // Changes Automerge refuses (or that would leave a document that does not load back) never stay
       // in it: the last good state is restored and the culprits found envelope by envelope.
+      const T0 = performance.now();
       const contained = applyContained(t.handle, [...retried, ...fresh], this.actor);
+      const T1 = performance.now() - T0;
+      (globalThis as any).__acc ??= []; (globalThis as any).__acc.push(T1);
+      if ((globalThis as any).__acc.length % 200 === 0) { const a = (globalThis as any).__acc.slice(-200); console.log(`PROF last200 applyContained avg ${(a.reduce((x: number, y: number) => x + y, 0) / 200).toFixed(2)} ms`); }
+      if (T1 > 100) console.log(`PROF doc ${docId} envs=${retried.length + fresh.length} ms=${T1.toFixed(0)} changes=${A.stats(t.handle.doc()).numChanges} heads=${A.getHeads(t.handle.doc()).length} contained=${contained.contained}`);
       for (const { env, detail } of contained.refused) {
         const wasRetried = retried.includes(env);
         const bytes = byteMap.get(env.envelopeHash);
@@ -841,7 +847,10 @@ export class DocSession {
           continue;
         }
         if (!t) {
-          const handle = this.o.repo.import<unknown>(s.docBytes, { docId: docId as DocumentId });
+          // openSnapshot loaded it already: hand the Repo that document (a clone under this session's
+          // actor) rather than the bytes, which it would load a second time.
+          const handle = this.o.repo.import<unknown>(A.save(A.init()), { docId: docId as DocumentId });
+          handle.update(() => A.clone(s.doc, { actor: this.actor }));
           markReady(handle);
           await this.o.state.save([KNOWN_PREFIX, docId], new Uint8Array([1]));
           this.#track(docId, handle, A.getHeads(handle.doc()));
