@@ -575,7 +575,6 @@ export class DocSession {
 
   async #applyRemoteLocked(envelopes: readonly Uint8Array[], source: string): Promise<ApplyReport> {
     const report: ApplyReport = { applied: [], duplicates: 0, held: [], rejected: [] };
-    console.log(`PROF applyRemote ${envelopes.length} envelopes, docs held ${this.#docs.size}`);
     const reject = async (bytes: Uint8Array, reason: string, detail: string | undefined, from: string) => {
       const q = await this.quarantine.add(bytes, reason, detail, from);
       report.rejected.push({ reason, ...(detail ? { detail } : {}), quarantineId: q.id });
@@ -734,12 +733,7 @@ export class DocSession {
       const nothingUnsealed = sameHeads(A.getHeads(before), t.flushedHeads) && t.waiters.length === 0;
       // Changes Automerge refuses (or that would leave a document that does not load back) never stay
       // in it: the last good state is restored and the culprits found envelope by envelope.
-      const T0 = performance.now();
       const contained = applyContained(t.handle, [...retried, ...fresh], this.actor);
-      const T1 = performance.now() - T0;
-      (globalThis as any).__acc ??= []; (globalThis as any).__acc.push(T1);
-      if ((globalThis as any).__acc.length % 200 === 0) { const a = (globalThis as any).__acc.slice(-200); console.log(`PROF last200 applyContained avg ${(a.reduce((x: number, y: number) => x + y, 0) / 200).toFixed(2)} ms`); }
-      if (T1 > 100) console.log(`PROF doc ${docId} envs=${retried.length + fresh.length} ms=${T1.toFixed(0)} changes=${A.stats(t.handle.doc()).numChanges} heads=${A.getHeads(t.handle.doc()).length} contained=${contained.contained}`);
       for (const { env, detail } of contained.refused) {
         const wasRetried = retried.includes(env);
         const bytes = byteMap.get(env.envelopeHash);
