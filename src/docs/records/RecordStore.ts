@@ -153,7 +153,7 @@ export class RecordStore {
     const cached = this.#who.get(id);
     if (cached?.heads === heads) return cached.value;
     const provenance = await this.session.provenance.list(id);
-    const latest = attribute(doc, provenance).updatedBy[0];
+    const latest = attribute(doc, provenance, { createdBy: false }).updatedBy[0];
     const setter = deleted ? tombstoneSetters(doc, provenance).sort((a, b) => b.claimedTime - a.claimedTime)[0] : undefined;
     const value = {
       ...(latest ? { latest } : {}),
@@ -164,6 +164,8 @@ export class RecordStore {
     return value;
   }
   readonly #who = new Map<string, { heads: string; value: { latest?: Author; deleter?: Author } }>();
+  /** Each record's first change, by hash (attribution.ts → rootChangeOf). */
+  readonly #roots = new Map<string, string>();
 
   /** The record's document; `damaged` when it is stored but doesn't load; undefined when this profile doesn't hold it. */
   async #load(id: string): Promise<Loaded | undefined> {
@@ -193,7 +195,7 @@ export class RecordStore {
     if (!loaded) return undefined;
     if ('damaged' in loaded) return { ...damagedView(id, loaded.damaged), updatedBy: [], heads: [] };
     const { doc } = loaded;
-    return { ...readRecord(id, doc), ...attribute(doc, await this.session.provenance.list(id)), heads: A.getHeads(doc) };
+    return { ...readRecord(id, doc), ...attribute(doc, await this.session.provenance.list(id), { docId: id, roots: this.#roots }), heads: A.getHeads(doc) };
   }
 
   /**

@@ -7,19 +7,40 @@ import { changeActorHex, readChangeHeader } from '../envelope/changeHeader.ts';
 import type { Provenance } from '../provenance.ts';
 import type { Author } from './recordTypes.ts';
 
-export function attribute(doc: A.Doc<unknown>, provenance: readonly Provenance[]): { createdBy?: Author; updatedBy: Author[] } {
+/**
+ * The document's first change (the one with no dependencies, first in topological order). A long
+ * record's history is walked once: `roots` remembers it per document (it never changes), and a
+ * remembered hash is used only while the document still holds it as a change without dependencies.
+ */
+export function rootChangeOf(doc: A.Doc<unknown>, docId: string, roots?: Map<string, string>): A.DecodedChange | undefined {
+  const known = roots?.get(docId);
+  if (known) {
+    const c = A.inspectChange(doc, known);
+    if (c && c.deps.length === 0) return c;
+  }
+  // Only hashes, not every change's metadata: about half the cost of getChangesMetaSince on a long history.
+  const first = A.topoHistoryTraversal(doc)[0];
+  const c = first === undefined ? undefined : A.inspectChange(doc, first);
+  if (!c || c.deps.length !== 0) return undefined;
+  roots?.set(docId, first!);
+  return c;
+}
+
+export function attribute(
+  doc: A.Doc<unknown>, provenance: readonly Provenance[], o: { docId?: string; roots?: Map<string, string>; createdBy?: boolean } = {},
+): { createdBy?: Author; updatedBy: Author[] } {
   const byChange = new Map<string, Author>();
   for (const p of provenance) {
     for (const seq of p.seqs ?? []) byChange.set(`${p.actor}:${seq}`, { userId: p.userId, deviceId: p.deviceId, claimedTime: p.claimedTime });
   }
-  const heads = new Set(A.getHeads(doc));
-  const metas = A.getChangesMetaSince(doc, []);
-  const root = metas.find(m => m.deps.length === 0);
+  const root = o.createdBy === false ? undefined : rootChangeOf(doc, o.docId ?? '', o.docId ? o.roots : undefined);
   const createdBy = root ? byChange.get(`${root.actor}:${root.seq}`) : undefined;
   const updatedBy: Author[] = [];
   const seen = new Set<string>();
-  for (const m of metas) {
-    if (!heads.has(m.hash)) continue;
+  // The heads' authors: each head is looked up by its hash, never by walking the history.
+  for (const hash of [...A.getHeads(doc)].sort()) {
+    const m = A.inspectChange(doc, hash);
+    if (!m) continue;
     const a = byChange.get(`${m.actor}:${m.seq}`);
     if (!a || seen.has(`${a.userId}/${a.deviceId}`)) continue;
     seen.add(`${a.userId}/${a.deviceId}`);
