@@ -37,6 +37,7 @@ import { Outbox } from './outbox.ts';
 import { inGroups } from './inGroups.ts';
 import { PendingBudget, PendingStore } from './pending.ts';
 import { ProvenanceStore } from './provenance.ts';
+import { reserveAutomergeMemory, RESERVE_MIN_DOCUMENTS, RESERVE_PER_DOCUMENT } from './reserveAutomergeMemory.ts';
 import { Quarantine } from './quarantine.ts';
 import { Mutex, type ProfileLock } from './seqLock.ts';
 import { defaultIsSessionAlive, SessionRegistry, type SessionRecord } from './sessions.ts';
@@ -590,6 +591,9 @@ export class DocSession {
       else items.push({ bytes, header: d.value.header });
     }
     const docIds = new Set(items.map(i => i.header.docId));
+    // Many documents new to this session (a cold join): grow Automerge's memory for them at once (reserveAutomergeMemory.ts).
+    const unopened = [...docIds].filter(id => !this.#docs.has(id)).length;
+    if (unopened >= RESERVE_MIN_DOCUMENTS) reserveAutomergeMemory(unopened * RESERVE_PER_DOCUMENT);
     // Everything held for these documents gets another chance; so do held-for-deps envelopes of any doc we touch.
     const retryDeps: { docId: string; bytes: Uint8Array; envelopeHash: string }[] = [];
     // What waits is bounded per (device, doc): count what is parked already.
