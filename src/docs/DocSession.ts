@@ -833,6 +833,9 @@ export class DocSession {
     return this.o.lock.run(async () => {
       const adopted: string[] = [];
       const refused: { docId: string; reason: string; detail?: string }[] = [];
+      // A cold join adopts many documents at once: grow Automerge's memory for them in one step (reserveAutomergeMemory.ts).
+      const fresh = snapshots.filter(s => !this.#docs.has(s.header.docId));
+      if (fresh.length >= RESERVE_MIN_DOCUMENTS) reserveAutomergeMemory(fresh.length * RESERVE_PER_DOCUMENT + fresh.reduce((n, s) => n + s.docBytes.length, 0));
       const ownActors = async (docId: string) =>
         new Set([this.actor, ...(await this.provenance.list(docId)).filter(p => p.deviceId === this.o.device.deviceId).map(p => p.actor)]);
       for (const s of snapshots) {
