@@ -202,3 +202,12 @@ export function relayPerTest(): { readonly t: TestRelay; open: (...args: Paramet
     },
   };
 }
+
+/** Poll `cond` every 20 ms until it holds; throw after `ms` (for effects of the relay's own timers, e.g. pruning). */
+export const until = async (cond: () => Promise<boolean>, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};

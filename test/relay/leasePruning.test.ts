@@ -3,7 +3,7 @@
 // late push still hears lease_expired rather than lease_unknown.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
-import { HOUR, clock, connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay } from './helpers.ts';
+import { HOUR, clock, connect, device, envelope, leaseIdOf, publishWorkspace, startTestRelay, type TestRelay, until } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
@@ -17,13 +17,6 @@ async function leaseStored(t: TestRelay, leaseId: string): Promise<boolean> {
   }
 }
 
-const until = async (cond: () => Promise<boolean>, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('lease pruning', () => {
   let t: TestRelay | undefined;

@@ -16,8 +16,7 @@ import { SNAPSHOT_VERSION, encodeSnapshot, encodeSnapshotHeader, type SnapshotCo
 import { SqliteStore } from '../../relay/store/SqliteStore.ts';
 import type { RelayLimits } from '../../relay/context.ts';
 import {
-  T0, apply, clock, connect, device, envelope, leaseIdOf, logPositionOf, publishWorkspace, startTestRelay, type TestRelay,
-} from './helpers.ts';
+  T0, apply, clock, connect, device, envelope, leaseIdOf, logPositionOf, publishWorkspace, startTestRelay, type TestRelay, until } from './helpers.ts';
 import { integrationTimeouts } from '../timeouts.ts';
 
 integrationTimeouts();
@@ -65,13 +64,6 @@ async function storedEnvelopes(t: TestRelay, workspaceId: string): Promise<strin
   }
 }
 
-const until = async (cond: () => Promise<boolean>, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('relay snapshots', () => {
   let t: TestRelay | undefined;
