@@ -29,6 +29,7 @@ describe('cloister errors and help', () => {
     writeFileSync(file, JSON.stringify({ idleTimeoutMs: -5 }));
     expectOneLineError(cloister(['relay', '--port', '0', '--store', store, '--limits', file]), /"idleTimeoutMs" must be a non-negative number/);
     expectOneLineError(cloister(['relay', '--port', '0', '--store', store, '--limits', join(dir, 'missing.json')]), /cannot read --limits/);
+    expectOneLineError(cloister(['relay', '--port', '0', '--store', store, '--snapshot-retention', 'forever']), /snapshot-retention/);
   });
 
   it('a damaged vault file is named in one line, not a stack trace', () => {
