@@ -211,7 +211,14 @@ describe('snapshots', () => {
         const s = await c.engine.syncOnce();
         expect(s.snapshots.loaded).toBeGreaterThanOrEqual(1);
         expect(s.quarantinedRemote).toEqual({});
-        expect((await c.s.records.get(id))?.fields.dose).toBe('12mg');
+        const r = await c.s.records.get(id);
+        expect(r?.fields.dose).toBe('12mg');
+        // The creating envelope is gone: who created it is known only from the snapshot's author, so it is
+        // not shown as verified; history names alice as the snapshot says, flagged unverified.
+        expect(r?.createdBy).toBeUndefined();
+        const perSnapshot = (await c.s.records.history(id)).filter(e => e.viaSnapshot);
+        expect(perSnapshot.length).toBeGreaterThan(0);
+        expect(perSnapshot.every(e => !e.verified && e.userId === a.s.session.device.userId)).toBe(true);
       });
     }));
 });

@@ -104,7 +104,11 @@ export function HistoryPanel(props: {
                     <span className="muted"> on device {e.deviceId?.slice(0, 8)}</span>
                   </>
                 ) : (
-                  <strong className="error" data-testid="history-unverified">Unverified: no checked signature covers these changes (actor {e.actor.slice(0, 12)}…)</strong>
+                  <strong className="error" data-testid="history-unverified">
+                    {e.viaSnapshot && e.userId
+                      ? `Unverified: ${personLabel(e.userId, props.nameOf)} per a snapshot sealed by device ${e.viaSnapshot.slice(0, 8)}; no checked signature of theirs covers these changes`
+                      : `Unverified: no checked signature covers these changes (actor ${e.actor.slice(0, 12)}…)`}
+                  </strong>
                 )}
                 {e.claimedTime !== undefined && <span className="muted"> · {new Date(e.claimedTime).toLocaleString()}</span>}
               </p>

@@ -33,7 +33,12 @@ export function historyText(entries: readonly HistoryEntry[], nameOf?: NameOf): 
   const out: string[] = [];
   for (const e of entries) {
     const when = e.claimedTime !== undefined ? isoTime(e.claimedTime) : '(no envelope)';
-    const who = e.verified && e.userId ? `${personLabel(e.userId, nameOf)} (device ${e.deviceId})` : `UNVERIFIED actor ${e.actor} (no verified envelope carried these changes)`;
+    const who =
+      e.verified && e.userId
+        ? `${personLabel(e.userId, nameOf)} (device ${e.deviceId})`
+        : e.viaSnapshot && e.userId
+          ? `UNVERIFIED ${personLabel(e.userId, nameOf)} (device ${e.deviceId}), per a snapshot sealed by device ${e.viaSnapshot}`
+          : `UNVERIFIED actor ${e.actor} (no verified envelope carried these changes)`;
     out.push(`${when}  ${who}`);
     const values = e.values ?? [];
     if (values.length) out.push(...values.map(valueLine));

@@ -404,7 +404,9 @@ export class RecordStore {
     const byActorSeq = new Map(decoded.map(c => [`${c.actor}:${c.seq}`, c]));
     const entries: HistoryEntry[] = [];
     const covered = new Set<string>();
-    for (const p of await this.session.provenance.list(id)) {
+    // Envelope provenance first: changes a checked envelope carried are never attributed by a snapshot.
+    const provenance = (await this.session.provenance.list(id)).sort((a, b) => Number(Boolean(a.viaSnapshot)) - Number(Boolean(b.viaSnapshot)));
+    for (const p of provenance) {
       const fields = new Set<string>();
       const group: A.DecodedChange[] = [];
       for (const seq of p.seqs ?? []) {
@@ -416,9 +418,9 @@ export class RecordStore {
       }
       if (group.length === 0) continue;
       entries.push({
-        verified: true, deviceId: p.deviceId, userId: p.userId, claimedTime: p.claimedTime, seq: p.seq,
+        verified: !p.viaSnapshot, deviceId: p.deviceId, userId: p.userId, claimedTime: p.claimedTime, seq: p.seq,
         envelopeHash: p.envelopeHash, actor: p.actor, changes: group.length, fields: [...fields].sort(),
-        values: valuesOfGroup(doc, group),
+        values: valuesOfGroup(doc, group), ...(p.viaSnapshot ? { viaSnapshot: p.viaSnapshot } : {}),
       });
     }
     const unverified = new Map<string, HistoryEntry>();

@@ -30,7 +30,9 @@ export function attribute(
   doc: A.Doc<unknown>, provenance: readonly Provenance[], o: { docId?: string; roots?: Map<string, string>; createdBy?: boolean } = {},
 ): { createdBy?: Author; updatedBy: Author[] } {
   const byChange = new Map<string, Author>();
+  // Only envelopes whose signature this device checked: a snapshot's author could have named anyone.
   for (const p of provenance) {
+    if (p.viaSnapshot) continue;
     for (const seq of p.seqs ?? []) byChange.set(`${p.actor}:${seq}`, { userId: p.userId, deviceId: p.deviceId, claimedTime: p.claimedTime });
   }
   const root = o.createdBy === false ? undefined : rootChangeOf(doc, o.docId ?? '', o.docId ? o.roots : undefined);
@@ -56,7 +58,7 @@ export function attribute(
  */
 export function tombstoneSetters(doc: A.Doc<unknown>, candidates: readonly Provenance[]): Provenance[] {
   const byChange = new Map<string, Provenance>();
-  for (const p of candidates) for (const seq of p.seqs ?? []) byChange.set(`${p.actor}:${seq}`, p);
+  for (const p of candidates) if (!p.viaSnapshot) for (const seq of p.seqs ?? []) byChange.set(`${p.actor}:${seq}`, p);
   const out = new Set<Provenance>();
   for (const bytes of A.getAllChanges(doc)) {
     const h = readChangeHeader(bytes);

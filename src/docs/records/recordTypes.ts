@@ -98,6 +98,11 @@ export interface HistoryEntry {
   fields: string[];
   /** The values before and after these changes, per path that now reads differently (historyValues). */
   values?: ValueChange[];
+  /**
+   * The device whose snapshot named the author (docs/SNAPSHOTS.md): the actor recomputes from the named
+   * device's key, but no checked signature of that device covers these changes, so `verified` is false.
+   */
+  viaSnapshot?: string;
 }
 
 /** A value as history shows it: text for title, fields and notes, a list for tags, a flag for deleted. */
