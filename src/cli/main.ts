@@ -86,7 +86,24 @@ function reportUnexpected(e: unknown): never {
   process.exit(EXIT.internal);
 }
 
+/**
+ * CLOISTER_HANG_REPORT_MS=N: if the command is still running after N ms, say on stderr what keeps the
+ * process alive (its pending libuv handles and requests), once. For diagnosing a command that does not
+ * exit; the test harness sets it so a hung child explains itself. The timer never keeps the process
+ * alive, and it can't fire while the event loop is blocked (then nothing is printed, which says that).
+ */
+function reportIfHung(): void {
+  const ms = Number(process.env.CLOISTER_HANG_REPORT_MS);
+  if (!(ms > 0)) return;
+  setTimeout(() => {
+    const report = process.report?.getReport() as { libuv?: { type: string; is_active?: boolean; is_referenced?: boolean; details?: string }[] } | undefined;
+    const alive = (report?.libuv ?? []).filter((h) => h.type !== 'loop' && h.is_active && h.is_referenced !== false).map((h) => `${h.type}${h.details ? ` (${h.details})` : ''}`);
+    process.stderr.write(`cloister: still running after ${ms} ms (${process.argv.slice(2, 4).join(' ')}); alive: ${alive.join(', ') || 'nothing'}; resources: ${process.getActiveResourcesInfo().join(', ')}\n`);
+  }, ms).unref();
+}
+
 process.on('unhandledRejection', reportUnexpected);
+reportIfHung();
 try {
   await buildProgram(await groupsFor(process.argv.slice(2))).parseAsync(process.argv);
 } catch (e) {

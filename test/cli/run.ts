@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { CHILD_MS } from '../timeouts.ts';
 
+/** When a CLI child still runs after this long, it prints what keeps it alive (CLOISTER_HANG_REPORT_MS). */
+const HANG_REPORT_MS = CHILD_MS - 15_000;
+
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cloister.js');
 const homes: string[] = [];
 afterAll(() => homes.forEach((h) => rmSync(h, { recursive: true, force: true })));
@@ -21,8 +24,11 @@ export function cloister(args: string[], input = '', env: Record<string, string 
     input,
     encoding: 'utf8',
     timeout: CHILD_MS,
-    env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: undefined, ...env },
+    env: { ...process.env, CLOISTER_HOME: undefined, CLOISTER_KDF: undefined, CLOISTER_HANG_REPORT_MS: String(HANG_REPORT_MS), ...env },
   });
+  // A child that never exits fails here, saying what it printed (with the hang report of src/cli/main.ts),
+  // rather than as a bare exit code null in the test that spawned it.
+  if (r.error) throw new Error(`cloister ${args.join(' ')} did not finish: ${r.error.message}; stderr: ${r.stderr || '(empty: the event loop was blocked or the process never started)'}`);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
