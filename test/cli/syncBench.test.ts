@@ -15,5 +15,9 @@ describe('sync bench', () => {
     expect(f.automerge_repo_sync_10k_ms).toBeGreaterThan(0);
     expect(f.sync_over_automerge_repo_ratio).toBeGreaterThan(0);
     expect(f.sync_10k_envelopes).toBeGreaterThanOrEqual(1);
+    // With B online (live subscription), side by side with automerge-repo storing on NodeFS.
+    expect(f.sync_10k_live_ms).toBeGreaterThan(0);
+    expect(f.automerge_repo_nodefs_sync_10k_ms).toBeGreaterThan(0);
+    expect(f.sync_10k_live_over_automerge_repo_nodefs_ratio).toBeGreaterThan(0);
   });
 });

@@ -6,6 +6,8 @@ import * as A from '@automerge/automerge';
 import { Repo, type AnyDocumentId, type DocHandle } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter, WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket';
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 
@@ -73,4 +75,14 @@ export async function automergeRepoSyncRun(n: number, o: AnchorOptions = {}): Pr
 /** Milliseconds from A's import of n offline changes until B's copy has the same heads (memory only). */
 export async function automergeRepoSyncMs(n: number): Promise<number> {
   return (await automergeRepoSyncRun(n)).syncMs;
+}
+
+/** The same with every peer storing its documents in NodeFS storage (a temporary directory, removed after). */
+export async function automergeRepoSyncFsMs(n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'cloister-anchor-'));
+  try {
+    return (await automergeRepoSyncRun(n, { storageDir: dir })).syncMs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

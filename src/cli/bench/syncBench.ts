@@ -23,7 +23,7 @@ import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { newInvitation } from '../../identity/workspace/invitations.ts';
 import { inviteIntent, newIntent } from '../../identity/workspace/intents.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
-import { automergeRepoSyncMs } from './automergeRepoSyncAnchor.ts';
+import { automergeRepoSyncFsMs, automergeRepoSyncMs } from './automergeRepoSyncAnchor.ts';
 import { median, round } from './measure.ts';
 import type { BenchSuite, Figures } from './suite.ts';
 
@@ -141,6 +141,44 @@ export async function syncRun(s: Setup, keystrokes: number): Promise<{ id: strin
   return { id, ms, envelopes, sealMs };
 }
 
+/**
+ * The same as syncRun, with B online throughout (its engine started: live subscription), as B is in
+ * the anchor: timed from the start of A's sync pass until B's copy has A's heads, as B applied them
+ * from the relay's live fan-out.
+ */
+export async function syncRunLive(s: Setup, keystrokes: number): Promise<number> {
+  const { a, b } = s;
+  const id = await a.session.records.create({ title: 'bench notes, live' });
+  await a.engine.syncOnce();
+  await b.engine.syncOnce();
+  const typed: Promise<void>[] = [];
+  for (let i = 0; i < keystrokes; i++) typed.push(a.session.session.change<RecordDoc>(id, d => A.splice(d, ['notes'], i, 0, String.fromCharCode(97 + (i % 26)))));
+  await Promise.all(typed);
+  const want = headsOf((await a.session.session.open<RecordDoc>(id))!.doc());
+  const handleB = (await b.session.session.open<RecordDoc>(id))!;
+  b.engine.start();
+  try {
+    await untilSubscribed(b);
+    const t0 = performance.now();
+    await a.engine.syncOnce();
+    const deadline = t0 + 120_000;
+    while (headsOf(handleB.doc()) !== want) {
+      if (performance.now() > deadline) throw new Error('device B (live) did not converge');
+      await new Promise<void>(r => { const t = setTimeout(r, 50); handleB.once('heads-changed', () => { clearTimeout(t); r(); }); });
+    }
+    return performance.now() - t0;
+  } finally {
+    await b.engine.stop();
+  }
+}
+
+/** Until B's live subscription is up (its first pass is done), so the timed part doesn't include connecting. */
+async function untilSubscribed(n: NodeSync): Promise<void> {
+  await new Promise<void>(r => {
+    const off = n.engine.on('synced', () => { off(); r(); });
+  });
+}
+
 /** `keystrokes`/`runs` are for tests; the figure names say 10k whatever they are. */
 export async function syncBench(log: (m: string) => void = () => undefined, o: { keystrokes?: number; runs?: number } = {}): Promise<Figures> {
   const keystrokes = o.keystrokes ?? KEYSTROKES;
@@ -151,6 +189,8 @@ export async function syncBench(log: (m: string) => void = () => undefined, o: {
     const ours: number[] = [];
     const anchor: number[] = [];
     const seal: number[] = [];
+    const live: number[] = [];
+    const anchorFs: number[] = [];
     let envelopes = 0;
     for (let r = 0; r < runs; r++) {
       const run = await syncRun(s, keystrokes);
@@ -158,10 +198,14 @@ export async function syncBench(log: (m: string) => void = () => undefined, o: {
       seal.push(run.sealMs);
       envelopes = run.envelopes;
       anchor.push(await automergeRepoSyncMs(keystrokes));
-      log(`  run ${r + 1}: cloister ${run.ms.toFixed(0)} ms (${run.envelopes} envelopes), automerge-repo ${anchor[r]!.toFixed(0)} ms`);
+      live.push(await syncRunLive(s, keystrokes));
+      anchorFs.push(await automergeRepoSyncFsMs(keystrokes));
+      log(`  run ${r + 1}: cloister ${run.ms.toFixed(0)} ms (${run.envelopes} envelopes), automerge-repo ${anchor[r]!.toFixed(0)} ms; B online: cloister ${live[r]!.toFixed(0)} ms, automerge-repo with NodeFS ${anchorFs[r]!.toFixed(0)} ms`);
     }
     const oursMs = median(ours);
     const anchorMs = median(anchor);
+    const liveMs = median(live);
+    const anchorFsMs = median(anchorFs);
     return {
       /** A's sync start → B converged (same heads), 10k keystroke changes, encrypted, via the relay. */
       sync_10k_ms: round(oursMs),
@@ -172,6 +216,17 @@ export async function syncBench(log: (m: string) => void = () => undefined, o: {
       sync_10k_type_and_seal_ms: round(median(seal)),
       sync_10k_runs_ms: ours.map(x => round(x)),
       automerge_repo_sync_10k_runs_ms: anchor.map(x => round(x)),
+      /**
+       * Like for like with the anchor's setting: B online throughout (live subscription), both sides
+       * storing on disk (Cloister always does; the anchor here with automerge-repo's NodeFS storage).
+       */
+      sync_10k_live_ms: round(liveMs),
+      automerge_repo_nodefs_sync_10k_ms: round(anchorFsMs),
+      sync_10k_live_over_automerge_repo_nodefs_ratio: round(liveMs / anchorFsMs, 2),
+      /** The same live figure against the memory-only anchor above (no storage at all). */
+      sync_10k_live_over_automerge_repo_ratio: round(liveMs / anchorMs, 2),
+      sync_10k_live_runs_ms: live.map(x => round(x)),
+      automerge_repo_nodefs_sync_10k_runs_ms: anchorFs.map(x => round(x)),
     };
   } finally {
     await s.close();
