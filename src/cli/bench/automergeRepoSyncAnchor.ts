@@ -67,9 +67,21 @@ export async function automergeRepoSyncRun(n: number, o: AnchorOptions = {}): Pr
     }
     return { syncMs, liveEditMs };
   } finally {
-    await Promise.allSettled([repoA.shutdown(), repoB.shutdown(), server.shutdown()]);
+    await shutDownInOrder([repoB, repoA], server);
     wss.close();
   }
+}
+
+/**
+ * Clients first, one at a time, then the server once their last messages have landed. Shut down all at
+ * once, the server's synchronizer can still be answering a client's message with a `find` for a document
+ * whose handle is going away; that find rejects ("Document … is unavailable") inside automerge-repo with
+ * nobody to catch it, and an unhandled rejection ends the bench (seen once in CI).
+ */
+export async function shutDownInOrder(clients: readonly (Repo | undefined)[], server: Repo): Promise<void> {
+  for (const c of clients) await c?.shutdown().catch(() => undefined);
+  await new Promise<void>((r) => setTimeout(r, 100));
+  await server.shutdown().catch(() => undefined);
 }
 
 /** Milliseconds from A's import of n offline changes until B's copy has the same heads (memory only). */

@@ -28,6 +28,7 @@ import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { newInvitation } from '../../identity/workspace/invitations.ts';
 import { inviteIntent, newIntent } from '../../identity/workspace/intents.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
+import { shutDownInOrder } from './automergeRepoSyncAnchor.ts';
 import { round } from './measure.ts';
 import type { BenchSuite, Figures } from './suite.ts';
 
@@ -189,7 +190,7 @@ export async function automergeRepoRun(n: number): Promise<{ firstSyncMs: number
     await repoC.flush();
     return { firstSyncMs, coldJoinMs: performance.now() - t1 };
   } finally {
-    await Promise.allSettled([repoA.shutdown(), repoC?.shutdown(), server.shutdown()]);
+    await shutDownInOrder([repoC, repoA], server);
     wss.close();
     rmSync(dir, { recursive: true, force: true });
   }
