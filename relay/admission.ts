@@ -95,7 +95,8 @@ function refuse(ctx: RelayContext, deviceId: string, code: AdmissionCode, messag
 export async function quotaRefusal(ctx: RelayContext, workspaceId: string, size: number): Promise<string | undefined> {
   const quota = ctx.limits.quotaBytes;
   if (!quota) return undefined; // 0: no quota
-  const used = await ctx.store.workspaceUsage(workspaceId);
+  // Envelopes queued for a group commit count too: a batch cannot overshoot the quota.
+  const used = (await ctx.store.workspaceUsage(workspaceId)) + (ctx.store.groupCommit?.queuedBytes(workspaceId) ?? 0);
   if (used + size <= quota) return undefined;
   return `the workspace's storage quota is full (${used} of ${quota} bytes used); ask the relay operator for more`;
 }

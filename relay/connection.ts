@@ -1,7 +1,9 @@
 // One client connection: sends the challenge, authenticates, then serves requests one at a time in
-// arrival order. Every handler is wrapped: a bad frame or a failing handler gets an error reply and
-// the connection (and the relay) keep serving. Every answer to a request is signed by the relay key and
-// bound to this connection's challenge and the request id (src/protocol/signedReply.ts).
+// arrival order. A push queued for a group commit is answered when it commits, while the next push is
+// already being checked; push answers keep arrival order, and any other request waits for them.
+// Every handler is wrapped: a bad frame or a failing handler gets an error reply and the connection
+// (and the relay) keep serving. Every answer to a request is signed by the relay key and bound to
+// this connection's challenge and the request id (src/protocol/signedReply.ts).
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -17,7 +19,7 @@ import { withAdmission } from './admission.ts';
 import { fanOut } from './handlers/fanout.ts';
 import { issueLease } from './handlers/leases.ts';
 import { getMailbox, putMailbox } from './handlers/mailbox.ts';
-import { handlePush } from './handlers/push.ts';
+import { handlePush, type PushOutcome } from './handlers/push.ts';
 import { handleSnapshotPut, snapshotPage } from './handlers/snapshots.ts';
 
 let nextConnId = 1;
@@ -51,6 +53,8 @@ export class Connection implements Subscriber {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private queuedBytes = 0;
+  /** The last of this connection's push answers not sent yet (waiting for a group commit, or behind one). */
+  private pushAnswers: Promise<void> | undefined;
   private readonly subscriptions = new Set<string>();
   private readonly log: Logger;
   private readonly authTimer: NodeJS.Timeout | undefined;
@@ -240,12 +244,32 @@ export class Connection implements Subscriber {
     }
     const msg = m.value;
     if (this.isShuttingDown()) return this.error(msg.id, 'shutting_down', 'relay is shutting down');
+    // Any other request sees (and is answered after) this connection's pushes waiting for a group commit.
+    if (msg.t !== 'push') while (this.pushAnswers) await this.pushAnswers;
     try {
       await this.dispatch(msg);
     } catch (e) {
       this.log.error({ err: e instanceof Error ? e.message : String(e), t: msg.t }, 'handler failed');
       this.error(msg.id, 'internal', 'internal error');
     }
+  }
+
+  /** The signed answer to a push: ack (with a receipt), held or rejected. */
+  private answerPush(id: number, deviceId: string, out: PushOutcome): void {
+    const ctx = this.ctx;
+    if (out.t === 'ack') {
+      if (!out.duplicate) ctx.metrics.accepted.inc();
+      const receipt = signReceipt(ctx.relayKey, { workspaceId: out.workspaceId, relaySeq: out.relaySeq, envelopeHash: out.hash });
+      return this.reply({ t: 'push_ack', id, relaySeq: out.relaySeq, duplicate: out.duplicate, workspaceId: out.workspaceId, receipt });
+    }
+    if (out.t === 'held') {
+      ctx.metrics.held.inc();
+      this.log.info({ device: deviceId, heldId: out.heldId }, 'envelope held');
+      return this.reply({ t: 'push_held', id, heldId: out.heldId });
+    }
+    ctx.metrics.rejected.inc({ reason: out.reason });
+    this.log.info({ device: deviceId, reason: out.reason }, 'push rejected');
+    return this.reply({ t: 'push_rejected', id, reason: out.reason, ...(out.detail ? { detail: out.detail } : {}) });
   }
 
   private async dispatch(msg: ClientMessage): Promise<void> {
@@ -257,19 +281,27 @@ export class Connection implements Subscriber {
     switch (msg.t) {
       case 'push': {
         const out = await handlePush(ctx, deviceId, msg.envelope, this);
-        if (out.t === 'ack') {
-          if (!out.duplicate) ctx.metrics.accepted.inc();
-          const receipt = signReceipt(ctx.relayKey, { workspaceId: out.workspaceId, relaySeq: out.relaySeq, envelopeHash: out.hash });
-          return this.reply({ t: 'push_ack', id: msg.id, relaySeq: out.relaySeq, duplicate: out.duplicate, workspaceId: out.workspaceId, receipt });
-        }
-        if (out.t === 'held') {
-          ctx.metrics.held.inc();
-          this.log.info({ device: deviceId, heldId: out.heldId }, 'envelope held');
-          return this.reply({ t: 'push_held', id: msg.id, heldId: out.heldId });
-        }
-        ctx.metrics.rejected.inc({ reason: out.reason });
-        this.log.info({ device: deviceId, reason: out.reason }, 'push rejected');
-        return this.reply({ t: 'push_rejected', id: msg.id, reason: out.reason, ...(out.detail ? { detail: out.detail } : {}) });
+        if (out.t !== 'queued' && !this.pushAnswers) return this.answerPush(msg.id, deviceId, out);
+        // Group commit: the next frame goes on while this push waits for its batch to commit; the ack
+        // follows the commit. Answers to pushes keep arrival order; any other request waits for them.
+        const prev = this.pushAnswers;
+        const answered = (async () => {
+          await prev;
+          let o: PushOutcome;
+          try {
+            o = out.t === 'queued' ? await out.outcome : out;
+          } catch (e) {
+            this.log.error({ err: e instanceof Error ? e.message : String(e), t: msg.t }, 'handler failed');
+            return this.error(msg.id, 'internal', 'internal error');
+          }
+          this.answerPush(msg.id, deviceId, o);
+        })().catch((e: unknown) => this.log.error({ err: e instanceof Error ? e.message : String(e), t: msg.t }, 'answering a push failed'));
+        this.pushAnswers = answered;
+        void answered.then(() => {
+          if (this.pushAnswers === answered) this.pushAnswers = undefined;
+        });
+        this.track(answered); // a graceful shutdown waits for it
+        return;
       }
       case 'pull': {
         if (!ctx.budgets.pulls.take(deviceId)) return this.error(msg.id, 'rate_limited', 'too many pulls; retry later');

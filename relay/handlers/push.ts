@@ -2,7 +2,9 @@
 // exists, signature, active writer, log position on the relay's chain (judgeAuthor.ts, shared with
 // snapshots), sequence exactly last + 1 (identical re-send acknowledged with its original relay seq; a
 // re-send of one pruned under a snapshot is covered_by_snapshot), lease, rate limit; then store and fan
-// out. Size is enforced by the socket.
+// out. Size is enforced by the socket. With a group-committing store the insert is queued and the push
+// answered 'queued': the ack (and fan-out) follow the commit, while the next push of the same document
+// is already checked against the queued seq.
 import { createHash } from 'node:crypto';
 import { toHex } from '../../src/crypto/bytes.ts';
 import { decodeEnvelope, verifyEnvelopeSignature } from '../../src/protocol/envelope.ts';
@@ -19,9 +21,15 @@ export type PushOutcome =
   | { t: 'held'; heldId: number }
   | { t: 'rejected'; reason: PushRejection; detail?: string };
 
+/** The insert is queued for a group commit (RelayStore.groupCommit): `outcome` settles after it commits. */
+export interface QueuedPush {
+  t: 'queued';
+  outcome: Promise<PushOutcome>;
+}
+
 const reject = (reason: PushRejection, detail?: string): PushOutcome => ({ t: 'rejected', reason, ...(detail ? { detail } : {}) });
 
-export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uint8Array, from?: Subscriber): Promise<PushOutcome> {
+export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uint8Array, from?: Subscriber): Promise<PushOutcome | QueuedPush> {
   // Every push costs a token before any work: accepted, held and refused alike (a bad signature too).
   if (!ctx.buckets.take(deviceId)) return reject('rate_limited');
   const dec = decodeEnvelope(bytes);
@@ -34,13 +42,23 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
   const state = judged.state;
 
   const key = `${h.workspaceId}\u0000${h.deviceId}\u0000${h.docId}`;
-  return ctx.seqLock.run(key, async () => {
+  const gc = ctx.store.groupCommit;
+  return ctx.seqLock.run(key, async (): Promise<PushOutcome | QueuedPush> => {
     const digest = new Uint8Array(createHash('sha256').update(bytes).digest());
     const hash = toHex(digest);
-    const last = Math.max(
-      await ctx.store.lastSeq(h.workspaceId, h.deviceId, h.docId),
-      await ctx.store.lastHeldSeq(h.workspaceId, h.deviceId, h.docId),
-    );
+    // The queue is read first: a commit in between moves seqs from the queue into the table, never back.
+    let failures = gc?.failures ?? 0;
+    const lastOf = async () => {
+      failures = gc?.failures ?? 0;
+      const queued = gc?.queuedLastSeq(h.workspaceId, h.deviceId, h.docId) ?? 0;
+      return Math.max(queued, await ctx.store.lastSeq(h.workspaceId, h.deviceId, h.docId), await ctx.store.lastHeldSeq(h.workspaceId, h.deviceId, h.docId));
+    };
+    let last = await lastOf();
+    // At or below a queued seq (a re-send while the first is queued): decide on committed rows only.
+    if (h.seq <= last && gc && gc.queuedLastSeq(h.workspaceId, h.deviceId, h.docId) >= h.seq) {
+      await gc.settle();
+      last = await lastOf();
+    }
     if (h.seq <= last) {
       const stored = await ctx.store.getEnvelope(h.workspaceId, h.deviceId, h.docId, h.seq);
       if (stored && stored.hash === hash && on('relay.dedupe')) return { t: 'ack', relaySeq: stored.relaySeq, duplicate: true, workspaceId: h.workspaceId, hash: digest };
@@ -72,15 +90,22 @@ export async function handlePush(ctx: RelayContext, deviceId: string, bytes: Uin
       return reject(leaseKnown ? 'lease_expired' : 'lease_unknown');
     }
 
-    const res = await ctx.store.insertEnvelope({
+    // A queued insert that failed since `last` was read may have been this one's predecessor: not stored with a gap.
+    if (gc && gc.failures !== failures) return reject('seq_gap', 'an envelope queued before it was not stored');
+    const stored = ctx.store.insertEnvelope({
       workspaceId: h.workspaceId, deviceId: h.deviceId, docId: h.docId, seq: h.seq, hash, bytes, receivedAt: now,
     });
-    if (res.status === 'conflict') return reject('seq_replay');
-    if (res.status === 'inserted') {
-      const storedAt = wallClockMs();
-      const event: RelayMessage = { t: 'envelope', workspaceId: h.workspaceId, relaySeq: res.relaySeq, envelope: bytes };
-      await fanOut(ctx, h.workspaceId, event, from, { storedAt, source: 'local' }, h.deviceId);
-    }
-    return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
+    // Answered only once committed: a client retires an acknowledged envelope from its outbox.
+    const outcome = stored.then(async (res): Promise<PushOutcome> => {
+      if (res.status === 'conflict') return reject('seq_replay');
+      if (res.status === 'inserted') {
+        const storedAt = wallClockMs();
+        const event: RelayMessage = { t: 'envelope', workspaceId: h.workspaceId, relaySeq: res.relaySeq, envelope: bytes };
+        await fanOut(ctx, h.workspaceId, event, from, { storedAt, source: 'local' }, h.deviceId);
+      }
+      return { t: 'ack', relaySeq: res.relaySeq, duplicate: res.status === 'duplicate', workspaceId: h.workspaceId, hash: digest };
+    });
+    // Queued: the lock is released now, and the next seq of this document is checked against the queued one.
+    return gc ? { t: 'queued', outcome } : await outcome;
   });
 }

@@ -116,6 +116,22 @@ export interface MigrationReport {
   to: number;
 }
 
+/**
+ * Group commit (SqliteStore): insertEnvelope queues the insert synchronously, and inserts queued in one
+ * event-loop turn commit in one transaction; each promise settles only after that commit. The queue is
+ * visible to push.ts through these, and to nothing else (reads see committed rows only).
+ */
+export interface GroupCommit {
+  /** The highest seq of (workspace, device, doc) queued and not yet committed, 0 if none. */
+  queuedLastSeq(workspaceId: string, deviceId: string, docId: string): number;
+  /** Bytes of the workspace's envelopes queued and not yet committed. */
+  queuedBytes(workspaceId: string): number;
+  /** Commits everything queued so far; resolves once it is committed (or failed). */
+  settle(): Promise<void>;
+  /** How many queued inserts have failed so far (a check that read queuedLastSeq before one failed is stale). */
+  readonly failures: number;
+}
+
 export interface RelayStore {
   /** The relay's Ed25519 seed; on first call stores `generate()` and returns it, later calls return the stored one. */
   getOrCreateRelayKey(generate: () => Uint8Array): Promise<Uint8Array>;
@@ -125,8 +141,14 @@ export interface RelayStore {
   /** The workspace's log entries in order ([] if unknown). */
   listLogEntries(workspaceId: string): Promise<Uint8Array[]>;
 
-  /** Stores an envelope under the workspace's next relay seq; idempotent on identical bytes, unique per (workspace, device, doc, seq). */
+  /**
+   * Stores an envelope under the workspace's next relay seq; idempotent on identical bytes, unique per
+   * (workspace, device, doc, seq). Resolves only once it is committed. With groupCommit, it is queued
+   * before this returns, to commit with others.
+   */
   insertEnvelope(e: NewEnvelope): Promise<InsertEnvelopeResult>;
+  /** Present when envelope inserts are group-committed (see GroupCommit). */
+  readonly groupCommit?: GroupCommit;
   /** The envelope at (workspace, device, doc, seq), if stored. */
   getEnvelope(workspaceId: string, deviceId: string, docId: string, seq: number): Promise<StoredEnvelope | undefined>;
   /** The highest stored seq for (workspace, device, doc), 0 if none. */

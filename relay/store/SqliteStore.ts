@@ -1,10 +1,12 @@
 // RelayStore on SQLite (better-sqlite3 v12): WAL, one transaction per write, unique constraints on
 // (workspace, device, doc, seq) and on the envelope hash so a re-send can never be stored twice.
+// Envelope inserts are group-committed: those queued in one event-loop turn share one transaction
+// and one fsync, each in its own savepoint, and each promise settles only after the commit.
 // The schema is built by numbered migrations (MIGRATIONS), recorded in `schema_version` and run
 // when the store opens; `cloister relay migrate` only opens and closes it.
 import Database from 'better-sqlite3';
 import type {
-  HeldEnvelope, InsertEnvelopeResult, InsertSnapshotResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope,
+  GroupCommit, HeldEnvelope, InsertEnvelopeResult, InsertSnapshotResult, LeaseRecord, MailboxItem, MigrationReport, NewEnvelope, NewHeldEnvelope,
   NewSnapshot, RelayStore, SignupTokenRecord, SignupTokenUse, StoredEnvelope, StoredSnapshot, UsageTotals,
 } from './RelayStore.ts';
 import { decodeCovers, effectiveCovers } from './snapshotCovers.ts';
@@ -122,17 +124,80 @@ const toHeld = (r: HeldRow): HeldEnvelope => ({
   hash: r.hash, bytes: new Uint8Array(r.bytes), receivedAt: r.received_at, reason: r.reason,
 });
 
+/** An envelope insert waiting for the next group commit. */
+interface QueuedInsert {
+  e: NewEnvelope;
+  /** The queued insert of the same (workspace, device, doc) at seq - 1: this one was sequenced behind it. */
+  after: QueuedInsert | undefined;
+  /** Set by the commit: its result, or why it failed. */
+  result?: InsertEnvelopeResult;
+  error?: unknown;
+  resolve: (r: InsertEnvelopeResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface SqliteStoreOptions {
+  /** Envelope inserts queued in one event-loop turn share one transaction (default true; false: one each, as before). */
+  groupCommit?: boolean;
+  /** A queue this long commits at once rather than at the end of the turn (default 256). */
+  maxBatch?: number;
+  /** …or holding this many bytes (default 16 MiB). */
+  maxBatchBytes?: number;
+}
+
+const seqKey = (workspaceId: string, deviceId: string, docId: string) => `${workspaceId}\u0000${deviceId}\u0000${docId}`;
+
 export class SqliteStore implements RelayStore {
   private readonly db: Database.Database;
   private closed = false;
   readonly migration: MigrationReport;
+  readonly groupCommit: GroupCommit | undefined;
+  readonly #maxBatch: number;
+  readonly #maxBatchBytes: number;
+  #queue: QueuedInsert[] = [];
+  #queueBytes = 0;
+  /** Per (workspace, device, doc): the last queued insert (the highest seq, as push.ts queues them in order). */
+  readonly #queuedByKey = new Map<string, QueuedInsert>();
+  /** Per workspace: bytes of queued inserts (push.ts counts them against the quota). */
+  readonly #queuedBytesByWorkspace = new Map<string, number>();
+  #flushTimer: NodeJS.Immediate | undefined;
+  #failures = 0;
+  /** One insert; called inside the batch's transaction, better-sqlite3 runs it in a savepoint. */
+  readonly #insertInSavepoint: (e: NewEnvelope) => InsertEnvelopeResult;
+  /** Every queued insert in one transaction, in queue order. */
+  readonly #commitBatch: Database.Transaction<(batch: QueuedInsert[]) => void>;
 
-  constructor(path: string) {
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL'); // an acknowledged envelope survives power loss
     this.db.pragma('busy_timeout = 5000');
     this.migration = migrateSqlite(this.db);
+    this.#insertInSavepoint = this.db.transaction((e: NewEnvelope) => this.insertEnvelopeTx(e));
+    this.#commitBatch = this.db.transaction((batch: QueuedInsert[]) => {
+      for (const q of batch) {
+        if (q.after && (!q.after.result || q.after.result.status === 'conflict')) {
+          q.error = new Error(`envelope ${q.e.seq - 1} of this document, queued before it, was not stored`);
+          continue;
+        }
+        try {
+          q.result = this.#insertInSavepoint(q.e);
+        } catch (err) {
+          q.error = err;
+        }
+      }
+    });
+    this.#maxBatch = Math.max(1, opts.maxBatch ?? 256);
+    this.#maxBatchBytes = opts.maxBatchBytes ?? 16 * 1024 * 1024;
+    const store = this;
+    this.groupCommit = opts.groupCommit === false ? undefined : {
+      queuedLastSeq: (w, d, doc) => this.#queuedByKey.get(seqKey(w, d, doc))?.e.seq ?? 0,
+      queuedBytes: (w) => this.#queuedBytesByWorkspace.get(w) ?? 0,
+      settle: async () => this.#flush(),
+      get failures() {
+        return store.#failures;
+      },
+    };
   }
 
   readonly #statements = new Map<string, Database.Statement>();
@@ -193,8 +258,55 @@ export class SqliteStore implements RelayStore {
     return { status: 'inserted', relaySeq };
   }
 
-  async insertEnvelope(e: NewEnvelope): Promise<InsertEnvelopeResult> {
-    return this.db.transaction(() => this.insertEnvelopeTx(e)).immediate();
+  insertEnvelope(e: NewEnvelope): Promise<InsertEnvelopeResult> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    if (!this.groupCommit) return new Promise((resolve) => resolve(this.db.transaction(() => this.insertEnvelopeTx(e)).immediate()));
+    // Queued now (synchronously: push.ts reads queuedLastSeq right after); settled after the commit.
+    return new Promise<InsertEnvelopeResult>((resolve, reject) => {
+      const key = seqKey(e.workspaceId, e.deviceId, e.docId);
+      const prev = this.#queuedByKey.get(key);
+      const q: QueuedInsert = { e, after: prev && prev.e.seq === e.seq - 1 ? prev : undefined, resolve, reject };
+      this.#queue.push(q);
+      if (!prev || prev.e.seq <= e.seq) this.#queuedByKey.set(key, q);
+      this.#queueBytes += e.bytes.length;
+      this.#queuedBytesByWorkspace.set(e.workspaceId, (this.#queuedBytesByWorkspace.get(e.workspaceId) ?? 0) + e.bytes.length);
+      if (this.#queue.length >= this.#maxBatch || this.#queueBytes >= this.#maxBatchBytes) this.#flush();
+      else this.#flushTimer ??= setImmediate(() => this.#flush());
+    });
+  }
+
+  /**
+   * Commits every queued insert in one IMMEDIATE transaction (one WAL fsync), each in its own savepoint
+   * so that one failing rolls back alone; then settles each promise with its own result. An insert
+   * sequenced behind a queued one of the same document (seq - 1) fails if that one was not stored:
+   * it must not be stored with a gap below it.
+   */
+  #flush(): void {
+    if (this.#flushTimer) clearImmediate(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    this.#queueBytes = 0;
+    this.#queuedByKey.clear();
+    this.#queuedBytesByWorkspace.clear();
+    try {
+      this.#commitBatch.immediate(batch);
+    } catch (err) {
+      // BEGIN or COMMIT failed: nothing of the batch is stored.
+      this.#failures += batch.length;
+      for (const q of batch) q.reject(err);
+      return;
+    }
+    for (const q of batch) {
+      if (q.result) {
+        if (q.result.status === 'conflict') this.#failures++;
+        q.resolve(q.result);
+      } else {
+        this.#failures++;
+        q.reject(q.error);
+      }
+    }
   }
 
   async getEnvelope(workspaceId: string, deviceId: string, docId: string, seq: number): Promise<StoredEnvelope | undefined> {
@@ -455,6 +567,7 @@ export class SqliteStore implements RelayStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.#flush(); // queued inserts are committed (and settled) before the database closes
     this.closed = true;
     this.db.close();
   }
