@@ -2,6 +2,9 @@
 // Unlike automerge-repo's NodeFS adapter it keeps no in-memory cache, so two processes on one
 // profile see each other's writes (sequence numbers depend on that), and every save is atomic:
 // write a temp file, fsync, rename. Wrap it in EncryptedStorageAdapter; it never sees plaintext.
+// The one thing it remembers is which directories exist (so a save is not a recursive mkdir each
+// time): another process may remove one (removeRange), so a save that meets ENOENT forgets them,
+// creates the directory and tries once more.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +13,9 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/auto
 const SAFE_PART = /^[A-Za-z0-9_-]{1,200}$/;
 
 export class AtomicFileStorageAdapter implements StorageAdapterInterface {
+  /** Directories this adapter created or wrote into: a hint only, checked by the ENOENT retry in save. */
+  readonly #dirs = new Set<string>();
+
   constructor(readonly dir: string) {}
 
   private pathOf(key: StorageKey): string {
@@ -28,16 +34,22 @@ export class AtomicFileStorageAdapter implements StorageAdapterInterface {
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
     const file = this.pathOf(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600);
+    const dir = path.dirname(file);
+    if (!this.#dirs.has(dir)) await this.#mkdir(dir);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      await writeAtomically(file, data);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The directory went away (removeRange here or in another process): make it again, once.
+      this.#dirs.clear();
+      await this.#mkdir(dir);
+      await writeAtomically(file, data);
     }
-    await fs.rename(tmp, file);
+  }
+
+  async #mkdir(dir: string): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+    this.#dirs.add(dir);
   }
 
   async remove(key: StorageKey): Promise<void> {
@@ -76,6 +88,25 @@ export class AtomicFileStorageAdapter implements StorageAdapterInterface {
   }
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
+    this.#dirs.clear();
     await fs.rm(keyPrefix.length ? this.pathOf(keyPrefix) : this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Write a temp file beside `file`, fsync it, rename it over `file`: readers see the old value or the new, whole. */
+async function writeAtomically(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await fs.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
   }
 }
