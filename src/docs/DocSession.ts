@@ -36,7 +36,7 @@ import { sealEnvelope } from './envelope/sealEnvelope.ts';
 import { Outbox } from './outbox.ts';
 import { inGroups } from './inGroups.ts';
 import { PendingBudget, PendingStore } from './pending.ts';
-import { ProvenanceStore } from './provenance.ts';
+import { ProvenanceStore, snapshotProvenanceHash } from './provenance.ts';
 import { reserveAutomergeMemory, RESERVE_MIN_DOCUMENTS, RESERVE_PER_DOCUMENT } from './reserveAutomergeMemory.ts';
 import { Quarantine } from './quarantine.ts';
 import { Mutex, type ProfileLock } from './seqLock.ts';
@@ -770,14 +770,16 @@ export class DocSession {
       for (const env of parked) report.held.push({ docId, deviceId: env.header.deviceId, seq: env.header.seq, why: 'missing_deps' });
     }
     // The Repo must hold the changes before provenance and cursors say they were applied. One flush
-    // and one group of small-file writes for the whole batch, not one per document.
+    // for the whole batch, then one provenance chunk per document (not one file per envelope).
     if (flushed.length) await this.o.repo.flush(flushed);
-    await inGroups(confirmed, ({ docId, env }) => this.#putProvenance(docId, env));
-    await inGroups(applied, async ({ docId, env, retried }) => {
-      const h = env.header;
-      if (retried) await this.pending.remove('deps', docId, env.envelopeHash);
-      await this.#putProvenance(docId, env);
-    });
+    const verified = new Map<string, OpenedEnvelope[]>();
+    for (const { docId, env } of [...confirmed, ...applied]) {
+      if (!verified.has(docId)) verified.set(docId, []);
+      verified.get(docId)!.push(env);
+    }
+    await inGroups([...verified], ([docId, envs]) => this.#putProvenance(docId, envs));
+    // Only once their provenance is stored: a crash before this retries them (a no-op apply), never loses who made them.
+    await inGroups(applied.filter(a => a.retried), ({ docId, env }) => this.pending.remove('deps', docId, env.envelopeHash));
     for (const { docId, env } of applied) report.applied.push({ docId, deviceId: env.header.deviceId, seq: env.header.seq, changes: env.changes.length });
     await this.cursors.save();
     return report;
@@ -876,21 +878,29 @@ export class DocSession {
       }
       if (adopted.length) await this.o.repo.flush(adopted as DocumentId[]);
       const took = new Set(adopted);
-      const provenance = snapshots.filter(s => took.has(s.header.docId)).flatMap(s => s.provenance);
-      await inGroups(provenance, p => this.provenance.put(p));
+      const provenance = new Map<string, OpenedSnapshot['provenance']>();
+      for (const s of snapshots) if (took.has(s.header.docId)) provenance.set(s.header.docId, [...(provenance.get(s.header.docId) ?? []), ...s.provenance]);
+      await inGroups([...provenance], ([docId, entries]) => this.provenance.putMany(docId, entries));
       await this.cursors.save();
       return { adopted, refused };
     });
   }
 
-  /** Record who made an accepted envelope's changes (replacing what a snapshot said about the same envelope). */
-  async #putProvenance(docId: string, env: OpenedEnvelope): Promise<void> {
-    const h = env.header;
-    await this.provenance.put({
-      docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
-      claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs, sessionNonce: toHex(h.sessionNonce),
+  /**
+   * Record who made accepted envelopes' changes, in one chunk for the document, dropping what a
+   * snapshot said about the same envelopes (only seqs a snapshot covered can have such an entry).
+   */
+  async #putProvenance(docId: string, envs: readonly OpenedEnvelope[]): Promise<void> {
+    const drops: string[] = [];
+    const entries = envs.map(env => {
+      const h = env.header;
+      if (this.cursors.coveredThrough(h.deviceId, docId) >= h.seq) drops.push(snapshotProvenanceHash(h.deviceId, h.seq));
+      return {
+        docId, envelopeHash: env.envelopeHash, deviceId: h.deviceId, userId: env.device.userId, seq: h.seq,
+        claimedTime: h.claimedTime, actor: env.actor, seqs: env.seqs, sessionNonce: toHex(h.sessionNonce),
+      };
     });
-    if (this.cursors.coveredThrough(h.deviceId, docId) >= h.seq) await this.provenance.remove(docId, `snapshot:${h.deviceId}:${h.seq}`);
+    await this.provenance.putMany(docId, entries, drops);
   }
 
   /**

@@ -5,8 +5,8 @@
 // changed it, its provenance (the last three in the encrypted state storage, <dir>/state). Node only.
 //
 // Stored names are keyed hashes (storageNames.ts): a chunk's name holds the hash of its content or
-// heads, an outbox entry its seq, a provenance entry its envelope hash, so new content shows as a new
-// name. Repo chunks are written in place (NodeFS), so a chunk caught half-written could later complete
+// heads, an outbox entry its seq, a provenance chunk a fresh batch id (provenance.ts writes each chunk
+// once, never in place: even a dropped entry is a new chunk), so new content shows as a new name. Repo chunks are written in place (NodeFS), so a chunk caught half-written could later complete
 // under the same name: their size and change time are part of the stamp. State files are renamed into
 // place whole (AtomicFileStorageAdapter): their names suffice.
 import { createHash } from 'node:crypto';

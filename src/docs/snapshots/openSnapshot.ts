@@ -14,7 +14,7 @@ import { fail, ok, type Result } from '../../crypto/result.ts';
 import { decodeSnapshot, verifySnapshotSignature, type SnapshotHeader } from '../../protocol/snapshot.ts';
 import { actorFor } from '../actor.ts';
 import { logPositionRefusal, type EnvelopeAuthority } from '../envelope/authority.ts';
-import type { Provenance } from '../provenance.ts';
+import { snapshotProvenanceHash, type Provenance } from '../provenance.ts';
 import { boundedDocumentError } from './boundedDoc.ts';
 import { decodeSnapshotBody, snapshotIdOf } from './snapshotBody.ts';
 
@@ -86,7 +86,7 @@ export function openSnapshot(bytes: Uint8Array, authority: EnvelopeAuthority, ex
     provenance.push({
       docId: h.docId,
       // Not an envelope this reader holds: keyed by the envelope's (device, seq) so a real envelope's record can sit beside it.
-      envelopeHash: `snapshot:${p.deviceId}:${p.seq}`,
+      envelopeHash: snapshotProvenanceHash(p.deviceId, p.seq),
       deviceId: p.deviceId, userId: dev.userId, seq: p.seq, claimedTime: p.claimedTime, actor, seqs: p.seqs,
       sessionNonce: p.sessionNonce, viaSnapshot: h.deviceId,
     });

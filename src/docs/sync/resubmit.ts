@@ -145,11 +145,11 @@ export async function resubmitQuarantined(
       await docs.outbox.put(h.docId, h.seq, env.bytes);
       docs.cursors.advance(deviceId, h.docId, h.seq, env.envelopeHash);
       await docs.cursors.save();
-      await docs.provenance.remove(h.docId, opened.value.envelopeHash);
-      await docs.provenance.put({
+      // One chunk: the new envelope's entry and the old one's drop land together.
+      await docs.provenance.putMany(h.docId, [{
         docId: h.docId, envelopeHash: env.envelopeHash, deviceId, userId, seq: h.seq, claimedTime: h.claimedTime,
         actor: opened.value.actor, seqs: opened.value.seqs, sessionNonce: toHex(h.sessionNonce),
-      });
+      }], [opened.value.envelopeHash]);
       return { header: h, envelopeHash: env.envelopeHash };
     };
 
