@@ -11,6 +11,7 @@ import * as A from '@automerge/automerge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomBytes, toBase64url, toHex, utf8 } from '../../../src/crypto/bytes.ts';
 import { asKey, type DataKey } from '../../../src/crypto/keys.ts';
+import { AtomicFileStorageAdapter } from '../../../src/docs/AtomicFileStorageAdapter.ts';
 import { EncryptedStorageAdapter, KEYCHECK_NAME, type EncryptedStorageOptions } from '../../../src/docs/storage/EncryptedStorageAdapter.ts';
 import { MemoryStorageAdapter } from '../../../src/docs/storage/MemoryStorageAdapter.ts';
 import { openNodeStorage } from '../../../src/docs/storage/openNodeStorage.ts';
@@ -39,6 +40,17 @@ runStorageAdapterTests('bare NodeFS (baseline)', async () => {
   const dir = await newDir();
   return { adapter: new NodeFSStorageAdapter(dir), reopen: async () => new NodeFSStorageAdapter(dir), teardown: () => rm(dir, { recursive: true, force: true }) };
 }, { knownBugs: ['partial-component-prefix'] });
+
+// Cloister's own filesystem adapter for its state files (outbox, cursors, provenance): atomic saves, no cache.
+runStorageAdapterTests('bare atomic filesystem (state files)', async () => {
+  const dir = await newDir();
+  return { adapter: new AtomicFileStorageAdapter(dir), reopen: async () => new AtomicFileStorageAdapter(dir), teardown: () => rm(dir, { recursive: true, force: true }) };
+});
+
+runStorageAdapterTests('encrypted over the atomic filesystem', async () => {
+  const dir = await newDir();
+  return { adapter: await mustOpen(new AtomicFileStorageAdapter(dir), aliceKey), reopen: () => mustOpen(new AtomicFileStorageAdapter(dir), aliceKey), teardown: () => rm(dir, { recursive: true, force: true }) };
+});
 
 runStorageAdapterTests('bare IndexedDB (baseline)', async () => {
   const db = newDbName();
