@@ -38,6 +38,23 @@ async function untilHeads(repo: Repo, handle: DocHandle<TextDoc>, want: string):
 }
 
 /**
+ * repo.find, asked again when automerge-repo gives up on a document the server holds (it marks the
+ * handle unavailable when its request goes unanswered in time, as on a loaded machine, or when B asks
+ * the server before A's copy reached it: find() then rejects "Document … is unavailable", seen in CI).
+ * The anchor is timed until the document is there, as a user of automerge-repo would wait for it.
+ */
+export async function findRetrying<T>(repo: Repo, id: AnyDocumentId, attempts = 5): Promise<DocHandle<T>> {
+  const h = await repo.find<T>(id, { allowableStates: ['ready', 'unavailable'] });
+  for (let i = 1; !h.isReady(); i++) {
+    if (i >= attempts) throw new Error(`automerge-repo anchor: document ${id} stays unavailable`);
+    h.request();
+    // whenReady rejects after automerge-repo's own timeout: that is one more failed attempt, not an error.
+    await Promise.race([h.whenReady(['ready']).catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  return h;
+}
+
+/**
  * Milliseconds from A's import of n offline changes until B's copy has the same heads, then (with
  * `liveEdits`) the milliseconds of each live edit on A until B has it.
  */
@@ -55,7 +72,7 @@ export async function automergeRepoSyncRun(n: number, o: AnchorOptions = {}): Pr
     const source = keystrokeDoc(n);
     const t0 = performance.now();
     const handleA = repoA.import<TextDoc>(A.save(source));
-    const handleB = await repoB.find<TextDoc>(handleA.url as AnyDocumentId);
+    const handleB = await findRetrying<TextDoc>(repoB, handleA.url as AnyDocumentId);
     await untilHeads(repoB, handleB, headsOf(source));
     const syncMs = performance.now() - t0;
     const liveEditMs: number[] = [];
@@ -82,6 +99,9 @@ export async function shutDownInOrder(clients: readonly (Repo | undefined)[], se
   for (const c of clients) await c?.shutdown().catch(() => undefined);
   await new Promise<void>((r) => setTimeout(r, 100));
   await server.shutdown().catch(() => undefined);
+  // shutdown() leaves a throttled sync-state save pending (saveDebounceRate, 100 ms by default): let it
+  // land before anyone removes the storage directory, or it rejects with ENOENT and nobody catches it.
+  await new Promise<void>((r) => setTimeout(r, 500));
 }
 
 /** Milliseconds from A's import of n offline changes until B's copy has the same heads (memory only). */

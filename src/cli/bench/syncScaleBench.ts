@@ -28,7 +28,7 @@ import { formatInvitationToken } from '../../identity/workspace/invitation.ts';
 import { newInvitation } from '../../identity/workspace/invitations.ts';
 import { inviteIntent, newIntent } from '../../identity/workspace/intents.ts';
 import { saveWorkspace } from '../../identity/workspace/store.ts';
-import { shutDownInOrder } from './automergeRepoSyncAnchor.ts';
+import { findRetrying, shutDownInOrder } from './automergeRepoSyncAnchor.ts';
 import { round } from './measure.ts';
 import type { BenchSuite, Figures } from './suite.ts';
 
@@ -115,22 +115,6 @@ export async function cloisterRun(n: number, log: (m: string) => void, around: A
 
 type Rec = { title: string; fields: Record<string, string>; notes: string; deleted: boolean };
 type Index = Record<string, true>;
-
-/**
- * repo.find, asked again when automerge-repo gives up on a document the server holds (it marks the
- * handle unavailable when its request goes unanswered in time, as on a loaded machine). The anchor is
- * timed until every record is loaded, as a user of automerge-repo would wait for it.
- */
-async function findRetrying<T>(repo: Repo, id: AnyDocumentId, attempts = 5): Promise<DocHandle<T>> {
-  const h = await repo.find<T>(id, { allowableStates: ['ready', 'unavailable'] });
-  for (let i = 1; !h.isReady(); i++) {
-    if (i >= attempts) throw new Error(`automerge-repo anchor: document ${id} stays unavailable`);
-    h.request();
-    // whenReady rejects after automerge-repo's own timeout: that is one more failed attempt, not an error.
-    await Promise.race([h.whenReady(['ready']).catch(() => undefined), new Promise(r => setTimeout(r, 10_000))]);
-  }
-  return h;
-}
 
 async function until(check: () => boolean, what: string, ms = 600_000): Promise<void> {
   const deadline = performance.now() + ms;
