@@ -5,7 +5,7 @@
 import { xchacha20poly1305 as nobleXChaCha20Poly1305 } from '@noble/ciphers/chacha.js';
 import { ByteWriter, concat, equalBytes, randomNonce, utf8 } from './bytes.ts';
 import { DOMAIN, type Domain } from './domains.ts';
-import { hmacSha256 } from './hkdf.ts';
+import { hmacSha256 } from './sha256.ts';
 // Native ChaCha20-Poly1305 on Node (noble HChaCha20 subkey), noble elsewhere; byte-identical (tested).
 import { xchacha20poly1305 } from './xchachaNative.ts';
 import type { AeadKey } from './keys.ts';

@@ -93,7 +93,13 @@ export function generateSigningKey<K extends SigningSecretKey>(): { secretKey: K
   return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
 }
 
-export function publicKeyOf(secretKey: SigningSecretKey): PublicKey {
+export function publicKeyOf(secretKey: SigningSecretKey, impl: Ed25519Impl = ED25519_IMPL): PublicKey {
+  // Native: ~0.1 ms instead of noble's ~20 ms cold (its first scalar multiplication builds tables),
+  // which every unlock pays.
+  if (impl === 'node' && nodeCrypto) {
+    const spki = nodeCrypto.createPublicKey(nodePrivateKey(secretKey)).export({ format: 'der', type: 'spki' });
+    return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
+  }
   return ed25519.getPublicKey(secretKey);
 }
 

@@ -1,5 +1,5 @@
 // Identifiers derived from keys: deviceId = a hash of the signing public key (DESIGN → Keys).
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from './sha256.ts';
 import { concat, toBase64url, utf8 } from './bytes.ts';
 import { DOMAIN } from './domains.ts';
 import type { PublicKey } from './keys.ts';

@@ -1,7 +1,7 @@
 // Actor binding (DESIGN → Documents and changes): a session's Automerge actor is derived from the
 // device's signing key and a fresh per-session nonce, so two tabs or a restart never share an actor,
 // and a receiver can recompute the actor from the signed envelope and refuse a forged one.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/sha256.ts';
 import { concat, randomBytes, toHex } from '../crypto/bytes.ts';
 import type { PublicKey } from '../crypto/keys.ts';
 import { SESSION_NONCE_BYTES } from '../protocol/envelope.ts';

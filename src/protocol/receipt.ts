@@ -2,7 +2,7 @@
 // client drops an envelope from its outbox only on proof from the relay key it has pinned — a network
 // attacker or an impostor relay can't fake an acknowledgement and make an edit vanish.
 // receipt = Ed25519(relay, "cloister/relay-receipt/v1" ‖ 0x00 ‖ workspaceId ‖ u64 relaySeq ‖ SHA-256(envelope))
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../crypto/sha256.ts';
 import { ByteWriter } from '../crypto/bytes.ts';
 import { DOMAIN } from '../crypto/domains.ts';
 import { sign, verify } from '../crypto/ed25519.ts';

@@ -14,7 +14,7 @@ import {
 } from '../../src/crypto/aead.ts';
 import { concat, ByteWriter, randomBytes, toHex, utf8 } from '../../src/crypto/bytes.ts';
 import { DOMAIN } from '../../src/crypto/domains.ts';
-import { hmacSha256 } from '../../src/crypto/hkdf.ts';
+import { hmacSha256 } from '../../src/crypto/sha256.ts';
 import { asKey, type AeadKey } from '../../src/crypto/keys.ts';
 
 const newKey = () => asKey<AeadKey>(randomBytes(32));

@@ -2,7 +2,7 @@
 // magic and checksum). Compressed chunks fall back to decodeChange. Used only off the hot path
 // (when some changes wait for dependencies).
 import { decodeChange } from '@automerge/automerge';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../../crypto/sha256.ts';
 import { toHex } from '../../crypto/bytes.ts';
 
 export function changeHashOf(change: Uint8Array): string {

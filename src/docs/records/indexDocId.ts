@@ -1,7 +1,7 @@
 // The workspace index document's id, the same on every device: derived from the workspace id, so two
 // devices that create it independently write into one document (its root map merges entry by entry).
 import { parseAutomergeUrl, stringifyAutomergeUrl, type DocumentId } from '@automerge/automerge-repo';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../../crypto/sha256.ts';
 import { concat, utf8 } from '../../crypto/bytes.ts';
 import { DOMAIN } from '../../crypto/domains.ts';
 

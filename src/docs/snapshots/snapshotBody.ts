@@ -3,7 +3,8 @@
 // body is parsed strictly; provenance entries name a device, the session nonce of the envelope that
 // carried the changes (readers recompute the actor from it) and the change seqs.
 import { ByteReader, ByteWriter, fromHex, toHex } from '../../crypto/bytes.ts';
-import { deriveSubkey, hmacSha256 } from '../../crypto/hkdf.ts';
+import { deriveSubkey } from '../../crypto/hkdf.ts';
+import { hmacSha256 } from '../../crypto/sha256.ts';
 import { INFO } from '../../crypto/domains.ts';
 import type { DocumentKey, Key } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';

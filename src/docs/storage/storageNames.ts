@@ -3,8 +3,8 @@
 // chars), so a prefix of a key maps to a prefix of its name (loadRange still works) while equal
 // components under different parents (e.g. "snapshot" in two documents) get unrelated names.
 import type { StorageKey } from '@automerge/automerge-repo';
-import { ByteWriter, toBase64url } from '../../crypto/bytes.ts';
-import { hmacSha256 } from '../../crypto/hkdf.ts';
+import { ByteWriter, equalBytes, toBase64url } from '../../crypto/bytes.ts';
+import { hmacSha256 } from '../../crypto/sha256.ts';
 import type { StorageNameKey } from '../../crypto/keys.ts';
 
 export const NAME_BYTES = 16;
@@ -17,10 +17,34 @@ export function encodeKeyPath(key: readonly string[]): Uint8Array {
   return w.finish();
 }
 
+// Names of key prefixes ([docId], [docId, "incremental"], …) recur on every save and load of a
+// document, so they are remembered per name key (a few thousand; cleared when full). The last
+// component (usually a chunk hash) is computed each time.
+const PREFIX_CACHE_MAX = 8_192;
+const prefixNames = new WeakMap<StorageNameKey, { copy: Uint8Array; names: Map<string, string> }>();
+
+function componentName(nameKey: StorageNameKey, prefix: readonly string[]): string {
+  return toBase64url(hmacSha256(nameKey, encodeKeyPath(prefix)).subarray(0, NAME_BYTES));
+}
+
 /** The stored name of `key`, component by component. */
 export function hashStorageKey(nameKey: StorageNameKey, key: StorageKey): StorageKey {
+  let entry = prefixNames.get(nameKey);
+  // The copy check: a wiped or reused key array starts a fresh cache.
+  if (!entry || !equalBytes(entry.copy, nameKey)) prefixNames.set(nameKey, (entry = { copy: nameKey.slice(), names: new Map() }));
+  const cache = entry.names;
   const out: string[] = [];
-  for (let i = 1; i <= key.length; i++) out.push(toBase64url(hmacSha256(nameKey, encodeKeyPath(key.slice(0, i))).subarray(0, NAME_BYTES)));
+  for (let i = 1; i < key.length; i++) {
+    // JSON of the prefix is unambiguous (components are strings), like encodeKeyPath.
+    const id = JSON.stringify(key.slice(0, i));
+    let name = cache.get(id);
+    if (name === undefined) {
+      if (cache.size >= PREFIX_CACHE_MAX) cache.clear();
+      cache.set(id, (name = componentName(nameKey, key.slice(0, i))));
+    }
+    out.push(name);
+  }
+  if (key.length > 0) out.push(componentName(nameKey, key));
   return out;
 }
 

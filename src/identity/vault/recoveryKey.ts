@@ -1,7 +1,7 @@
 // The recovery key as a person sees it: 256 random bits plus a 24-bit typo check, written in
 // Crockford base32 (no I, L, O, U; case-insensitive) as 14 groups of 4 characters joined by dashes.
 // Parsing forgives case, spaces and the look-alikes Crockford allows (O→0, I/L→1).
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../../crypto/sha256.ts';
 import { concat, equalBytes, utf8 } from '../../crypto/bytes.ts';
 import { decodeCrockford, encodeCrockford, normalizeCrockford } from '../../crypto/base32.ts';
 import { asKey, type RecoveryKey } from '../../crypto/keys.ts';

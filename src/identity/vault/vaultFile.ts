@@ -8,7 +8,7 @@
 // unkeyed checksum only tells accidental damage apart from a wrong password; the AEADs give integrity.
 // Decoding is strict: every truncation, stray byte or absurd parameter is a result, never a throw,
 // and KDF parameters are validated here, before anything allocates Argon2id memory.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../../crypto/sha256.ts';
 import { validateKdfParams, type KdfParams } from '../../crypto/argon2.ts';
 import { COMMITMENT_BYTES, NONCE_BYTES, TAG_BYTES } from '../../crypto/aead.ts';
 import { ByteReader, ByteWriter, concat, equalBytes, utf8 } from '../../crypto/bytes.ts';

@@ -6,7 +6,7 @@
 // refused with its own reason code, `log_format_v1`.
 import { z } from 'zod';
 import { ByteReader, ByteWriter, fromBase64url, fromUtf8, toBase64url, utf8 } from '../../crypto/bytes.ts';
-import { sha256 } from '../../crypto/hkdf.ts';
+import { sha256 } from '../../crypto/sha256.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { canonicalJson, parseCanonical } from './canonicalJson.ts';
 import type { WorkspaceRejection } from './rejections.ts';

@@ -4,7 +4,8 @@
 import { openBytes, sealBytes } from '../../crypto/aead.ts';
 import { ByteWriter, equalBytes, fromBase64url, randomBytes, toBase64url, utf8 } from '../../crypto/bytes.ts';
 import { DOMAIN, INFO } from '../../crypto/domains.ts';
-import { deriveSubkey, hmacSha256 } from '../../crypto/hkdf.ts';
+import { deriveSubkey } from '../../crypto/hkdf.ts';
+import { hmacSha256 } from '../../crypto/sha256.ts';
 import { asKey, type BoxSecretKey, type DocumentKey, type EpochKey, type PublicKey } from '../../crypto/keys.ts';
 import { openLockbox, sealLockbox } from '../../crypto/lockbox.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';

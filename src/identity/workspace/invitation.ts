@@ -6,7 +6,8 @@ import { decodeCrockford, encodeCrockford, normalizeCrockford } from '../../cryp
 import { ByteWriter, concat, randomBytes, toBase64url, utf8 } from '../../crypto/bytes.ts';
 import { DOMAIN, INFO } from '../../crypto/domains.ts';
 import { publicKeyOf, sign, verify } from '../../crypto/ed25519.ts';
-import { deriveSubkey, sha256 } from '../../crypto/hkdf.ts';
+import { deriveSubkey } from '../../crypto/hkdf.ts';
+import { sha256 } from '../../crypto/sha256.ts';
 import { boxPublicKeyOf } from '../../crypto/lockbox.ts';
 import type { BoxSecretKey, Key, PublicKey } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';

@@ -5,7 +5,8 @@
 import { openBytes, sealBytes } from '../../crypto/aead.ts';
 import { ByteReader, ByteWriter, toBase64url, utf8 } from '../../crypto/bytes.ts';
 import { DOMAIN, INFO } from '../../crypto/domains.ts';
-import { deriveSubkey, hmacSha256 } from '../../crypto/hkdf.ts';
+import { deriveSubkey } from '../../crypto/hkdf.ts';
+import { hmacSha256 } from '../../crypto/sha256.ts';
 import { asKey, type DataKey, type EpochKey, type Key } from '../../crypto/keys.ts';
 import { fail, ok, type Result } from '../../crypto/result.ts';
 import { parseIntents, type Intent } from './intents.ts';
