@@ -1,6 +1,6 @@
 // Where the cloister package lives (the folder with package.json and bin/cloister.js), found from this
 // module's own location: the CLI runs from the sources (src/cli) under tests' tsx children and from
-// the compiled build (build/src/cli) otherwise, at different depths.
+// the compiled bundle (build/cli) otherwise, at different depths.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 

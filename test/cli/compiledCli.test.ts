@@ -1,6 +1,8 @@
 // The CLI runs compiled JavaScript (build/, made by scripts/build-node.js) with no TypeScript loader,
 // and each command loads only what it uses: `--help` loads no storage, sync, relay or Automerge code.
-// Which modules a process loaded is traced by a module hook (fixtures/traceImports.mjs).
+// Which files a process loaded is traced by a module hook (fixtures/traceImports.mjs); a file of the
+// bundled CLI (build/cli/) stands for the compiled modules it holds, which the bundler names in a
+// comment line each ("// build/src/docs/openSession.js").
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,18 +33,30 @@ function traced(args: string[], input = '') {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, urls };
 }
 
-const ours = (urls: string[]) => urls.filter((u) => u.startsWith(`file://${root}/`) && !u.includes('/node_modules/')).map((u) => u.slice(`file://${root}/`.length));
+/** The compiled modules a bundle chunk holds, from the bundler's comment before each. */
+const modulesIn = (chunk: string): string[] => [...readFileSync(join(root, chunk), 'utf8').matchAll(/^\/\/ (build\/\S+\.js)$/gm)].map((m) => m[1]!);
+
+/** Our files a process loaded, with each bundle chunk replaced by the modules it holds. */
+const ours = (urls: string[]) =>
+  urls
+    .filter((u) => u.startsWith(`file://${root}/`) && !u.includes('/node_modules/'))
+    .map((u) => u.slice(`file://${root}/`.length))
+    .flatMap((f) => (f.startsWith('build/cli/') ? [f, ...modulesIn(f)] : [f]));
 
 describe('the compiled CLI', () => {
-  it('runs record list from build/ as plain JavaScript: no TypeScript source and no tsx is loaded', () => {
+  it('runs record list from the bundle in build/ as plain JavaScript: no TypeScript source and no tsx is loaded', () => {
     const home = tempHome();
     init(home, 'correct horse battery staple');
     const r = traced(['record', 'list', '--home', home, '--password-stdin'], 'correct horse battery staple\n');
     // No workspace yet: the command still opened the vault and the session code, compiled.
     expect(r.stderr).toMatch(/workspace/);
     const mine = ours(r.urls);
+    expect(mine).toContain('build/cli/main.js');
     expect(mine).toContain('build/src/cli/main.js');
     expect(mine).toContain('build/src/docs/openSession.js');
+    // Bundled: zod without its 64 locale modules, and noble, in a few dozen files in all.
+    expect(r.urls.filter((u) => /\/node_modules\/(zod|@noble)\//.test(u))).toEqual([]);
+    expect(new Set(mine.filter((u) => u.startsWith('build/cli/'))).size).toBeLessThan(60);
     expect(mine.filter((u) => u.endsWith('.ts') || u.endsWith('.tsx'))).toEqual([]);
     expect(r.urls.filter((u) => /\/node_modules\/(tsx|esbuild)\//.test(u))).toEqual([]);
   });
