@@ -23,7 +23,7 @@ describe('long-document bench figures', () => {
 
   it('long-doc syncs a long record A → relay → B, then times live edits and the apply path, each beside its automerge-repo or Automerge anchor', async () => {
     const f = await longDocBench(() => undefined, { keystrokes: 400, edits: 2 });
-    for (const k of ['long_doc_50k_sync_ms', 'automerge_repo_long_doc_50k_sync_ms', 'long_doc_50k_sync_over_automerge_repo_ratio', 'live_edit_long_doc_ms', 'automerge_repo_live_edit_long_doc_ms', 'live_edit_long_doc_over_automerge_repo_ratio', 'live_edit_apply_long_doc_ms', 'automerge_apply_live_edit_long_doc_ms', 'live_edit_apply_over_automerge_ratio'])
+    for (const k of ['long_doc_50k_sync_ms', 'automerge_repo_long_doc_50k_sync_ms', 'long_doc_50k_sync_over_automerge_repo_ratio', 'automerge_repo_long_doc_50k_sync_empty_b_ms', 'live_edit_long_doc_ms', 'automerge_repo_live_edit_long_doc_ms', 'live_edit_long_doc_over_automerge_repo_ratio', 'live_edit_apply_long_doc_ms', 'automerge_apply_live_edit_long_doc_ms', 'live_edit_apply_over_automerge_ratio'])
       positive(f[k]);
     expect(f.live_edit_long_doc_runs_ms).toHaveLength(2);
     expect(f.automerge_repo_live_edit_long_doc_runs_ms).toHaveLength(2);

@@ -19,5 +19,16 @@ describe('sync bench', () => {
     expect(f.sync_10k_live_ms).toBeGreaterThan(0);
     expect(f.automerge_repo_nodefs_sync_10k_ms).toBeGreaterThan(0);
     expect(f.sync_10k_live_over_automerge_repo_nodefs_ratio).toBeGreaterThan(0);
+    // And beside the anchor that starts where Cloister does: B holding the record from before the typing.
+    expect(f.automerge_repo_nodefs_b_holds_sync_10k_ms).toBeGreaterThan(0);
+    expect(f.sync_10k_over_automerge_repo_nodefs_b_holds_ratio).toBeGreaterThan(0);
+  });
+
+  it('the anchor whose B holds the earlier version converges B on that same document', async () => {
+    const { automergeRepoSyncRun } = await import('../../src/cli/bench/automergeRepoSyncAnchor.ts');
+    const run = await automergeRepoSyncRun(200, { bHoldsBase: true, liveEdits: 1 });
+    // untilHeads returned: B's own handle (imported before the sync) reached A's heads, and a live edit followed.
+    expect(run.syncMs).toBeGreaterThan(0);
+    expect(run.liveEditMs).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 // The plaintext anchor for sync_10k_ms: the same 10,000 keystroke changes sent from device A to
-// device B through automerge-repo's own WebSocket sync server on loopback, no encryption at all.
+// device B through automerge-repo's own WebSocket sync server on loopback, no encryption at all;
+// B holding nothing, or (bHoldsBase) the document as it was before the changes, as Cloister's B does.
 // With `storageDir`, every peer keeps its documents in NodeFS storage there (the long-document
 // anchors, longDocBench.ts), and live edits on the synced document can be timed after the sync.
 import * as A from '@automerge/automerge';
@@ -15,9 +16,9 @@ type TextDoc = {
   text: string;
 };
 
-/** 10,000 single-character insertions, one change each, as a typist would make them. */
-export function keystrokeDoc(n: number, actor?: string): A.Doc<TextDoc> {
-  let doc = A.from<TextDoc>({ text: '' }, actor ? { actor } : undefined);
+/** 10,000 single-character insertions, one change each, as a typist would make them (on `base`, if given). */
+export function keystrokeDoc(n: number, actor?: string, base?: A.Doc<TextDoc>): A.Doc<TextDoc> {
+  let doc = base ? A.clone(base) : A.from<TextDoc>({ text: '' }, actor ? { actor } : undefined);
   for (let i = 0; i < n; i++) doc = A.change(doc, (d) => A.splice(d, ['text'], i, 0, String.fromCharCode(97 + (i % 26))));
   return doc;
 }
@@ -27,6 +28,13 @@ export interface AnchorOptions {
   storageDir?: string;
   /** After the sync, this many single-keystroke edits on A, each timed until B has it. */
   liveEdits?: number;
+  /**
+   * B already holds the document as it was before the n changes, as Cloister's B holds the record
+   * (created and synced before the typing): the n changes then reach B as changes. Without it B holds
+   * nothing, and Automerge's sync protocol sends it the whole document instead, which B loads far
+   * faster than it applies the changes one by one (A.load against applyChanges).
+   */
+  bHoldsBase?: boolean;
 }
 
 const headsOf = (doc: A.Doc<unknown>): string => A.getHeads(doc).slice().sort().join();
@@ -66,13 +74,19 @@ export async function automergeRepoSyncRun(n: number, o: AnchorOptions = {}): Pr
   const server = new Repo({ network: [new WebSocketServerAdapter(wss as never)], sharePolicy: async () => true, ...storage('server') });
   const url = `ws://127.0.0.1:${port}`;
   const repoA = new Repo({ network: [new WebSocketClientAdapter(url)], ...storage('a') });
-  const repoB = new Repo({ network: [new WebSocketClientAdapter(url)], ...storage('b') });
+  // With bHoldsBase, B keeps its copy to itself until asked (announce: false), so the server first
+  // hears of the document from A with everything in it, as Cloister's relay receives A's envelopes.
+  const quietB = o.bHoldsBase ? { shareConfig: { announce: async () => false, access: async () => true } } : {};
+  const repoB = new Repo({ network: [new WebSocketClientAdapter(url)], ...storage('b'), ...quietB });
   try {
     await Promise.all([repoA.networkSubsystem.whenReady(), repoB.networkSubsystem.whenReady()]);
-    const source = keystrokeDoc(n);
+    const base = A.from<TextDoc>({ text: '' });
+    const source = keystrokeDoc(n, undefined, o.bHoldsBase ? base : undefined);
+    const heldByB = o.bHoldsBase ? repoB.import<TextDoc>(A.save(base)) : undefined;
+    if (heldByB && repoB.storageSubsystem) await repoB.flush([heldByB.documentId]);
     const t0 = performance.now();
-    const handleA = repoA.import<TextDoc>(A.save(source));
-    const handleB = await findRetrying<TextDoc>(repoB, handleA.url as AnyDocumentId);
+    const handleA = repoA.import<TextDoc>(A.save(source), heldByB ? { docId: heldByB.documentId } : {});
+    const handleB = heldByB ?? (await findRetrying<TextDoc>(repoB, handleA.url as AnyDocumentId));
     await untilHeads(repoB, handleB, headsOf(source));
     const syncMs = performance.now() - t0;
     const liveEditMs: number[] = [];
@@ -110,10 +124,10 @@ export async function automergeRepoSyncMs(n: number): Promise<number> {
 }
 
 /** The same with every peer storing its documents in NodeFS storage (a temporary directory, removed after). */
-export async function automergeRepoSyncFsMs(n: number): Promise<number> {
+export async function automergeRepoSyncFsMs(n: number, o: Pick<AnchorOptions, 'bHoldsBase'> = {}): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'cloister-anchor-'));
   try {
-    return (await automergeRepoSyncRun(n, { storageDir: dir })).syncMs;
+    return (await automergeRepoSyncRun(n, { storageDir: dir, ...o })).syncMs;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
