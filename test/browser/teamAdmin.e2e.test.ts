@@ -162,6 +162,7 @@ describeInChromium('team administration in the browser', () => {
     // Carl's next edit is refused by the relay and reaches no one.
     await carlOk('record', 'add', '--title', 'After removal', '--field', 'dose=99mg');
     const refused = await carl('sync', '--json');
+    expect(refused.stdout, `carl's sync printed no summary (exit ${refused.code}): ${refused.stderr}`).not.toBe('');
     const summary = JSON.parse(refused.stdout) as { access: string; rejected: Record<string, number> };
     expect(summary.access).toBe('not_member');
     expect(Object.keys(summary.rejected)).toEqual(['not_a_member']); // the record and the index entry naming it
