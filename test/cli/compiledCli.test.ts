@@ -1,14 +1,14 @@
 // The CLI runs compiled JavaScript (build/, made by scripts/build-node.js) with no TypeScript loader,
 // and each command loads only what it uses: `--help` loads no storage, sync, relay or Automerge code.
-// Which files a process loaded is traced by a module hook (fixtures/traceImports.mjs); a file of the
-// bundled CLI (build/cli/) stands for the compiled modules it holds, which the bundler names in a
-// comment line each ("// build/src/docs/openSession.js").
+// Which modules a process loaded is traced by a module hook (fixtures/traceImports.mjs) and read
+// through the bundle's chunks (loadedModules.ts).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SUITES } from '../../src/cli/bench/index.ts';
 import { CHILD_MS } from '../timeouts.ts';
+import { loadedModules } from './loadedModules.ts';
 import { init, tempHome } from './run.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -33,15 +33,7 @@ function traced(args: string[], input = '') {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, urls };
 }
 
-/** The compiled modules a bundle chunk holds, from the bundler's comment before each. */
-const modulesIn = (chunk: string): string[] => [...readFileSync(join(root, chunk), 'utf8').matchAll(/^\/\/ (build\/\S+\.js)$/gm)].map((m) => m[1]!);
-
-/** Our files a process loaded, with each bundle chunk replaced by the modules it holds. */
-const ours = (urls: string[]) =>
-  urls
-    .filter((u) => u.startsWith(`file://${root}/`) && !u.includes('/node_modules/'))
-    .map((u) => u.slice(`file://${root}/`.length))
-    .flatMap((f) => (f.startsWith('build/cli/') ? [f, ...modulesIn(f)] : [f]));
+const ours = loadedModules;
 
 describe('the compiled CLI', () => {
   it('runs record list from the bundle in build/ as plain JavaScript: no TypeScript source and no tsx is loaded', () => {

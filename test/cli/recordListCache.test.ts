@@ -21,6 +21,7 @@ import type { UnlockedVault } from '../../src/identity/vault/types.ts';
 import { createWorkspace } from '../../src/identity/workspace/createWorkspace.ts';
 import { saveWorkspace } from '../../src/identity/workspace/store.ts';
 import { CHILD_MS, integrationTimeouts } from '../timeouts.ts';
+import { loadedModules } from './loadedModules.ts';
 import { cloister, tempHome } from './run.ts';
 
 integrationTimeouts();
@@ -193,7 +194,7 @@ describe('record list from the cache loads little', () => {
     expect(r.stdout).toBe(`${id}  Boiler\n`);
     const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
     expect(urls.filter(u => /\/node_modules\/@automerge\//.test(u))).toEqual([]);
-    const mine = urls.filter(u => u.startsWith(`file://${root}/build/`)).map(u => u.slice(`file://${root}/`.length));
+    const mine = loadedModules(urls);
     expect(mine).toContain('build/src/docs/records/cachedList.js');
     expect(mine.filter(u => /DocSession|openSession|RecordStore|\/sync\/|\/commands\/(?!record\.js)/.test(u))).toEqual([]);
   });
