@@ -3,6 +3,15 @@
 // scripts/build-node.js at install time and before tests) with plain Node, no TypeScript loader.
 // CLOISTER_DEV=1 runs the TypeScript sources through tsx instead (a dev dependency), for trying an edit without a build.
 import { existsSync } from 'node:fs';
+import v8 from 'node:v8';
+
+// Node 20 can deadlock as a process exits (nodejs/node#54918, open upstream): the main thread waits
+// in NodePlatform::DrainTasks for a background TurboFan job, which waits in
+// CollectionBarrier::AwaitCollectionBackground for a GC only the main thread could run. The command
+// has finished, but the process never ends. Seen here as `record list` and `unlock` hanging with no
+// output, 8–9 runs in 150 on a loaded 2-core machine; with TurboFan compiling on the main thread
+// instead, none (docs/PERFORMANCE.md → Exit hang). Set before any of our code is compiled.
+v8.setFlagsFromString('--no-concurrent-recompilation');
 
 const dev = process.env.CLOISTER_DEV === '1';
 const main = new URL(dev ? '../src/cli/main.ts' : '../build/cli/main.js', import.meta.url);

@@ -7,6 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+
+// The exit-time deadlock of Node 20 (nodejs/node#54918): see bin/cloister.js.
+v8.setFlagsFromString('--no-concurrent-recompilation');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
