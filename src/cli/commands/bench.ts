@@ -18,5 +18,9 @@ export function register(program: Command): void {
       }
       if (opts.json) printJson(figures);
       else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
+      // A bench is one-shot: it ends once its figures are out. The automerge-repo anchors' WebSocket
+      // clients can go on reconnecting to their closed server after shutdown(), which kept the
+      // process alive after printing (seen with --only sync-scale).
+      process.stdout.write('', () => process.exit());
     });
 }
