@@ -5,6 +5,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { nodeCrypto } from './_platform.ts';
+import { toHex } from './bytes.ts';
 
 export type HashImpl = 'node' | 'noble';
 export const HASH_IMPL: HashImpl = nodeCrypto ? 'node' : 'noble';
@@ -16,15 +17,22 @@ export function sha256(message: Uint8Array, impl: HashImpl = HASH_IMPL): Uint8Ar
   return nobleSha256(message);
 }
 
-// Importing the key on each call costs about half of a native HMAC of a short message. Cached per key
-// array; the copy check makes a wiped or reused array import again (as ed25519.ts does).
-const hmacKeys = new WeakMap<Uint8Array, { copy: Uint8Array; key: import('node:crypto').KeyObject }>();
+// Importing the key on each call costs about half of a native HMAC of a short message, so the imported
+// key is kept per key array. The check that the array still holds that key (a wiped or reused array
+// imports again) compares SHA-256 fingerprints: no copy of the key is kept beside the array.
+const hmacKeys = new WeakMap<Uint8Array, { check: string; key: import('node:crypto').KeyObject }>();
 function nodeHmacKey(key: Uint8Array) {
+  const check = keyFingerprint(key);
   const hit = hmacKeys.get(key);
-  if (hit && hit.copy.length === key.length && nodeCrypto!.timingSafeEqual(hit.copy, key)) return hit.key;
+  if (hit && hit.check === check) return hit.key;
   const imported = nodeCrypto!.createSecretKey(key);
-  hmacKeys.set(key, { copy: key.slice(), key: imported });
+  hmacKeys.set(key, { check, key: imported });
   return imported;
+}
+
+/** SHA-256 of a key, for telling whether a key array still holds the key a cache was made for. */
+export function keyFingerprint(key: Uint8Array): string {
+  return toHex(sha256(key));
 }
 
 export function hmacSha256(key: Uint8Array, message: Uint8Array, impl: HashImpl = HASH_IMPL): Uint8Array {

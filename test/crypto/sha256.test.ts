@@ -11,6 +11,8 @@ import { publicKeyOf } from '../../src/crypto/ed25519.ts';
 import { deriveSubkey } from '../../src/crypto/hkdf.ts';
 import { hmacSha256, sha256 } from '../../src/crypto/sha256.ts';
 import { seededStream } from '../../src/cli/sim/seededRandom.ts';
+import type { StorageNameKey } from '../../src/crypto/keys.ts';
+import { hashStorageKey } from '../../src/docs/storage/storageNames.ts';
 
 describe('native and noble hashing agree', () => {
   it('SHA-256 matches FIPS 180-4 examples on both paths', () => {
@@ -34,6 +36,25 @@ describe('native and noble hashing agree', () => {
       expect(toHex(sha256(msg, 'node')), `seed ${seed}, length ${len}`).toBe(toHex(nobleSha256(msg)));
       expect(toHex(hmacSha256(key, msg, 'node')), `seed ${seed}, length ${len}`).toBe(toHex(hmacSha256(key, msg, 'noble')));
     }
+  });
+
+  it('a key array that is wiped or reused is not answered from the imported-key cache', () => {
+    const key = new Uint8Array(32).fill(9);
+    const msg = utf8('stored name');
+    const before = toHex(hmacSha256(key, msg));
+    key.fill(0); // wiped, as a locked vault's keys are
+    expect(toHex(hmacSha256(key, msg))).toBe(toHex(hmacSha256(key, msg, 'noble')));
+    expect(toHex(hmacSha256(key, msg))).not.toBe(before);
+  });
+
+  it('storage names follow the name key, even when its array is wiped after use', () => {
+    const nameKey = new Uint8Array(32).fill(5) as StorageNameKey;
+    const key = ['doc-1', 'incremental', 'abc'];
+    const first = hashStorageKey(nameKey, key);
+    expect(hashStorageKey(nameKey, key)).toEqual(first); // the cached prefixes give the same names
+    nameKey.fill(0);
+    expect(hashStorageKey(nameKey, key)).toEqual(hashStorageKey(new Uint8Array(32) as StorageNameKey, key));
+    expect(hashStorageKey(nameKey, key)[0]).not.toBe(first[0]);
   });
 
   it('a derived subkey is the RFC 5869 HKDF with no salt, whatever the context length', () => {

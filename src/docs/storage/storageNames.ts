@@ -3,8 +3,8 @@
 // chars), so a prefix of a key maps to a prefix of its name (loadRange still works) while equal
 // components under different parents (e.g. "snapshot" in two documents) get unrelated names.
 import type { StorageKey } from '@automerge/automerge-repo';
-import { ByteWriter, equalBytes, toBase64url } from '../../crypto/bytes.ts';
-import { hmacSha256 } from '../../crypto/sha256.ts';
+import { ByteWriter, toBase64url } from '../../crypto/bytes.ts';
+import { hmacSha256, keyFingerprint } from '../../crypto/sha256.ts';
 import type { StorageNameKey } from '../../crypto/keys.ts';
 
 export const NAME_BYTES = 16;
@@ -21,7 +21,7 @@ export function encodeKeyPath(key: readonly string[]): Uint8Array {
 // document, so they are remembered per name key (a few thousand; cleared when full). The last
 // component (usually a chunk hash) is computed each time.
 const PREFIX_CACHE_MAX = 8_192;
-const prefixNames = new WeakMap<StorageNameKey, { copy: Uint8Array; names: Map<string, string> }>();
+const prefixNames = new WeakMap<StorageNameKey, { check: string; names: Map<string, string> }>();
 
 function componentName(nameKey: StorageNameKey, prefix: readonly string[]): string {
   return toBase64url(hmacSha256(nameKey, encodeKeyPath(prefix)).subarray(0, NAME_BYTES));
@@ -29,9 +29,10 @@ function componentName(nameKey: StorageNameKey, prefix: readonly string[]): stri
 
 /** The stored name of `key`, component by component. */
 export function hashStorageKey(nameKey: StorageNameKey, key: StorageKey): StorageKey {
+  // A wiped or reused key array starts a fresh cache (checked by fingerprint: no copy of the key is kept).
+  const check = keyFingerprint(nameKey);
   let entry = prefixNames.get(nameKey);
-  // The copy check: a wiped or reused key array starts a fresh cache.
-  if (!entry || !equalBytes(entry.copy, nameKey)) prefixNames.set(nameKey, (entry = { copy: nameKey.slice(), names: new Map() }));
+  if (!entry || entry.check !== check) prefixNames.set(nameKey, (entry = { check, names: new Map() }));
   const cache = entry.names;
   const out: string[] = [];
   for (let i = 1; i < key.length; i++) {
